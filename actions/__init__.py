@@ -1,0 +1,1 @@
+"""One module per admin operation; each row action registers itself in REGISTRY."""

@@ -1,0 +1,191 @@
+"""PayPal adapter on `requests`: the official SDK can neither change its base URL nor verify webhooks."""
+import threading
+import time
+from decimal import Decimal
+from urllib.parse import quote
+
+import requests
+from babel.numbers import get_currency_precision
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavailable,
+                            InvalidRequest)
+from actions.gateways.base import GatewayResult
+
+#: a cached token is renewed this many seconds before PayPal says it expires
+TOKEN_MARGIN = 60
+#: currencies PayPal takes in whole units only, although ISO 4217 gives them cents
+WHOLE_UNITS_ONLY = ("HUF", "TWD")
+
+_STATUS = {"COMPLETED": "succeeded", "PENDING": "pending", "CANCELLED": "failed",
+           "FAILED": "failed"}
+_REFUND_ISSUES = {
+    "CAPTURE_FULLY_REFUNDED": "PayPal says this payment is already fully refunded.",
+    "REFUND_TIME_LIMIT_EXCEEDED": "PayPal refuses refunds after 180 days.",
+}
+_SAFE_TO_RETRY = "Trying again is safe: it will not refund twice."
+
+
+class PayPalGateway:
+    """Refunds through PayPal's REST API, with a cached OAuth token and retries."""
+
+    name = "paypal"
+
+    def __init__(self, client_id, client_secret, api_base, timeout=10, max_retries=2):
+        self.api_base = api_base.rstrip("/")
+        self.timeout = timeout
+        self._credentials = (client_id, client_secret)
+        self._retry = Retry(
+            total=max_retries, connect=max_retries, read=False, status=max_retries, other=0,
+            allowed_methods=None,  # POST too: every call carries a PayPal-Request-Id
+            status_forcelist=(429, 500, 502, 503, 504), backoff_factor=0.5,
+            respect_retry_after_header=True, retry_after_max=timeout, raise_on_status=False)
+        self._local = threading.local()
+        self._token_lock = threading.Lock()
+        self._token = None
+        self._token_expires = 0.0
+
+    def refund(self, payment_ref, amount_cents, currency, *, reason, note,
+               idempotency_key):
+        """Refund a capture; PayPal has no refund reason, so `reason` is not sent."""
+        body = {}
+        if amount_cents is not None:
+            body["amount"] = {"value": paypal_amount(amount_cents, currency),
+                              "currency_code": currency.upper()}
+        if note:
+            body["note_to_payer"] = note
+        response = self._call(
+            "POST", f"/v2/payments/captures/{quote(payment_ref, safe='')}/refund", json=body,
+            headers={"PayPal-Request-Id": idempotency_key, "Prefer": "return=representation"})
+        if response.status_code in (200, 201):
+            return _refund_result(response.json())
+        raise self._refund_error(response, payment_ref)
+
+    # The subscription verbs (change_price, change_plan, cancel) come with their issue.
+
+    def _call(self, method, path, **kwargs):
+        """An authenticated API call; a token PayPal no longer accepts is renewed once."""
+        response = self._send(method, path, token=self._access_token(), **kwargs)
+        if response.status_code == 401:
+            response = self._send(method, path, token=self._access_token(renew=True), **kwargs)
+        if response.status_code == 401:
+            raise self._credentials_rejected()
+        return response
+
+    def _access_token(self, renew=False):
+        """The cached OAuth2 token, fetched again when missing, expiring or rejected."""
+        with self._token_lock:
+            if renew or self._token is None or time.monotonic() >= self._token_expires:
+                response = self._send("POST", "/v1/oauth2/token", auth=self._credentials,
+                                      data={"grant_type": "client_credentials"})
+                if response.status_code in (400, 401):
+                    raise self._credentials_rejected()
+                if response.status_code != 200:
+                    raise self._unavailable(
+                        f"PayPal did not issue an access token (HTTP {response.status_code})",
+                        sent=False, code=_json(response).get("error"))
+                data = response.json()
+                self._token = data["access_token"]
+                self._token_expires = (time.monotonic()
+                                       + max(0, int(data["expires_in"]) - TOKEN_MARGIN))
+            return self._token
+
+    def _send(self, method, path, token=None, headers=None, **kwargs):
+        """One HTTP exchange (with retries); network failures become GatewayUnavailable."""
+        headers = {"Accept": "application/json", **(headers or {})}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            return self._session().request(method, self.api_base + path, headers=headers,
+                                           timeout=self.timeout, **kwargs)
+        except requests.Timeout as e:
+            raise self._unavailable(f"PayPal did not answer within {self.timeout} s",
+                                    sent=bool(token)) from e
+        except requests.RequestException as e:
+            raise self._unavailable(f"Could not reach PayPal at {self.api_base} "
+                                    "(network error)", sent=bool(token)) from e
+
+    def _unavailable(self, what, *, sent, code=None):
+        """GatewayUnavailable saying whether the refund itself may have reached PayPal."""
+        if sent:
+            tail = f"so we cannot tell whether the refund went through. {_SAFE_TO_RETRY}"
+        else:
+            tail = "before the refund was sent; nothing was refunded. Try again in a minute."
+        return GatewayUnavailable(f"{what}, {tail}", gateway=self.name, code=code)
+
+    def _session(self):
+        """This thread's requests Session, with the retry policy mounted."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.mount("https://", HTTPAdapter(max_retries=self._retry))
+            session.mount("http://", HTTPAdapter(max_retries=self._retry))
+        return session
+
+    def _credentials_rejected(self):
+        return GatewayNotConfigured(
+            "PayPal rejected the client id/secret (PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET); "
+            "nothing was refunded.", gateway=self.name, code="invalid_client")
+
+    def _refund_error(self, response, capture_id):
+        """The GatewayError an admin should see for a PayPal error answer."""
+        status = response.status_code
+        error = _json(response)
+        details = error.get("details") or [{}]
+        issue = details[0].get("issue")
+        code = issue or error.get("name") or error.get("error") or f"HTTP_{status}"
+        text = (details[0].get("description") or error.get("message")
+                or error.get("error_description") or f"HTTP {status}")
+
+        def declined(message):
+            return GatewayDeclined(message, gateway=self.name, code=code)
+
+        if issue in _REFUND_ISSUES:
+            return declined(_REFUND_ISSUES[issue])
+        if status == 404:
+            return declined(f"PayPal has no capture {capture_id}.")
+        if status == 403:
+            return GatewayNotConfigured(
+                f"PayPal does not allow this app to refund ({text}); nothing was refunded.",
+                gateway=self.name, code=code)
+        if status == 429:
+            return declined("PayPal is limiting requests right now; nothing was refunded. "
+                            "Try again in a minute.")
+        if 400 <= status < 500 and status != 409:
+            return declined(f"PayPal refused the refund: {text}")
+        return self._unavailable(f"PayPal failed (HTTP {status}: {text})", sent=True,
+                                 code=code)
+
+
+def paypal_amount(cents, currency):
+    """Integer minor units -> PayPal's decimal string: (1000, 'EUR') -> '10.00', JPY -> '1000'."""
+    currency = currency.upper()
+    digits = get_currency_precision(currency)
+    value = Decimal(int(cents)).scaleb(-digits)
+    if currency in WHOLE_UNITS_ONLY:
+        if value != value.to_integral_value():
+            raise InvalidRequest(f"PayPal takes whole {currency} amounts only; {value} "
+                                 f"{currency} cannot be refunded through PayPal.")
+        digits = 0
+    return f"{value:.{digits}f}"
+
+
+def _json(response):
+    """The answer's JSON object, or {} when PayPal (or a proxy) sent something else."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _refund_result(data):
+    """A PayPal refund object -> GatewayResult."""
+    status = _STATUS.get(data.get("status"), "pending")
+    failure = None
+    if status == "failed":
+        why = (data.get("status_details") or {}).get("reason") or data["status"]
+        failure = f"PayPal could not complete the refund ({why.replace('_', ' ').lower()})."
+    return GatewayResult(reference=data["id"], status=status, failure_message=failure,
+                         raw=data)

@@ -1,0 +1,118 @@
+"""Stripe adapter: our verbs -> stripe-python 16 `StripeClient`, its errors -> ours."""
+import requests
+import stripe
+
+from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavailable,
+                            InvalidRequest)
+from actions.gateways.base import GatewayResult
+
+#: our refund reasons Stripe knows; "other" is not sent (Stripe has no such reason)
+STRIPE_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
+
+_STATUS = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
+           "failed": "failed", "canceled": "failed"}
+
+_SAFE_TO_RETRY = "Trying again is safe: it will not refund twice."
+
+
+class StripeGateway:
+    """Refunds through Stripe's API (or any server speaking it, such as localstripe)."""
+
+    name = "stripe"
+
+    def __init__(self, api_key, api_base=None, timeout=10, max_retries=2):
+        self.timeout = timeout
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=max_retries,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+
+    def refund(self, payment_ref, amount_cents, currency, *, reason, note,
+               idempotency_key):
+        """Refund a PaymentIntent (pi_) or Charge (ch_, py_); currency is the payment's."""
+        params = {_payment_field(payment_ref): payment_ref}
+        if amount_cents is not None:
+            params["amount"] = amount_cents
+        if reason in STRIPE_REASONS:
+            params["reason"] = reason
+        if note:
+            params["metadata"] = {"note": note}
+        try:
+            refund = self._client.v1.refunds.create(
+                params, options={"idempotency_key": idempotency_key})
+        except stripe.StripeError as e:
+            raise self._refund_error(e, payment_ref) from e
+        return _refund_result(refund.to_dict(for_json=True))
+
+    # The subscription verbs (change_price, change_plan, cancel) come with their issue.
+
+    def _refund_error(self, e, payment_ref):
+        """The GatewayError an admin should see for a failed refund call."""
+        code = _vendor_code(e)
+        text = e.user_message or "no explanation given"
+
+        def declined(message):
+            return GatewayDeclined(message, gateway=self.name, code=code)
+
+        if isinstance(e, stripe.CardError):
+            return declined(f"The card issuer declined the refund: {text}")
+        if isinstance(e, stripe.RateLimitError):
+            return declined("Stripe is limiting requests right now; nothing was refunded. "
+                            "Try again in a minute.")
+        if isinstance(e, stripe.AuthenticationError):
+            return GatewayNotConfigured(
+                f"Stripe rejected the API key (STRIPE_API_KEY): {text} Nothing was refunded.",
+                gateway=self.name, code=code)
+        if isinstance(e, stripe.PermissionError):
+            return GatewayNotConfigured(
+                f"Stripe does not allow this API key (STRIPE_API_KEY) to refund: {text} "
+                "Nothing was refunded.", gateway=self.name, code=code)
+        if isinstance(e, stripe.APIConnectionError):
+            return GatewayUnavailable(self._no_answer(e), gateway=self.name, code=code)
+        if code == "charge_already_refunded":
+            return declined("Stripe says this payment is already fully refunded.")
+        if code == "resource_missing" or e.http_status == 404:
+            return declined(f"Stripe has no payment {payment_ref}.")
+        if e.http_status is not None and 400 <= e.http_status < 500 and e.http_status != 409:
+            return declined(f"Stripe refused the refund: {text}")
+        return GatewayUnavailable(
+            f"Stripe failed (HTTP {e.http_status}): {text} We cannot tell whether the refund "
+            f"went through. {_SAFE_TO_RETRY}", gateway=self.name, code=code)
+
+    def _no_answer(self, e):
+        """Message for a network failure: a timeout or a connection that never opened."""
+        if isinstance(e.__cause__, requests.Timeout):
+            return (f"Stripe did not answer within {self.timeout} s, so we cannot tell "
+                    f"whether the refund went through. {_SAFE_TO_RETRY}")
+        return ("Could not reach Stripe (network error), so we cannot tell whether the "
+                f"refund went through. {_SAFE_TO_RETRY}")
+
+
+def _payment_field(payment_ref):
+    """The refund parameter naming this payment: payment_intent or charge."""
+    if payment_ref.startswith("pi_"):
+        return "payment_intent"
+    if payment_ref.startswith(("ch_", "py_")):
+        return "charge"
+    raise InvalidRequest(f"“{payment_ref}” is not a Stripe payment (pi_… or ch_…); "
+                         "nothing was sent to Stripe.")
+
+
+def _vendor_code(e):
+    """Stripe's error code (e.g. charge_already_refunded), from the error JSON if need be."""
+    body = e.json_body if isinstance(e.json_body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    return e.code or error.get("code")
+
+
+def _refund_result(data):
+    """A Stripe refund object -> GatewayResult."""
+    status = _STATUS.get(data.get("status"), "pending")
+    failure = None
+    if status == "failed":
+        why = (data.get("failure_reason") or data.get("status")).replace("_", " ")
+        failure = f"Stripe could not complete the refund ({why})."
+    return GatewayResult(reference=data["id"], status=status, failure_message=failure,
+                         raw=data)

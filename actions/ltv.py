@@ -1,0 +1,43 @@
+"""The stored lifetime value: adjusted with each payment or refund, checked on demand."""
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from models import Customer, Transaction, db
+
+
+def adjust(customer_id, delta_cents, currency):
+    """Add delta to a customer's lifetime value in the caller's transaction.
+
+    Only amounts in the store currency count; other currencies are never added in.
+    """
+    if currency != current_app.config["STORE_CURRENCY"] or not delta_cents:
+        return
+    db.session.execute(update(Customer).where(Customer.id == customer_id).values(
+        lifetime_value_cents=Customer.lifetime_value_cents + delta_cents))
+
+
+def actual_ltv_subquery():
+    """customer_id -> lifetime value recomputed from the transactions."""
+    return (select(Transaction.customer_id,
+                   func.sum(Transaction.amount_cents - Transaction.refunded_cents).label("ltv"))
+            .where(Transaction.status == "succeeded",
+                   Transaction.currency == current_app.config["STORE_CURRENCY"])
+            .group_by(Transaction.customer_id).subquery())
+
+
+def find_drift():
+    """[(customer_id, stored, actual)] for every customer whose stored value is wrong."""
+    actual = actual_ltv_subquery()
+    value = func.coalesce(actual.c.ltv, 0)
+    return db.session.execute(
+        select(Customer.id, Customer.lifetime_value_cents, value)
+        .outerjoin(actual, actual.c.customer_id == Customer.id)
+        .where(Customer.lifetime_value_cents != value).order_by(Customer.id)).all()
+
+
+def fix_drift(rows):
+    """Write the recomputed values for the rows find_drift() returned; one commit."""
+    for customer_id, _stored, actual in rows:
+        db.session.execute(update(Customer).where(Customer.id == customer_id)
+                           .values(lifetime_value_cents=actual))
+    db.session.commit()

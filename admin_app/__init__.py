@@ -1,0 +1,57 @@
+"""The Memberdesk web application: create_app() wires config, extensions and views."""
+import sys
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from admin_app.config import load_config
+from admin_app.extensions import csrf, db, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config=None):
+    """Build the app; test_config overrides environment and instance configuration."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"),
+                instance_path=str(ROOT / "instance"))
+    load_config(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                    compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to open Memberdesk."
+    mail.init_app(app)
+    csrf.init_app(app)
+
+    from admin_app import auth, cli, errors, templating, views
+    app.register_blueprint(auth.bp)
+    errors.init_app(app)
+    templating.init_app(app)
+    views.init_app(app)
+    cli.init_app(app)
+
+    if not app.config.get("TESTING") and not app.config.get("SKIP_DB_CHECK"):
+        check_database(app)
+        if app.config["DATABASE_URL"].startswith("sqlite") and app.config["AUTO_MIGRATE_SQLITE"]:
+            with app.app_context():
+                upgrade()  # the embedded demo database follows the code without a step
+    return app
+
+
+def check_database(app):
+    """Fail at startup with one clear line when the database cannot be reached."""
+    with app.app_context():
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            url = db.engine.url.render_as_string(hide_password=True)
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            print(f"Memberdesk cannot reach the database at {url}: {reason}", file=sys.stderr)
+            raise SystemExit(1) from None

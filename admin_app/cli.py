@@ -1,0 +1,95 @@
+"""Command-line tools: admins, demo data, seeding, lifetime value checks."""
+import secrets
+
+import click
+from flask import current_app
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from actions import ltv
+from models import AdminUser, Customer, ROLES, db
+from models.money import format_money
+
+DEMO_EMAIL = "demo@memberdesk.local"
+
+
+def init_app(app):
+    for command in (create_admin, seed_command, recompute_ltv, demo):
+        app.cli.add_command(command)
+
+
+def ensure_admin(email, role, password):
+    """Create the admin, or update role and password of an existing one."""
+    user = db.session.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email.lower()))
+    if user is None:
+        user = AdminUser(email=email.lower())
+        db.session.add(user)
+    user.role = role
+    user.set_password(password)
+    db.session.commit()
+    return user
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--role", type=click.Choice(sorted(ROLES)), default="owner", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when left out.")
+def create_admin(email, role, password):
+    """Create an admin user (or reset an existing one's role and password)."""
+    if len(password) < 10:
+        raise click.BadParameter("use at least 10 characters", param_hint="--password")
+    ensure_admin(email, role, password)
+    click.echo(f"Admin {email.lower()} ({role}) is ready.")
+
+
+@click.command("seed")
+@click.option("--customers", type=click.IntRange(min=1), default=300, show_default=True)
+@click.option("--transactions-per-customer", type=click.IntRange(min=0), default=4,
+              show_default=True)
+@click.option("--random-seed", type=int, default=7, show_default=True)
+def seed_command(customers, transactions_per_customer, random_seed):
+    """Add realistic random customers, payments, refunds and subscriptions."""
+    from admin_app.seed import seed
+    counts = seed(customers, transactions_per_customer, random_seed=random_seed,
+                  store_currency=current_app.config["STORE_CURRENCY"])
+    click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " added.")
+
+
+@click.command("recompute-ltv")
+@click.option("--dry-run", is_flag=True, help="Only report the drift, change nothing.")
+def recompute_ltv(dry_run):
+    """Recompute lifetime values from the transactions and report any drift."""
+    rows = ltv.find_drift()
+    currency = current_app.config["STORE_CURRENCY"]
+    for customer_id, stored, actual in rows[:50]:
+        click.echo(f"customer {customer_id}: stored {format_money(stored, currency)}, "
+                   f"actual {format_money(actual, currency)}")
+    if len(rows) > 50:
+        click.echo(f"... and {len(rows) - 50} more")
+    if rows and not dry_run:
+        ltv.fix_drift(rows)
+    verb = "found" if dry_run else "fixed"
+    click.echo(f"Lifetime value drift {verb} for {len(rows)} customer(s)." if rows
+               else "No drift: every stored lifetime value matches the transactions.")
+    if rows and dry_run:
+        raise SystemExit(1)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-run", is_flag=True, help="Prepare the database, do not start the server.")
+def demo(host, port, no_run):
+    """Bring the database up to date, add demo data on first start, serve the panel."""
+    upgrade()
+    if not db.session.scalar(select(func.count()).select_from(Customer)):
+        from admin_app.seed import seed
+        seed(300, 4, store_currency=current_app.config["STORE_CURRENCY"])
+    password = secrets.token_urlsafe(9)
+    ensure_admin(DEMO_EMAIL, "owner", password)
+    click.echo(f"\n  Memberdesk: http://{host}:{port}/admin\n"
+               f"  Log in as {DEMO_EMAIL} with password {password}\n"
+               f"  (a new password is set at every start of the demo)\n")
+    if not no_run:
+        current_app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -1,0 +1,88 @@
+"""Configuration from environment variables, then an optional instance/memberdesk.cfg."""
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "STORE_CURRENCY": "USD",
+    "STORE_LOCALE": "en_US",
+    "SELLER_NAME": "Memberdesk Demo Academy",
+    "SELLER_ADDRESS": "1 Example Street, Springfield, US",
+    "SELLER_VAT_ID": "",
+    "SELLER_LOGO": "",
+    "STRIPE_API_KEY": "",
+    "STRIPE_API_BASE": "",
+    "STRIPE_TIMEOUT": 10,
+    "STRIPE_MAX_RETRIES": 2,
+    "PAYPAL_CLIENT_ID": "",
+    "PAYPAL_CLIENT_SECRET": "",
+    "PAYPAL_API_BASE": "https://api-m.paypal.com",
+    "PAYPAL_TIMEOUT": 10,
+    "PAYPAL_MAX_RETRIES": 2,
+    "MAIL_SERVER": "localhost",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "billing@memberdesk.invalid",
+    "MAIL_TIMEOUT": 10,
+    "AVATAR_DIR": "",
+    "AVATAR_MAX_BYTES": 2 * 1024 * 1024,
+    "DB_POOL_SIZE": 5,
+    "DB_MAX_OVERFLOW": 5,
+    "DB_POOL_TIMEOUT": 10,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "MEMBERDESK_ENV": "development",
+    "AUTO_MIGRATE_SQLITE": True,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+}
+
+
+def _coerce(default, raw):
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load_config(app, test_config=None):
+    """Fill app.config: defaults < instance/memberdesk.cfg < environment < test_config."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("memberdesk.cfg", silent=True)
+    for key, default in DEFAULTS.items():
+        if key in os.environ:
+            app.config[key] = _coerce(default, os.environ[key])
+    for key in ("SECRET_KEY", "DATABASE_URL"):
+        if key in os.environ:
+            app.config[key] = os.environ[key]
+    if test_config:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    app.config.setdefault("DATABASE_URL", f"sqlite:///{instance / 'memberdesk.db'}")
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["AVATAR_DIR"] = app.config["AVATAR_DIR"] or str(instance / "avatars")
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
+            "pool_size": app.config["DB_POOL_SIZE"],
+            "max_overflow": app.config["DB_MAX_OVERFLOW"],
+            "pool_timeout": app.config["DB_POOL_TIMEOUT"],
+            "pool_pre_ping": True,
+        })
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _development_secret(app, instance)
+
+
+def _development_secret(app, instance):
+    """Outside production, generate a secret once and keep it in the instance folder."""
+    if app.config["MEMBERDESK_ENV"] == "production":
+        raise SystemExit("Memberdesk: SECRET_KEY is not set; production needs one "
+                         "(environment variable or instance/memberdesk.cfg).")
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,98 @@
+"""The Edit customer details form: every export field plus the avatar, with clear messages."""
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import func, select
+from stdnum import get_cc_module
+from stdnum.eu import vat as eu_vat
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from actions.avatars import AvatarError, read_avatar
+from admin_app.templating import country_name
+from models import Customer, db
+from models.customer import DETAIL_FIELDS
+
+COUNTRY_CHOICES = [("", "—")] + sorted(
+    ((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries), key=lambda c: c[1])
+EU_VAT_PREFIX = {"GR": "EL"}
+
+
+def _email_syntax(form, field):
+    if field.data:
+        try:
+            field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def vat_error(number, country):
+    """A message when `number` is not a valid VAT number for `country`, else None."""
+    if not country:
+        return "Choose the country that issued this VAT number."
+    name = country_name(country)
+    if country in eu_vat.MEMBER_STATES or country.lower() in eu_vat.MEMBER_STATES:
+        prefix = EU_VAT_PREFIX.get(country, country)
+        compact = eu_vat.compact(number)
+        if not compact.startswith(prefix):
+            compact = prefix + compact
+        return None if eu_vat.is_valid(compact) else f"{number} is not a valid VAT number for {name}."
+    try:
+        module = get_cc_module(country.lower(), "vat")
+    except (ImportError, AttributeError):
+        module = None
+    if module is not None and not module.is_valid(number):
+        return f"{number} is not a valid VAT number for {name}."
+    return None
+
+
+class CustomerForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _email_syntax])
+    company = StringField("Company", validators=[Optional(), Length(max=200)])
+    company_id = StringField("Company ID", validators=[Optional(), Length(max=64)])
+    company_email = EmailField("Company Email",
+                               validators=[Optional(), Length(max=254), _email_syntax])
+    tax_id = StringField("Tax ID", validators=[Optional(), Length(max=64)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=64)])
+    address = StringField("Address", validators=[Optional(), Length(max=300)])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    state = StringField("State", validators=[Optional(), Length(max=120)])
+    postal_code = StringField("Zip/Postal Code", validators=[Optional(), Length(max=32)])
+    country = SelectField("Country", choices=COUNTRY_CHOICES, validate_choice=True)
+    vat_number = StringField("VAT Number", validators=[Optional(), Length(max=32)])
+    avatar = FileField("Avatar (PNG, JPEG or WebP, up to 2 MB)")
+
+    def __init__(self, *args, customer_id=None, max_avatar_bytes=2 * 1024 * 1024, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer_id = customer_id
+        self.max_avatar_bytes = max_avatar_bytes
+        self.avatar_image = None
+
+    def validate_email(self, field):
+        query = select(Customer.id).where(func.lower(Customer.email) == field.data.lower())
+        if self.customer_id is not None:
+            query = query.where(Customer.id != self.customer_id)
+        if db.session.scalar(query.limit(1)) is not None:
+            raise ValidationError("Another customer already has this email address.")
+
+    def validate_vat_number(self, field):
+        if field.data:
+            message = vat_error(field.data.strip(), self.country.data)
+            if message:
+                raise ValidationError(message)
+
+    def validate_avatar(self, field):
+        if field.data and getattr(field.data, "filename", ""):
+            try:
+                self.avatar_image = read_avatar(field.data.stream, self.max_avatar_bytes)
+            except AvatarError as exc:
+                raise ValidationError(str(exc)) from None
+
+    def details(self):
+        """The submitted details as plain values, blanks as None."""
+        return {key: (getattr(self, key).data or "").strip() or None for key, _ in DETAIL_FIELDS}
+
+    def populate_obj(self, obj):
+        """Flask-Admin calls this; the update goes through actions.customer_details instead."""

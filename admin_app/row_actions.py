@@ -1,0 +1,68 @@
+"""The one shared piece behind every row action: button, modal, CSRF, role, audit, flash."""
+from flask import abort, flash, redirect, request
+from flask_admin import expose
+from flask_admin.helpers import get_redirect_target
+from flask_admin.model.template import TemplateLinkRowAction
+from flask_login import current_user
+
+from actions import audit
+from actions.base import get_action
+from actions.errors import ActionError
+from models import db
+
+
+class ActionButton(TemplateLinkRowAction):
+    """Flask-Admin row action that renders an action's modal button."""
+
+    def __init__(self, action):
+        super().__init__("memberdesk.row_action_button", action.title)
+        self.action = action
+
+
+class RowActionsMixin:
+    """Give a ModelView the actions named in `row_actions`, with one endpoint for all."""
+
+    row_actions = ()
+
+    def __init__(self, *args, **kwargs):
+        self.column_extra_row_actions = [ActionButton(get_action(n)) for n in self.row_actions]
+        super().__init__(*args, **kwargs)
+
+    @expose("/action/<name>/<int:obj_id>/", methods=("GET", "POST"))
+    def row_action_view(self, name, obj_id):
+        if name not in self.row_actions:
+            abort(404)
+        action = get_action(name)
+        obj = self.get_one(obj_id)
+        if obj is None:
+            abort(404)
+        return_url = get_redirect_target() or self.get_url(".index_view")
+
+        if not current_user.can(action.permission):
+            audit.record(current_user, action.name, obj, outcome="denied",
+                         message=f"role {current_user.role} lacks {action.permission}")
+            db.session.commit()
+            if request.method == "POST":
+                flash(f"Your role ({current_user.role}) cannot {action.title.lower()}.", "error")
+                return redirect(return_url)
+            abort(403)
+
+        form = action.form(obj)
+        if request.method == "POST" and form.validate_on_submit():
+            try:
+                result = action.perform(obj, form, current_user)
+            except ActionError as exc:
+                db.session.rollback()
+                if not exc.audited:
+                    audit.record(current_user, action.name, (obj.__tablename__, obj_id),
+                                 outcome="rejected", message=exc.message)
+                    db.session.commit()
+                flash(exc.message, "error")
+            else:
+                flash(result.message, result.category)
+            return redirect(return_url)
+
+        db.session.refresh(obj)
+        return self.render(action.template, action=action, obj=obj, form=form,
+                           return_url=return_url, modal=bool(request.args.get("modal")),
+                           **action.context(obj))

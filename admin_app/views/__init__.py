@@ -1,0 +1,27 @@
+"""The Flask-Admin panel: menu and views."""
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from admin_app.views.base import IndexView
+from admin_app.views.catalog import AffiliateView, AuditView, PlanView
+from admin_app.views.customers import CustomerView
+from admin_app.views.subscriptions import SubscriptionView
+from admin_app.views.transactions import TransactionView
+from models import Affiliate, AuditEvent, Customer, Plan, Subscription, Transaction, db
+
+
+def init_app(app):
+    admin = Admin(app, name="Memberdesk", index_view=IndexView(url="/admin"),
+                  theme=Bootstrap4Theme(base_template="admin/memberdesk_base.html",
+                                        fluid=True))
+    admin.add_view(CustomerView(Customer, db, name="Customers", category="Sales",
+                                endpoint="customer"))
+    admin.add_view(TransactionView(Transaction, db, name="Transactions", category="Sales",
+                                   endpoint="transaction"))
+    admin.add_view(SubscriptionView(Subscription, db, name="Subscriptions", category="Sales",
+                                    endpoint="subscription"))
+    admin.add_view(PlanView(Plan, db, name="Plans", category="Catalog", endpoint="plan"))
+    admin.add_view(AffiliateView(Affiliate, db, name="Affiliates", category="Catalog",
+                                 endpoint="affiliate"))
+    admin.add_view(AuditView(AuditEvent, db, name="Audit log", endpoint="audit"))
+    return admin

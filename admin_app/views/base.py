@@ -1,0 +1,58 @@
+"""Base views: login required, role checks, CSRF on every form, stable sort order."""
+from flask import abort, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import desc
+
+from admin_app.templating import datetime_, money
+
+
+def money_formatter(view, context, model, name):
+    """List column formatter: integer minor units -> '$1,234.50' in the row's currency."""
+    return money(getattr(model, name), getattr(model, "currency", None))
+
+
+def datetime_formatter(view, context, model, name):
+    return datetime_(getattr(model, name), "short")
+
+
+class AccessMixin:
+    """Every exposed method of the view requires a logged-in admin with `permission`."""
+
+    permission = "view"
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.can(self.permission)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+
+class IndexView(AccessMixin, AdminIndexView):
+    @expose("/")
+    def index(self):
+        return redirect(url_for("customer.index_view"))
+
+
+class SecureModelView(AccessMixin, ModelView):
+    form_base_class = FlaskForm
+    list_template = "admin/memberdesk_list.html"
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = False
+    page_size = 50
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        """Add the primary key as tie-breaker so that pages never repeat or skip rows."""
+        query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
+        if sort_column is None:
+            default = list(self._get_default_order())
+            sort_desc = bool(default and default[0][2])
+        return query.order_by(desc(self.model.id) if sort_desc else self.model.id), joins

@@ -1,0 +1,43 @@
+"""Sales > Transactions: every payment, its refunds, and the per-row actions."""
+from markupsafe import Markup, escape
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+
+from admin_app.templating import datetime_, money
+from admin_app.row_actions import RowActionsMixin
+from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
+from models import Transaction
+from models.transaction import GATEWAYS, PAYMENT_STATUSES
+
+
+def _refunds_formatter(view, context, model, name):
+    """Each refund as 'amount · status · date · who', one per line."""
+    lines = [escape(f"{money(r.amount_cents, r.currency)} · {r.status} · "
+                    f"{datetime_(r.created_at, 'short')}"
+                    + (f" · {r.created_by.email}" if r.created_by else ""))
+             for r in model.refunds]
+    return Markup("<br>".join(lines))
+
+
+class TransactionView(RowActionsMixin, SecureModelView):
+    row_actions = ()
+    column_list = ["created_at", "customer", "description", "amount_cents", "gateway",
+                   "status", "refunds", "affiliate", "commission_cents", "invoice_number"]
+    column_labels = {"created_at": "Date", "amount_cents": "Amount", "gateway": "Payment system",
+                     "commission_cents": "Commission", "invoice_number": "Invoice"}
+    column_sortable_list = ["created_at", "amount_cents", "invoice_number"]
+    column_default_sort = ("created_at", True)
+    column_searchable_list = ["customer.name", "customer.email"]
+    column_select_related_list = [Transaction.customer, Transaction.affiliate]
+    column_filters = [
+        FilterEqual(Transaction.gateway, "Payment system", options=list(GATEWAYS.items())),
+        FilterEqual(Transaction.status, "Status",
+                    options=[(s, s.capitalize()) for s in PAYMENT_STATUSES]),
+        DateBetweenFilter(Transaction.created_at, "Date"),
+    ]
+    column_formatters = {
+        "amount_cents": money_formatter,
+        "commission_cents": money_formatter,
+        "gateway": lambda v, c, m, n: m.gateway_label,
+        "refunds": _refunds_formatter,
+        "created_at": datetime_formatter,
+    }

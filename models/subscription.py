@@ -1,0 +1,72 @@
+"""Plans in the catalog and customers' subscriptions to them."""
+from models import db
+from models._types import BigId, UTCDateTime
+
+SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "canceled")
+INTERVALS = ("day", "week", "month", "year")
+
+
+def describe_cycle(interval, count):
+    """'Monthly', 'Yearly', 'Every 3 months'."""
+    if count == 1:
+        return {"day": "Daily", "week": "Weekly", "month": "Monthly", "year": "Yearly"}[interval]
+    return f"Every {count} {interval}s"
+
+
+class Plan(db.Model):
+    __tablename__ = "plan"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(120), nullable=False)
+    price_cents = db.Column(db.BigInteger, nullable=False)
+    currency = db.Column(db.String(3), nullable=False)
+    interval = db.Column(db.String(8), nullable=False, default="month")
+    interval_count = db.Column(db.Integer, nullable=False, default=1)
+    stripe_price_id = db.Column(db.String(64))
+    paypal_plan_id = db.Column(db.String(64))
+    active = db.Column(db.Boolean, nullable=False, default=True)
+
+    @property
+    def cycle(self):
+        return describe_cycle(self.interval, self.interval_count)
+
+    def __str__(self):
+        return self.name
+
+
+class Subscription(db.Model):
+    __tablename__ = "subscription"
+    id = db.Column(BigId, primary_key=True)
+    customer_id = db.Column(db.BigInteger, db.ForeignKey("customer.id"), nullable=False)
+    plan_id = db.Column(db.Integer, db.ForeignKey("plan.id"))
+    name = db.Column(db.String(120), nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="active")
+    price_cents = db.Column(db.BigInteger, nullable=False)
+    currency = db.Column(db.String(3), nullable=False)
+    interval = db.Column(db.String(8), nullable=False, default="month")
+    interval_count = db.Column(db.Integer, nullable=False, default=1)
+    start_date = db.Column(UTCDateTime, nullable=False)
+    next_payment_date = db.Column(UTCDateTime)
+    current_period_end = db.Column(UTCDateTime)
+    cancel_at_period_end = db.Column(db.Boolean, nullable=False, default=False)
+    canceled_at = db.Column(UTCDateTime)
+    access_until = db.Column(UTCDateTime)
+    gateway = db.Column(db.String(16), nullable=False)
+    gateway_id = db.Column(db.String(64), nullable=False)
+    affiliate_id = db.Column(db.Integer, db.ForeignKey("affiliate.id"))
+
+    customer = db.relationship("Customer", back_populates="subscriptions")
+    plan = db.relationship("Plan")
+    affiliate = db.relationship("Affiliate")
+
+    __table_args__ = (
+        db.UniqueConstraint("gateway", "gateway_id", name="uq_subscription_gateway_id"),
+        db.Index("ix_subscription_customer", "customer_id", "start_date"),
+        db.CheckConstraint("price_cents >= 0", name="price_positive"),
+    )
+
+    @property
+    def cycle(self):
+        return describe_cycle(self.interval, self.interval_count)
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,108 @@
+"""Payments taken through a gateway and the refunds made against them."""
+from models import db
+from models._types import BigId, UTCDateTime, utcnow
+
+GATEWAYS = {"stripe": "Stripe", "paypal": "PayPal"}
+PAYMENT_STATUSES = ("succeeded", "pending", "failed")
+REFUND_STATUSES = ("pending", "succeeded", "failed")
+REFUND_REASONS = {
+    "requested_by_customer": "Requested by customer",
+    "duplicate": "Duplicate",
+    "fraudulent": "Fraudulent",
+    "other": "Other",
+}
+
+
+class Transaction(db.Model):
+    __tablename__ = "transaction"
+    id = db.Column(BigId, primary_key=True)
+    customer_id = db.Column(db.BigInteger, db.ForeignKey("customer.id"), nullable=False)
+    subscription_id = db.Column(db.BigInteger, db.ForeignKey("subscription.id"))
+    gateway = db.Column(db.String(16), nullable=False)
+    gateway_ref = db.Column(db.String(255), nullable=False)  # pi_/ch_ id or PayPal capture id
+    amount_cents = db.Column(db.BigInteger, nullable=False)  # gross, tax included
+    tax_cents = db.Column(db.BigInteger, nullable=False, default=0)
+    currency = db.Column(db.String(3), nullable=False)
+    # Sum of succeeded refunds; changed only together with a Refund row reaching `succeeded`.
+    refunded_cents = db.Column(db.BigInteger, nullable=False, default=0)
+    status = db.Column(db.String(16), nullable=False, default="succeeded")
+    description = db.Column(db.String(300), nullable=False, default="")
+    invoice_number = db.Column(db.Integer, unique=True)
+    affiliate_id = db.Column(db.Integer, db.ForeignKey("affiliate.id"))
+    commission_cents = db.Column(db.BigInteger, nullable=False, default=0)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    customer = db.relationship("Customer", back_populates="transactions")
+    subscription = db.relationship("Subscription")
+    affiliate = db.relationship("Affiliate")
+    refunds = db.relationship("Refund", back_populates="transaction",
+                              order_by="Refund.id", lazy="selectin")
+
+    __table_args__ = (
+        db.UniqueConstraint("gateway", "gateway_ref", name="uq_transaction_gateway_ref"),
+        db.Index("ix_transaction_customer_created", "customer_id", "created_at", "id"),
+        db.Index("ix_transaction_created", "created_at", "id"),
+        db.Index("ix_transaction_gateway_created", "gateway", "created_at"),
+        db.CheckConstraint("amount_cents >= 0", name="amount_positive"),
+        db.CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents",
+                           name="refund_within_amount"),
+        db.CheckConstraint("commission_cents >= 0", name="commission_positive"),
+    )
+
+    @property
+    def net_cents(self):
+        """What the business kept: amount minus succeeded refunds."""
+        return self.amount_cents - self.refunded_cents
+
+    @property
+    def pending_refund_cents(self):
+        return sum(r.amount_cents for r in self.refunds if r.status == "pending")
+
+    @property
+    def refundable_cents(self):
+        """Most that may still be refunded (pending refunds already count as spent)."""
+        if self.status != "succeeded":
+            return 0
+        return max(self.net_cents - self.pending_refund_cents, 0)
+
+    @property
+    def refund_state(self):
+        if self.refunded_cents == 0:
+            return None
+        return "refunded" if self.refunded_cents >= self.amount_cents else "partially refunded"
+
+    @property
+    def gateway_label(self):
+        return GATEWAYS.get(self.gateway, self.gateway)
+
+    def __str__(self):
+        return f"#{self.id} {self.description}"
+
+
+class Refund(db.Model):
+    __tablename__ = "refund"
+    id = db.Column(BigId, primary_key=True)
+    transaction_id = db.Column(db.BigInteger, db.ForeignKey("transaction.id"), nullable=False,
+                               index=True)
+    # The token of the form that asked for it: a double click or a second admin submitting
+    # the same form finds this row instead of creating another refund.
+    request_key = db.Column(db.String(64), nullable=True, unique=True)
+    amount_cents = db.Column(db.BigInteger, nullable=False)
+    currency = db.Column(db.String(3), nullable=False)
+    reason = db.Column(db.String(32), nullable=False, default="requested_by_customer")
+    note = db.Column(db.String(500))
+    status = db.Column(db.String(16), nullable=False, default="pending")
+    gateway_ref = db.Column(db.String(255))
+    failure_message = db.Column(db.String(500))
+    created_by_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    completed_at = db.Column(UTCDateTime)
+
+    transaction = db.relationship("Transaction", back_populates="refunds")
+    created_by = db.relationship("AdminUser", lazy="joined")
+
+    __table_args__ = (db.CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    @property
+    def idempotency_key(self):
+        return f"refund:{self.id}"

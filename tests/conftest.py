@@ -1,0 +1,104 @@
+"""Shared fixtures: the app on SQLite and PostgreSQL, logged-in clients, CSRF tokens."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from admin_app import create_app
+from models import AdminUser, db
+
+pytest_plugins = []
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+PASSWORD = "correct horse battery"
+
+
+def _config(url, tmp_path):
+    return {
+        "TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
+        "AVATAR_DIR": str(tmp_path / "avatars"), "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": 1,
+        "STORE_CURRENCY": "USD", "SERVER_NAME": "localhost",
+    }
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """One migrated database per backend for the whole run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = os.environ["TEST_DATABASE_URL"]
+    app = create_app(_config(url, tmp_path_factory.mktemp("migrate")))
+    with app.app_context():
+        if request.param == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables():
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(text(f'DELETE FROM "{table}"'))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """A fresh app on empty tables, inside an app context."""
+    app = create_app(_config(database_url, tmp_path))
+    with app.app_context():
+        _empty_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, url="/login"):
+    """The CSRF token of the client's session, read from a page as a browser would."""
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def make_admin(role="owner", email=None):
+    user = AdminUser(email=email or f"{role}@example.com", role=role)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def login(client, role="owner", email=None):
+    user = make_admin(role, email)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return user
+
+
+@pytest.fixture
+def owner_client(client):
+    login(client, "owner")
+    return client
+
+
+@pytest.fixture
+def fixtures_dir():
+    return Path(__file__).parent / "data"
