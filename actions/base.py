@@ -19,7 +19,8 @@ class RowAction:
 
     form(obj) builds the form (a FlaskForm: CSRF included); perform(obj, form, actor) does the
     work through an action function and returns an ActionResult or raises ActionError;
-    context(obj) adds what the modal shows; available(obj) hides the button where it cannot
+    context(obj) adds what the modal shows (the modal opens with `permission`, the form is
+    accepted with `submit_permission` when set); available(obj) hides the button where it cannot
     apply (the function still re-checks on the server).
     """
 
@@ -34,6 +35,8 @@ class RowAction:
     available: Callable[[Any], bool] = field(default=lambda obj: True)
     submit_label: str = "Save"
     danger: bool = False
+    #: a stricter permission for sending the form than for opening the modal
+    submit_permission: str | None = None
 
 
 def register(action):

@@ -28,19 +28,22 @@ class RowActionsMixin:
         self.column_extra_row_actions = [ActionButton(get_action(n)) for n in self.row_actions]
         super().__init__(*args, **kwargs)
 
-    @expose("/action/<name>/<int:obj_id>/", methods=("GET", "POST"))
-    def row_action_view(self, name, obj_id):
-        if name not in self.row_actions:
+    @expose("/action/<action_name>/<int:obj_id>/", methods=("GET", "POST"))
+    def row_action_view(self, action_name, obj_id):
+        if action_name not in self.row_actions:
             abort(404)
-        action = get_action(name)
-        obj = self.get_one(obj_id)
+        action = get_action(action_name)
+        obj = self.get_one(str(obj_id))
         if obj is None:
             abort(404)
         return_url = get_redirect_target() or self.get_url(".index_view")
 
-        if not current_user.can(action.permission):
+        needed = action.permission
+        if request.method == "POST" and action.submit_permission:
+            needed = action.submit_permission
+        if not current_user.can(needed):
             audit.record(current_user, action.name, obj, outcome="denied",
-                         message=f"role {current_user.role} lacks {action.permission}")
+                         message=f"role {current_user.role} lacks {needed}")
             db.session.commit()
             if request.method == "POST":
                 flash(f"Your role ({current_user.role}) cannot {action.title.lower()}.", "error")

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from admin_app import create_app
 from models import AdminUser, db
 
-pytest_plugins = []
+pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake"]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

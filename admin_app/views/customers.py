@@ -1,6 +1,8 @@
 """Sales > Customers: the list, the profile pop-up, edit details and avatar."""
-from flask import abort, current_app, flash, redirect, request, send_from_directory
+from flask import (Response, abort, current_app, flash, redirect, request, send_from_directory,
+                   stream_with_context)
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
@@ -10,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from actions.base import get_action
 from actions.customer_details import update_customer
 from actions.errors import ActionError
+from actions.export import export_filename, iter_csv, selected_ids
 from admin_app.forms import CustomerForm
 from admin_app.views.base import SecureModelView, money_formatter
 from admin_app.views.subscriptions import SubscriptionView
@@ -30,10 +33,68 @@ class CustomerView(SecureModelView):
     column_extra_row_actions = [TemplateLinkRowAction("memberdesk.profile_button", "Profile")]
     column_formatters = {"lifetime_value_cents": money_formatter}
     form = CustomerForm
+    export_types = ["csv"]
 
     @property
     def can_edit(self):
         return current_user.is_authenticated and current_user.can("edit_customer")
+
+    @property
+    def can_export(self):
+        return current_user.is_authenticated and current_user.can("export")
+
+    def is_action_allowed(self, name):
+        if name == "export_selected":
+            return self.can_export
+        return super().is_action_allowed(name)
+
+    def export_query(self, sort_column=None, sort_desc=False, search=None, filters=None):
+        """The list's query (search, filters, sort with id tie-breaker), unpaged and uncounted."""
+        query, joins = self.get_query(), {}
+        if self._search_supported and search:
+            query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
+        if filters and self._filters:
+            query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
+        return self._apply_sorting(query, joins, sort_column, sort_desc)[0]
+
+    def _export_data(self):
+        args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(args.sort)
+        return None, self.export_query(sort[0] if sort else None, args.sort_desc, args.search,
+                                       args.filters)
+
+    def get_export_name(self, export_type="csv"):
+        return export_filename()
+
+    def export_url(self, bom=False):
+        """The export link for the list as it is shown (search, filters and sort kept)."""
+        skip = ("page", "profile", "bom", "export_type")
+        args = {k: v for k, v in request.args.items() if k not in skip}
+        return self.get_url(".export", export_type="csv", **args, **({"bom": 1} if bom else {}))
+
+    def csv_response(self, query):
+        chunks = iter_csv(query, current_app.config["STORE_CURRENCY"],
+                          bom=request.values.get("bom") == "1")
+        return Response(stream_with_context(chunks), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{self.get_export_name()}"',
+            "Cache-Control": "private, no-store", "X-Accel-Buffering": "no"})
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        if not self.can_export:
+            abort(403)
+        if export_type not in self.export_types:
+            abort(404)
+        return self._export_csv(None)
+
+    def _export_csv(self, return_url):
+        return self.csv_response(self._export_data()[1])
+
+    @action("export_selected", "Export selected")
+    def action_export_selected(self, ids):
+        if not self.can_export:
+            abort(403)
+        return self.csv_response(self.export_query().filter(Customer.id.in_(selected_ids(ids))))
 
     def edit_form(self, obj=None):
         return CustomerForm(request.form if request.method == "POST" else None, obj=obj,

@@ -1,0 +1,225 @@
+"""Refunds through the admin, against HTTP fakes of Stripe and PayPal on loopback."""
+import re
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from models import AuditEvent, Customer, Refund, Transaction, db
+from tests import factories
+from tests.conftest import csrf_token, login
+from tests.fakes import paypal_fake as pp
+from tests.fakes.stripe_fake import API_KEY
+
+
+@pytest.fixture
+def stripe_app(app, stripe_fake):
+    app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=stripe_fake.url,
+                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2)
+    return app
+
+
+@pytest.fixture
+def sale():
+    """A $50.00 Stripe payment with a 10 % affiliate ($5.00 commission)."""
+    customer = factories.customer(name="Grace Hopper")
+    factories.payment(customer, 2500)
+    aff = factories.affiliate(rate_bp=1000)
+    tx = factories.payment(customer, 5000, affiliate_id=aff.id, commission_cents=500)
+    db.session.commit()
+    return tx.id, customer.id
+
+
+def _modal(client, tx_id):
+    page = client.get(f"/admin/transaction/action/refund/{tx_id}/?modal=1&url=/admin/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    return html, re.search(r'name="request_key"[^>]*value="([^"]+)"', html).group(1)
+
+
+def _refund(client, tx_id, amount, reason="requested_by_customer", key=None, csrf=True):
+    html, default_key = _modal(client, tx_id)
+    data = {"amount": amount, "reason": reason, "note": "", "currency": "USD",
+            "request_key": key or default_key}
+    if csrf:
+        data["csrf_token"] = csrf_token(client, "/admin/transaction/")
+    return client.post(f"/admin/transaction/action/refund/{tx_id}/?url=/admin/transaction/",
+                       data=data, follow_redirects=True)
+
+
+def _state(tx_id, customer_id):
+    db.session.expire_all()
+    tx = db.session.get(Transaction, tx_id)
+    return tx.refunded_cents, tx.commission_cents, db.session.get(Customer, customer_id).lifetime_value_cents
+
+
+def test_modal_shows_what_is_left_and_the_consequences(stripe_app, client, sale):
+    login(client, "finance")
+    html, _ = _modal(client, sale[0])
+    assert "$50.00" in html and "Most that can be refunded" in html
+    assert "from $75.00 to" in html and "$25.00" in html  # lifetime value after a full refund
+    assert "goes down by" in html and "$5.00" in html  # commission reversed
+
+
+def test_full_refund_reaches_stripe_and_updates_value_and_commission(stripe_app, client, sale,
+                                                                     stripe_fake):
+    login(client, "finance")
+    page = _refund(client, sale[0], "50.00").get_data(as_text=True)
+    assert "Refunded $50.00 through Stripe." in page
+    refund = db.session.scalar(select(Refund))
+    assert refund.status == "succeeded" and refund.gateway_ref.startswith("re_")
+    (call,) = stripe_fake.calls
+    assert call.path == "/v1/refunds"
+    assert call.form["payment_intent"].startswith("pi_test") and call.form["amount"] == "5000"
+    assert call.form["reason"] == "requested_by_customer"
+    assert call.headers["Idempotency-Key"] == f"refund:{refund.id}"
+    assert _state(*sale) == (5000, 0, 2500)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "refund"))
+    assert event.outcome == "succeeded" and event.actor_email == "finance@example.com"
+    assert event.before["lifetime_value_cents"] == 7500 and event.after["lifetime_value_cents"] == 2500
+
+
+def test_partial_refunds_add_up_and_cannot_exceed_the_payment(stripe_app, client, sale, stripe_fake):
+    login(client, "finance")
+    _refund(client, sale[0], "12.50")
+    _refund(client, sale[0], "7.50")
+    assert _state(*sale) == (2000, 300, 5500)  # commission 500 → 375 → 300 (proportional)
+    page = _refund(client, sale[0], "30.01").get_data(as_text=True)
+    assert "Only $30.00 of this payment is left to refund." in page
+    assert len(stripe_fake.calls) == 2 and _state(*sale) == (2000, 300, 5500)
+
+
+@pytest.mark.parametrize("amount, message", [
+    ("0", "greater than zero"), ("abc", "is not an amount"), ("1.234", "at most 2 decimal")])
+def test_bad_amounts_are_refused_before_the_gateway(stripe_app, client, sale, stripe_fake,
+                                                    amount, message):
+    login(client, "finance")
+    page = _refund(client, sale[0], amount).get_data(as_text=True)
+    assert message in page and not stripe_fake.calls
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
+
+
+def test_declined_refund_is_recorded_failed_and_changes_nothing_else(stripe_app, client, sale,
+                                                                     stripe_fake):
+    stripe_fake.fail(402, "card_error", "card_declined", "Your card was declined.")
+    login(client, "finance")
+    page = _refund(client, sale[0], "50.00").get_data(as_text=True)
+    assert "The card issuer declined the refund" in page
+    refund = db.session.scalar(select(Refund))
+    assert refund.status == "failed" and "declined" in refund.failure_message
+    assert _state(*sale) == (0, 500, 7500)
+
+
+def test_lost_answer_stays_pending_and_check_finishes_it_once(stripe_app, client, sale,
+                                                             stripe_fake):
+    stripe_fake.hang(5)
+    login(client, "finance")
+    page = _refund(client, sale[0], "50.00").get_data(as_text=True)
+    assert "did not answer" in page and "stays pending" in page
+    refund = db.session.scalar(select(Refund))
+    assert refund.status == "pending" and _state(*sale) == (0, 500, 7500)
+    stripe_fake.release()
+    stripe_fake._answer = stripe_fake._refund
+    token = csrf_token(client, "/admin/transaction/")
+    page = client.post(f"/admin/transaction/action/check_refund/{sale[0]}/",
+                       data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "Refunded $50.00" in page
+    keys = {c.headers["Idempotency-Key"] for c in stripe_fake.calls}
+    assert keys == {f"refund:{refund.id}"}
+    assert _state(*sale) == (5000, 0, 2500)
+
+
+def test_same_form_sent_twice_refunds_once(stripe_app, client, sale, stripe_fake):
+    login(client, "finance")
+    _, key = _modal(client, sale[0])
+    _refund(client, sale[0], "10.00", key=key)
+    page = _refund(client, sale[0], "10.00", key=key).get_data(as_text=True)
+    assert "already submitted" in page
+    assert len(stripe_fake.calls) == 1 and _state(*sale)[0] == 1000
+
+
+def test_refund_without_csrf_token_is_refused(stripe_app, client, sale, stripe_fake):
+    login(client, "finance")
+    response = _refund(client, sale[0], "50.00", csrf=False)
+    assert response.status_code == 400 and not stripe_fake.calls
+
+
+@pytest.mark.parametrize("role", ["support", "viewer"])
+def test_roles_without_refund_permission_are_refused(stripe_app, client, sale, stripe_fake, role):
+    login(client, role)
+    assert client.get(f"/admin/transaction/action/refund/{sale[0]}/").status_code == 403
+    token = csrf_token(client, "/admin/transaction/")
+    client.post(f"/admin/transaction/action/refund/{sale[0]}/",
+                data={"amount": "50.00", "reason": "duplicate", "currency": "USD",
+                      "request_key": "x", "csrf_token": token})
+    assert not stripe_fake.calls
+    assert db.session.scalar(select(AuditEvent.outcome).where(AuditEvent.action == "refund")) == "denied"
+
+
+def test_unconfigured_gateway_says_so_and_writes_nothing(app, client, sale):
+    login(client, "finance")
+    page = _refund(client, sale[0], "50.00").get_data(as_text=True)
+    assert "Stripe is not configured" in page
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
+
+
+def test_paypal_partial_refund_in_euros_leaves_lifetime_value_alone(app, client, paypal_fake):
+    app.config.update(PAYPAL_CLIENT_ID=pp.CLIENT_ID, PAYPAL_CLIENT_SECRET=pp.CLIENT_SECRET,
+                      PAYPAL_API_BASE=paypal_fake.url, PAYPAL_MAX_RETRIES=0)
+    capture = paypal_fake.add_capture("40.00", "EUR")
+    customer = factories.customer()
+    factories.payment(customer, 1000)
+    tx = factories.payment(customer, 4000, gateway="paypal", currency="EUR", gateway_ref=capture)
+    db.session.commit()
+    login(client, "finance")
+    html, key = _modal(client, tx.id)
+    page = client.post(f"/admin/transaction/action/refund/{tx.id}/?url=/admin/transaction/",
+                       data={"amount": "15.00", "reason": "other", "note": "goodwill",
+                             "currency": "EUR", "request_key": key,
+                             "csrf_token": csrf_token(client, "/admin/transaction/")},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Refunded €15.00 through PayPal." in page
+    assert paypal_fake.refunded(capture) == "15.00"
+    refund = db.session.scalar(select(Refund))
+    assert paypal_fake.refund_calls[0].headers["PayPal-Request-Id"] == f"refund:{refund.id}"
+    assert _state(tx.id, customer.id) == (1500, 0, 1000)
+
+
+def test_paypal_already_refunded_is_explained(app, client, paypal_fake):
+    app.config.update(PAYPAL_CLIENT_ID=pp.CLIENT_ID, PAYPAL_CLIENT_SECRET=pp.CLIENT_SECRET,
+                      PAYPAL_API_BASE=paypal_fake.url, PAYPAL_MAX_RETRIES=0)
+    paypal_fake.fail(422, "UNPROCESSABLE_ENTITY", issue="CAPTURE_FULLY_REFUNDED")
+    customer = factories.customer()
+    tx = factories.payment(customer, 4000, gateway="paypal", gateway_ref=paypal_fake.add_capture("40.00", "USD"))
+    db.session.commit()
+    login(client, "finance")
+    page = _refund(client, tx.id, "40.00").get_data(as_text=True)
+    assert "already fully refunded" in page
+    assert db.session.scalar(select(Refund.status)) == "failed"
+    assert _state(tx.id, customer.id) == (0, 0, 4000)
+
+
+def test_ten_simultaneous_identical_requests_make_one_refund(stripe_app, sale, stripe_fake):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite serialises writers itself")
+    clients = [stripe_app.test_client() for _ in range(10)]
+    login(clients[0], "finance")
+    for c in clients[1:]:
+        c.post("/login", data={"email": "finance@example.com", "password": "correct horse battery",
+                               "csrf_token": csrf_token(c)})
+    _, key = _modal(clients[0], sale[0])
+    tokens = [csrf_token(c, "/admin/transaction/") for c in clients]
+    barrier = threading.Barrier(10)
+
+    def send(c, token):
+        barrier.wait()
+        c.post(f"/admin/transaction/action/refund/{sale[0]}/",
+               data={"amount": "50.00", "reason": "duplicate", "currency": "USD",
+                     "request_key": key, "csrf_token": token})
+
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, tokens)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(stripe_fake.calls) == 1
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 1
+    assert _state(*sale) == (5000, 0, 2500)
