@@ -37,7 +37,7 @@ def safe_next(target):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    form = LoginForm()
+    form, status = LoginForm(), 200
     if form.validate_on_submit():
         user = db.session.scalar(
             select(AdminUser).where(func.lower(AdminUser.email) == form.email.data.lower()))
@@ -45,7 +45,10 @@ def login():
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))
         flash("Wrong email or password.", "error")
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+        status = 401
+    elif form.errors:
+        status = 400
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])

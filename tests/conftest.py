@@ -4,13 +4,14 @@ import re
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from admin_app import create_app
 from models import AdminUser, db
 
-pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake"]
+pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake", "tests.fakes.localstripe_server", "tests.fakes.smtp_server"]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -53,10 +54,20 @@ def _empty_tables():
     db.session.commit()
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (own `g`, own DB session), as in production,
+    although the test itself holds an app context open to look at the database."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     """A fresh app on empty tables, inside an app context."""
     app = create_app(_config(database_url, tmp_path))
+    app.test_client_class = FreshContextClient
     with app.app_context():
         _empty_tables()
         yield app

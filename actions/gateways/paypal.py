@@ -1,4 +1,4 @@
-"""PayPal adapter on `requests`: the official SDK can neither change its base URL nor verify webhooks."""
+"""PayPal adapter on `requests`: the official SDK cannot change its base URL or verify webhooks."""
 import threading
 import time
 from decimal import Decimal

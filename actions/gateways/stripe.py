@@ -63,12 +63,12 @@ class StripeGateway:
                             "Try again in a minute.")
         if isinstance(e, stripe.AuthenticationError):
             return GatewayNotConfigured(
-                f"Stripe rejected the API key (STRIPE_API_KEY): {text} Nothing was refunded.",
-                gateway=self.name, code=code)
+                "Stripe rejected the API key (STRIPE_API_KEY); nothing was refunded. "
+                f"Stripe said: {text}", gateway=self.name, code=code)
         if isinstance(e, stripe.PermissionError):
             return GatewayNotConfigured(
-                f"Stripe does not allow this API key (STRIPE_API_KEY) to refund: {text} "
-                "Nothing was refunded.", gateway=self.name, code=code)
+                "Stripe does not let this API key (STRIPE_API_KEY) refund; nothing was "
+                f"refunded. Stripe said: {text}", gateway=self.name, code=code)
         if isinstance(e, stripe.APIConnectionError):
             return GatewayUnavailable(self._no_answer(e), gateway=self.name, code=code)
         if code == "charge_already_refunded":
@@ -78,8 +78,8 @@ class StripeGateway:
         if e.http_status is not None and 400 <= e.http_status < 500 and e.http_status != 409:
             return declined(f"Stripe refused the refund: {text}")
         return GatewayUnavailable(
-            f"Stripe failed (HTTP {e.http_status}): {text} We cannot tell whether the refund "
-            f"went through. {_SAFE_TO_RETRY}", gateway=self.name, code=code)
+            f"Stripe failed (HTTP {e.http_status}: {text}), so we cannot tell whether the "
+            f"refund went through. {_SAFE_TO_RETRY}", gateway=self.name, code=code)
 
     def _no_answer(self, e):
         """Message for a network failure: a timeout or a connection that never opened."""

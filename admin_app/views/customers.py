@@ -1,4 +1,4 @@
-"""Sales > Customers: the list, the profile pop-up, edit details and avatar."""
+"""Sales > Customers: the list, its CSV export, the profile pop-up, edit details and avatar."""
 from flask import (Response, abort, current_app, flash, redirect, request, send_from_directory,
                    stream_with_context)
 from flask_admin import expose
@@ -68,7 +68,7 @@ class CustomerView(SecureModelView):
 
     def export_url(self, bom=False):
         """The export link for the list as it is shown (search, filters and sort kept)."""
-        skip = ("page", "profile", "bom", "export_type")
+        skip = ("page", "page_size", "profile", "bom", "export_type")
         args = {k: v for k, v in request.args.items() if k not in skip}
         return self.get_url(".export", export_type="csv", **args, **({"bom": 1} if bom else {}))
 
@@ -97,8 +97,7 @@ class CustomerView(SecureModelView):
         return self.csv_response(self.export_query().filter(Customer.id.in_(selected_ids(ids))))
 
     def edit_form(self, obj=None):
-        return CustomerForm(request.form if request.method == "POST" else None, obj=obj,
-                            customer_id=obj.id if obj else None,
+        return CustomerForm(obj=obj, customer_id=obj.id if obj else None,
                             max_avatar_bytes=current_app.config["AVATAR_MAX_BYTES"])
 
     def update_model(self, form, model):

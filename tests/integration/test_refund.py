@@ -119,7 +119,7 @@ def test_lost_answer_stays_pending_and_check_finishes_it_once(stripe_app, client
     refund = db.session.scalar(select(Refund))
     assert refund.status == "pending" and _state(*sale) == (0, 500, 7500)
     stripe_fake.release()
-    stripe_fake._answer = stripe_fake._refund
+    stripe_fake.refund_status("succeeded")
     token = csrf_token(client, "/admin/transaction/")
     page = client.post(f"/admin/transaction/action/check_refund/{sale[0]}/",
                        data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)

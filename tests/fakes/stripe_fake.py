@@ -1,0 +1,122 @@
+"""An in-test Stripe API on loopback answering POST /v1/refunds in API 2026-10-28 shapes."""
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+from werkzeug import Response
+from werkzeug.datastructures import Headers
+
+from tests.fakes.loopback import fresh_handlers, loopback_server
+
+API_VERSION = "2026-10-28.endive"
+API_KEY = "sk_test_memberdesk_fake"
+
+
+@dataclass(frozen=True)
+class StripeCall:
+    """One request as the fake received it: headers (case-insensitive) and form fields."""
+
+    path: str
+    headers: Headers
+    form: dict
+
+
+class StripeFake:
+    """Answers refunds with success unless told otherwise; `calls` records every request."""
+
+    def __init__(self, server, currency="eur", payment_amount=5000):
+        self.url = f"http://127.0.0.1:{server.port}"
+        self.currency = currency
+        self.payment_amount = payment_amount
+        self.calls = []
+        self._answer = self._refund
+        self._refund_status = ("succeeded", None)
+        self._released = threading.Event()
+        server.expect_request("/v1/refunds", method="POST").respond_with_handler(self._handle)
+
+    def refund_status(self, status="succeeded", failure_reason=None):
+        """Answer refunds at once, with this status (after `fail` or `hang` too)."""
+        self._refund_status = (status, failure_reason)
+        self._answer = self._refund
+
+    def fail(self, http_status, error_type, code=None, message="", param=None):
+        """Answer every refund with a Stripe error object."""
+        error = {"type": error_type, "code": code, "message": message, "param": param,
+                 "request_log_url": f"https://dashboard.stripe.com/test/logs/{_id('req_')}"}
+        if code:
+            error["doc_url"] = f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
+        self._answer = lambda request: _json_response({"error": error}, http_status)
+
+    def hang(self, seconds):
+        """Answer refunds successfully, but only after `seconds` (or at the test's end)."""
+        def late(request):
+            self._released.wait(seconds)
+            return self._refund(request)
+        self._answer = late
+
+    def release(self):
+        """Let hanging answers go now."""
+        self._released.set()
+
+    def _handle(self, request):
+        self.calls.append(StripeCall(request.path, Headers(request.headers),
+                                     request.form.to_dict()))
+        if request.headers.get("Authorization") != f"Bearer {API_KEY}":
+            return _json_response({"error": {
+                "type": "invalid_request_error",
+                "message": "Invalid API Key provided: sk_test_****"}}, 401)
+        return self._answer(request)
+
+    def _refund(self, request):
+        form = request.form
+        status, failure_reason = self._refund_status
+        refund = {
+            "id": _id("re_"), "object": "refund",
+            "amount": int(form.get("amount", self.payment_amount)),
+            "balance_transaction": _id("txn_") if status == "succeeded" else None,
+            "charge": form.get("charge") or _id("ch_"),
+            "created": int(time.time()), "currency": self.currency,
+            "destination_details": {"type": "card", "card": {
+                "reference_status": "pending", "reference_type": "acquirer_reference_number",
+                "type": "refund"}},
+            "metadata": {key[len("metadata["):-1]: value for key, value in form.items()
+                         if key.startswith("metadata[")},
+            "payment_intent": form.get("payment_intent"),
+            "reason": form.get("reason"), "receipt_number": None,
+            "source_transfer_reversal": None, "status": status, "transfer_reversal": None,
+        }
+        if status == "pending":
+            refund["pending_reason"] = "processing"
+        if failure_reason:
+            refund["failure_reason"] = failure_reason
+            refund["failure_balance_transaction"] = _id("txn_")
+        return _json_response(refund, 200)
+
+
+def _id(prefix):
+    return prefix + secrets.token_hex(12)
+
+
+def _json_response(body, status):
+    return Response(json.dumps(body), status=status, content_type="application/json",
+                    headers={"Request-Id": _id("req_"), "Stripe-Version": API_VERSION})
+
+
+@pytest.fixture(scope="session")
+def _stripe_fake_server():
+    with loopback_server() as server:
+        yield server
+
+
+@pytest.fixture
+def stripe_fake(_stripe_fake_server):
+    """A fake Stripe API (key API_KEY) for one test; refunds succeed until told otherwise."""
+    with fresh_handlers(_stripe_fake_server) as server:
+        fake = StripeFake(server)
+        try:
+            yield fake
+        finally:
+            fake.release()

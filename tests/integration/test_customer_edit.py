@@ -1,0 +1,109 @@
+"""Edit customer details and avatar: validation messages, nothing half-saved."""
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from models import AuditEvent, Customer, db
+from tests import factories
+from tests.conftest import csrf_token, login
+
+FIELDS = dict(name="Ada Lovelace", email="ada@example.com", company="Analytical Ltd",
+              company_id="12345", company_email="billing@analytical.example", tax_id="T-1",
+              phone="+44 20 1234 5678", address="1 Engine Row", city="London", state="",
+              postal_code="NW1 6XE", country="GB", vat_number="")
+
+
+@pytest.fixture
+def customer():
+    c = factories.customer(name="Ada", email="ada@old.example")
+    factories.customer(name="Taken", email="taken@example.com")
+    db.session.commit()
+    return c
+
+
+def _save(client, customer, **changes):
+    data = dict(FIELDS, **changes)
+    data["csrf_token"] = csrf_token(client, f"/admin/customer/edit/?id={customer.id}")
+    return client.post(f"/admin/customer/edit/?id={customer.id}&url=/admin/customer/?profile={customer.id}",
+                       data=data, content_type="multipart/form-data")
+
+
+def _png(size=(400, 300), fmt="PNG"):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, fmt)
+    buffer.seek(0)
+    return buffer
+
+
+def test_save_updates_every_field_and_returns_with_confirmation(client, customer):
+    login(client, "support")
+    response = _save(client, customer, vat_number="GB 980 7806 84")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/admin/customer/?profile={customer.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Saved the details of Ada Lovelace." in page
+    db.session.expire_all()
+    saved = db.session.get(Customer, customer.id)
+    assert (saved.company, saved.country, saved.postal_code) == ("Analytical Ltd", "GB", "NW1 6XE")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "customer.edit"))
+    assert event.before["email"] == "ada@old.example" and event.after["email"] == "ada@example.com"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"email": "not-an-email"}, "An email address must have an @-sign."),
+    ({"email": "TAKEN@example.com"}, "Another customer already has this email address."),
+    ({"country": "XX"}, "Not a valid choice"),
+    ({"country": "DE", "vat_number": "DE123"}, "DE123 is not a valid VAT number for Germany."),
+    ({"country": "", "vat_number": "DE136695976"}, "Choose the country that issued this VAT number."),
+    ({"name": ""}, "This field is required."),
+])
+def test_invalid_details_give_the_form_back_with_a_message(client, customer, changes, message):
+    login(client, "support")
+    response = _save(client, customer, **changes)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).email == "ada@old.example"
+
+
+def test_valid_eu_vat_number_is_accepted(client, customer):
+    login(client, "support")
+    assert _save(client, customer, country="DE", vat_number="DE136695976").status_code == 302
+
+
+def test_avatar_is_resized_stored_outside_the_code_and_served_to_admins_only(app, client, customer):
+    login(client, "support")
+    assert _save(client, customer, avatar=(_png(), "me.png")).status_code == 302
+    db.session.expire_all()
+    name = db.session.get(Customer, customer.id).avatar
+    assert name.endswith(".webp")
+    response = client.get(f"/admin/customer/avatar/{customer.id}")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
+    image = Image.open(io.BytesIO(response.data))
+    assert image.format == "WEBP" and max(image.size) == 256
+    assert app.config["AVATAR_DIR"] not in str(app.root_path)
+    anonymous = app.test_client()
+    assert anonymous.get(f"/admin/customer/avatar/{customer.id}").status_code == 302
+
+
+@pytest.mark.parametrize("upload, message", [
+    ((io.BytesIO(b"just text, not an image" * 10), "photo.png"), "must be a PNG, JPEG or WebP"),
+    ((_png(fmt="GIF"), "anim.png"), "must be a PNG, JPEG or WebP"),
+    ((io.BytesIO(b"\x89PNG" + b"0" * (2 * 1024 * 1024 + 10)), "big.png"), "larger than 2 MB"),
+])
+def test_bad_avatars_are_refused(client, customer, upload, message):
+    login(client, "support")
+    response = _save(client, customer, avatar=upload)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).avatar is None
+
+
+def test_viewer_cannot_edit(client, customer):
+    login(client, "viewer")
+    response = client.get(f"/admin/customer/edit/?id={customer.id}")
+    assert response.status_code == 302
+    page = client.get(f"/admin/customer/profile/{customer.id}/").get_data(as_text=True)
+    assert "Edit customers details" not in page

@@ -1,0 +1,173 @@
+"""StripeGateway against localstripe (state) and an HTTP fake speaking today's API (shapes)."""
+import socket
+import time
+
+import pytest
+
+from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavailable,
+                            InvalidRequest)
+from actions.gateways.stripe import StripeGateway
+from tests.fakes.stripe_fake import API_KEY, API_VERSION
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def refund(gateway, payment_ref, amount_cents, key="refund:1", reason="requested_by_customer",
+           note=None):
+    return gateway.refund(payment_ref, amount_cents, "EUR", reason=reason, note=note,
+                          idempotency_key=key)
+
+
+@pytest.fixture
+def on_localstripe(localstripe):
+    return StripeGateway(localstripe.api_key, api_base=localstripe.url, timeout=5,
+                         max_retries=0)
+
+
+@pytest.fixture
+def on_fake(stripe_fake):
+    return StripeGateway(API_KEY, api_base=stripe_fake.url, timeout=5, max_retries=0)
+
+
+def test_partial_refunds_then_the_rest_of_a_payment_intent(localstripe, on_localstripe):
+    payment = localstripe.card_payment(5000)
+    charge_id = localstripe.get(f"/v1/payment_intents/{payment['id']}")["latest_charge"]["id"]
+
+    for number, (amount, refunded) in enumerate([(1500, 1500), (1000, 2500), (2500, 5000)]):
+        result = refund(on_localstripe, payment["id"], amount, key=f"refund:{number}",
+                        reason="other", note=f"refund number {number}")
+        assert result.status == "succeeded" and result.reference.startswith("re_")
+        assert result.raw["amount"] == amount
+        assert localstripe.get(f"/v1/charges/{charge_id}")["amount_refunded"] == refunded
+        stored = localstripe.get(f"/v1/refunds/{result.reference}")
+        assert stored["metadata"] == {"note": f"refund number {number}"}
+    assert localstripe.get(f"/v1/charges/{charge_id}")["refunded"] is True
+
+
+def test_refund_of_a_charge(localstripe, on_localstripe):
+    charge = localstripe.card_charge(3000)
+
+    result = refund(on_localstripe, charge["id"], 1200, reason="other")
+
+    assert result.raw["charge"] == charge["id"]
+    assert localstripe.get(f"/v1/charges/{charge['id']}")["amount_refunded"] == 1200
+
+
+def test_unknown_payment_on_localstripe(on_localstripe):
+    with pytest.raises(GatewayDeclined, match=r"^Stripe has no payment pi_missing\.$"):
+        refund(on_localstripe, "pi_missing", 100, reason="other")
+
+
+def test_refund_request_has_todays_shape(stripe_fake, on_fake):
+    result = refund(on_fake, "pi_3Q", 1500, key="refund:42", note="Broken on arrival")
+
+    [call] = stripe_fake.calls
+    assert call.path == "/v1/refunds"
+    assert call.form == {"payment_intent": "pi_3Q", "amount": "1500",
+                         "reason": "requested_by_customer", "metadata[note]": "Broken on arrival"}
+    assert call.headers["Idempotency-Key"] == "refund:42"
+    assert call.headers["Stripe-Version"] == API_VERSION
+    assert result.status == "succeeded" and result.failure_message is None
+    assert result.reference == result.raw["id"] and result.raw["amount"] == 1500
+
+
+def test_charge_refund_without_amount_reason_or_note(stripe_fake, on_fake):
+    refund(on_fake, "ch_3Q", None, reason="other")
+
+    assert stripe_fake.calls[0].form == {"charge": "ch_3Q"}
+
+
+def test_not_a_stripe_payment_sends_nothing(stripe_fake, on_fake):
+    with pytest.raises(InvalidRequest, match="is not a Stripe payment"):
+        refund(on_fake, "in_3Q", 100)
+    assert stripe_fake.calls == []
+
+
+@pytest.mark.parametrize(("stripe_status", "failure_reason", "status", "failure_message"), [
+    ("pending", None, "pending", None),
+    ("requires_action", None, "pending", None),
+    ("failed", "expired_or_canceled_card", "failed",
+     "Stripe could not complete the refund (expired or canceled card)."),
+    ("canceled", None, "failed", "Stripe could not complete the refund (canceled)."),
+])
+def test_refund_status(stripe_fake, on_fake, stripe_status, failure_reason, status,
+                       failure_message):
+    stripe_fake.refund_status(stripe_status, failure_reason)
+
+    result = refund(on_fake, "pi_3Q", 1500)
+
+    assert (result.status, result.failure_message) == (status, failure_message)
+
+
+@pytest.mark.parametrize(("http_status", "error_type", "code", "text", "error", "message"), [
+    (402, "card_error", "card_declined", "Your card was declined.", GatewayDeclined,
+     "The card issuer declined the refund: Your card was declined."),
+    (400, "invalid_request_error", "resource_missing", "No such payment_intent: 'pi_3Q'",
+     GatewayDeclined, "Stripe has no payment pi_3Q."),
+    (400, "invalid_request_error", "charge_already_refunded",
+     "Charge ch_3Q has already been refunded.", GatewayDeclined,
+     "Stripe says this payment is already fully refunded."),
+    (400, "invalid_request_error", "amount_too_large",
+     "Refund amount (€60.00) is greater than unrefunded amount on charge (€50.00)",
+     GatewayDeclined, "Stripe refused the refund: Refund amount (€60.00) is greater than "
+     "unrefunded amount on charge (€50.00)"),
+    (429, "invalid_request_error", "rate_limit", "Too many requests.", GatewayDeclined,
+     "Stripe is limiting requests right now; nothing was refunded. Try again in a minute."),
+    (403, "invalid_request_error", None, "The provided key does not have access to refunds.",
+     GatewayNotConfigured, "Stripe does not let this API key (STRIPE_API_KEY) refund; "
+     "nothing was refunded. Stripe said: The provided key does not have access to refunds."),
+    (500, "api_error", None, "An unknown error occurred", GatewayUnavailable,
+     "Stripe failed (HTTP 500: An unknown error occurred), so we cannot tell whether the "
+     "refund went through. Trying again is safe: it will not refund twice."),
+])
+def test_stripe_errors_become_ours(stripe_fake, on_fake, http_status, error_type, code,
+                                   text, error, message):
+    stripe_fake.fail(http_status, error_type, code, text)
+
+    with pytest.raises(error) as caught:
+        refund(on_fake, "pi_3Q", 6000)
+
+    assert type(caught.value) is error and caught.value.message == message
+    assert (caught.value.gateway, caught.value.code) == ("stripe", code)
+
+
+def test_wrong_api_key(stripe_fake):
+    gateway = StripeGateway("sk_test_revoked", api_base=stripe_fake.url, max_retries=0)
+
+    with pytest.raises(GatewayNotConfigured, match=r"^Stripe rejected the API key "
+                                                   r"\(STRIPE_API_KEY\); nothing was refunded\. "
+                                                   "Stripe said: Invalid API Key"):
+        refund(gateway, "pi_3Q", 100)
+
+
+def test_server_error_is_retried_with_the_same_key(stripe_fake):
+    stripe_fake.fail(500, "api_error", None, "An unknown error occurred")
+    gateway = StripeGateway(API_KEY, api_base=stripe_fake.url, timeout=5, max_retries=1)
+
+    with pytest.raises(GatewayUnavailable) as caught:
+        refund(gateway, "pi_3Q", 100, key="refund:9")
+
+    assert caught.value.outcome_unknown
+    assert [call.headers["Idempotency-Key"] for call in stripe_fake.calls] == ["refund:9"] * 2
+
+
+def test_timeout(stripe_fake):
+    stripe_fake.hang(5)
+    gateway = StripeGateway(API_KEY, api_base=stripe_fake.url, timeout=1, max_retries=0)
+    started = time.monotonic()
+
+    with pytest.raises(GatewayUnavailable, match=r"^Stripe did not answer within 1 s"):
+        refund(gateway, "pi_3Q", 100)
+
+    assert time.monotonic() - started < 3
+    assert len(stripe_fake.calls) == 1
+
+
+def test_connection_refused():
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    gateway = StripeGateway(API_KEY, api_base=f"http://127.0.0.1:{port}", max_retries=0)
+
+    with pytest.raises(GatewayUnavailable, match=r"^Could not reach Stripe"):
+        refund(gateway, "pi_3Q", 100)
