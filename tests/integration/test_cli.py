@@ -1,0 +1,67 @@
+"""Command-line tools: create-admin, recompute-ltv, and the startup database check."""
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from models import AdminUser, Customer, db
+from tests import factories
+
+
+def test_create_admin_with_password_then_login(app, client):
+    result = app.test_cli_runner().invoke(args=["create-admin", "Boss@Example.com", "--role",
+                                                "finance", "--password", "a long password"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(AdminUser))
+    assert (user.email, user.role) == ("boss@example.com", "finance")
+    assert user.password_hash.startswith("$argon2") and user.check_password("a long password")
+
+
+def test_create_admin_prompts_for_the_password(app):
+    result = app.test_cli_runner().invoke(args=["create-admin", "x@example.com"],
+                                          input="a long password\na long password\n")
+    assert result.exit_code == 0 and "Password" in result.output
+    assert db.session.scalar(select(AdminUser.role)) == "owner"
+
+
+def test_create_admin_refuses_short_passwords(app):
+    result = app.test_cli_runner().invoke(args=["create-admin", "x@example.com", "--password", "short"])
+    assert result.exit_code != 0 and db.session.scalar(select(AdminUser)) is None
+
+
+def test_recompute_ltv_finds_and_fixes_planted_drift(app):
+    good, bad = factories.customer(), factories.customer()
+    factories.payment(good, 1000)
+    factories.payment(bad, 2000)
+    factories.payment(bad, 700, currency="EUR")  # never counted in a USD store
+    factories.payment(bad, 300, status="failed")
+    db.session.commit()
+    bad.lifetime_value_cents = 9999  # the planted drift
+    db.session.commit()
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["recompute-ltv", "--dry-run"])
+    assert dry.exit_code == 1
+    assert f"customer {bad.id}: stored $99.99, actual $20.00" in dry.output
+    assert f"customer {good.id}:" not in dry.output
+    fixed = runner.invoke(args=["recompute-ltv"])
+    assert fixed.exit_code == 0 and "fixed for 1 customer" in fixed.output
+    db.session.expire_all()
+    assert db.session.get(Customer, bad.id).lifetime_value_cents == 2000
+    assert "No drift" in runner.invoke(args=["recompute-ltv"]).output
+
+
+def test_unreachable_database_gives_one_clear_line(tmp_path):
+    env = {"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none", "SECRET_KEY": "x",
+           "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], capture_output=True,
+                            text=True, env=env, cwd=str(app_root()), timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Memberdesk cannot reach the database at postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert "Traceback" not in result.stderr
+
+
+def app_root():
+    from admin_app import ROOT
+    return ROOT
