@@ -5,6 +5,7 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
 from actions import audit
@@ -49,8 +50,8 @@ class EditSaleForm(FlaskForm):
     def __init__(self, *args, currency="USD", **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
-        self.affiliate.choices = [("", "— No affiliate —")] + [
-            (str(a.id), f"{a.name} ({Decimal(a.commission_rate_bp).scaleb(-2)} %)")
+        self.affiliate.choices = [SelectChoice("", "— No affiliate —")] + [
+            SelectChoice(str(a.id), f"{a.name} ({Decimal(a.commission_rate_bp).scaleb(-2)} %)")
             for a in db.session.scalars(select(Affiliate).order_by(Affiliate.name))]
 
     def validate_commission(self, field):

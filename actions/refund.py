@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from actions import audit, ltv
@@ -171,7 +172,7 @@ def check_refund(refund_id, actor):
 
 class RefundForm(FlaskForm):
     amount = StringField("Amount to refund", validators=[DataRequired()])
-    reason = SelectField("Reason", choices=list(REFUND_REASONS.items()))
+    reason = SelectField("Reason", choices=[SelectChoice(k, v) for k, v in REFUND_REASONS.items()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
     currency = HiddenField()
     request_key = HiddenField()

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
 from wtforms import EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from actions.avatars import AvatarError, read_avatar
@@ -14,8 +15,9 @@ from admin_app.templating import country_name
 from models import Customer, db
 from models.customer import DETAIL_FIELDS
 
-COUNTRY_CHOICES = [("", "—")] + sorted(
-    ((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries), key=lambda c: c[1])
+COUNTRY_CHOICES = [SelectChoice("", "—")] + sorted(
+    (SelectChoice(c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries),
+    key=lambda c: c.label)
 EU_VAT_PREFIX = {"GR": "EL"}
 
 
