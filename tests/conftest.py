@@ -11,7 +11,8 @@ from sqlalchemy import text
 from admin_app import create_app
 from models import AdminUser, db
 
-pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake", "tests.fakes.localstripe_server", "tests.fakes.smtp_server"]
+pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake",
+                  "tests.fakes.localstripe_server", "tests.fakes.smtp_server"]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

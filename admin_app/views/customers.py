@@ -108,8 +108,9 @@ class CustomerView(SecureModelView):
             db.session.rollback()
             flash(exc.message, "error")
             return False
-        flash(result.message, result.category)
-        return True
+        if result.category != "success":
+            flash(result.message, result.category)
+        return True  # Flask-Admin then confirms "Record was successfully saved."
 
     def get_save_return_url(self, model, is_created=False):
         return get_redirect_target() or self.get_url(".index_view")
