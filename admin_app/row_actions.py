@@ -46,7 +46,8 @@ class RowActionsMixin:
                          message=f"role {current_user.role} lacks {needed}")
             db.session.commit()
             if request.method == "POST":
-                flash(f"Your role ({current_user.role}) cannot {action.title.lower()}.", "error")
+                flash(f"Your role ({current_user.role}) does not allow “{action.title}” "
+                      f"({needed.replace('_', ' ')}); nothing was changed.", "error")
                 return redirect(return_url)
             abort(403)
 

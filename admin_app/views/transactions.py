@@ -19,7 +19,7 @@ def _refunds_formatter(view, context, model, name):
 
 
 class TransactionView(RowActionsMixin, SecureModelView):
-    row_actions = ("refund", "check_refund", "affiliate")
+    row_actions = ("invoice", "refund", "check_refund", "affiliate")
     column_list = ["created_at", "customer", "description", "amount_cents", "gateway",
                    "status", "refunds", "affiliate", "commission_cents", "invoice_number"]
     column_labels = {"created_at": "Date", "amount_cents": "Amount", "gateway": "Payment system",
