@@ -1,4 +1,4 @@
-"""Command-line tools: admins, demo data, seeding, lifetime value checks."""
+"""Command-line tools: admins, demo data, seeding, lifetime value checks, CSV export."""
 import secrets
 
 import click
@@ -14,7 +14,7 @@ DEMO_EMAIL = "demo@memberdesk.local"
 
 
 def init_app(app):
-    for command in (create_admin, seed_command, recompute_ltv, demo):
+    for command in (create_admin, seed_command, recompute_ltv, demo, export_customers):
         app.cli.add_command(command)
 
 
@@ -93,3 +93,30 @@ def demo(host, port, no_run):
                f"  (a new password is set at every start of the demo)\n")
     if not no_run:
         current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@click.command("export-customers")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--search", default=None, help="Only the customers the list's search would show.")
+@click.option("--bom", is_flag=True, help="Start with a UTF-8 byte order mark (for Excel).")
+def export_customers(file, search, bom):
+    """Write the customers CSV (as the list's Export button does) to FILE, or - for stdout."""
+    from tqdm import tqdm
+
+    from actions.export import iter_csv
+    from admin_app.views.customers import CustomerView
+    view = next(v for admin in current_app.extensions["admin"] for v in admin._views
+                if isinstance(v, CustomerView))
+    query = view.export_query(search=search)
+    currency = current_app.config["STORE_CURRENCY"]
+    if file == "-":
+        out = click.get_binary_stream("stdout")
+        for chunk in iter_csv(query, currency, bom=bom):
+            out.write(chunk.encode("utf-8"))
+        out.flush()
+        return
+    total = query.order_by(None).with_entities(func.count()).scalar()
+    with open(file, "wb") as out, tqdm(total=total, unit=" customers", unit_scale=True) as bar:
+        for chunk in iter_csv(query, currency, bom=bom, progress=bar.update):
+            out.write(chunk.encode("utf-8"))
+    click.echo(f"{bar.n} customer(s) written to {file}.", err=True)

@@ -1,0 +1,90 @@
+"""The CSV building blocks of the customers export, without a database."""
+import csv
+import io
+from datetime import datetime, timezone
+
+import pytest
+
+from actions.export import (HEADER, export_filename, header_line, neutralise, row_cells,
+                            selected_ids)
+
+EXPECTED_HEADER = ["Name", "Email", "Company", "Company ID", "Company Email", "Tax ID", "Phone",
+                   "Address", "City", "State", "Zip/Postal Code", "Country", "VAT Number",
+                   "Lifetime Value"]
+
+
+def _row(**kw):
+    """A database row in export column order: 13 details then lifetime value in cents."""
+    values = dict(name="Ada", email="ada@example.com", company=None, company_id=None,
+                  company_email=None, tax_id=None, phone=None, address=None, city=None,
+                  state=None, postal_code=None, country=None, vat_number=None, ltv=0)
+    values.update(kw)
+    return tuple(values.values())
+
+
+def _parse(text):
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_header_is_exactly_the_guides_columns():
+    assert HEADER == EXPECTED_HEADER
+    assert header_line() == ",".join(EXPECTED_HEADER) + "\r\n"
+    assert header_line(bom=True) == "\ufeff" + header_line()
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+44 20 7946 0958", "-2", "@SUM(A1)", "\tx", "\rx",
+                                   '=HYPERLINK("http://evil.example","Click")'])
+def test_formula_cells_get_a_leading_quote(value):
+    assert neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["Ada", "", "a=b", " =1", "1-2", "ada@example.com", "'quoted"])
+def test_ordinary_cells_are_left_alone(value):
+    assert neutralise(value) == value
+
+
+def test_none_is_an_empty_cell():
+    assert neutralise(None) == ""
+
+
+def test_lifetime_value_is_a_plain_number_even_when_negative():
+    assert row_cells(_row(ltv=-300), "USD")[-1] == "-3.00"
+    assert row_cells(_row(ltv=123450), "USD")[-1] == "1234.50"
+    assert row_cells(_row(ltv=123456789), "USD")[-1] == "1234567.89"
+    assert row_cells(_row(ltv=1500), "JPY")[-1] == "1500"
+
+
+def test_country_is_its_english_name_and_unknown_codes_stay():
+    assert row_cells(_row(country="DE"), "USD")[11] == "Germany"
+    assert row_cells(_row(country="XX"), "USD")[11] == "XX"
+    assert row_cells(_row(country=None), "USD")[11] == ""
+
+
+def test_every_field_round_trips_through_the_csv_reader():
+    tricky = _row(name='Zoë "Z" Ångström, PhD', email="zoe@example.com",
+                  company="Line one\nline two\r\nline three", company_id="ID,1",
+                  company_email="a@b.c", tax_id='""', phone="+1 555 0100",
+                  address="Straße 1 😀", city="São Paulo", state="", postal_code="01001-000",
+                  country="BR", vat_number="-DE123", ltv=-1)
+    cells = row_cells(tricky, "USD")
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([HEADER, cells])
+    rows = _parse(buffer.getvalue())
+    assert rows == [HEADER, cells]
+    assert rows[1][0] == 'Zoë "Z" Ångström, PhD'
+    assert rows[1][2] == "Line one\nline two\r\nline three"
+    assert rows[1][6] == "'+1 555 0100" and rows[1][12] == "'-DE123"
+    assert rows[1][11] == "Brazil" and rows[1][13] == "-0.01"
+
+
+def test_selected_ids_keep_plain_numbers_only():
+    raw = ["3", "1", "abc", "", "1 OR 1=1", "-4", "²", "٣", "2.5", "3", "9" * 19, "12"]
+    assert selected_ids(raw) == [1, 3, 12]
+
+
+def test_file_name_is_todays_utc_date():
+    assert export_filename(datetime(2026, 3, 9, 23, 59, tzinfo=timezone.utc)) == \
+        "customers-2026-03-09.csv"
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    assert export_filename() in (f"customers-{today}.csv",
+                                 f"customers-{datetime.now(timezone.utc):%Y-%m-%d}.csv")
