@@ -45,7 +45,7 @@ def test_tax_is_split_from_the_gross_amount(app, buyer):
 
     assert invoice.number == 123 and invoice.label == "INV-000123"
     assert invoice.pdf_filename == "invoice-INV-000123.pdf"
-    assert invoice.issue_date == date(2026, 1, 2) and invoice.paid_at == tx.created_at
+    assert invoice.issue_date == tx.created_at.date() and invoice.paid_at == tx.created_at
     assert (invoice.net_cents, invoice.tax_cents, invoice.total_cents) == (10000, 1900, 11900)
     (line,) = invoice.lines
     assert (line.description, line.net_cents, line.tax_cents, line.total_cents) == \
