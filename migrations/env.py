@@ -46,6 +46,14 @@ def get_metadata():
     return target_db.metadata
 
 
+# Search indexes made by hand in 0002 (FTS5 tables on SQLite, trigram GIN indexes on
+# PostgreSQL) are not in the models: autogenerate must not propose to drop them.
+def include_object(obj, name, type_, reflected, compare_to):
+    if reflected and compare_to is None and name:
+        return not (name.startswith("customer_search") or name.endswith("_trgm"))
+    return True
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -88,6 +96,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

@@ -1,4 +1,4 @@
-"""Base views: login required, role checks, CSRF on every form, stable sort order."""
+"""Base views: login required, role checks, CSRF on every form, stable sort order, cheap counts."""
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import desc
 
 from admin_app.templating import datetime_, money
+from admin_app.views.paging import PagingMixin
 
 
 def money_formatter(view, context, model, name):
@@ -38,7 +39,7 @@ class IndexView(AccessMixin, AdminIndexView):
         return redirect(url_for("customer.index_view"))
 
 
-class SecureModelView(AccessMixin, ModelView):
+class SecureModelView(AccessMixin, PagingMixin, ModelView):
     form_base_class = FlaskForm
     list_template = "admin/memberdesk_list.html"
     can_create = False

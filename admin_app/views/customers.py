@@ -1,6 +1,6 @@
 """Sales > Customers: the list, its CSV export, the profile pop-up, edit details and avatar."""
-from flask import (Response, abort, current_app, flash, redirect, request, send_from_directory,
-                   stream_with_context)
+from flask import (Response, abort, current_app, flash, g, has_request_context, request,
+                   send_from_directory, stream_with_context)
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -15,11 +15,15 @@ from actions.errors import ActionError
 from actions.export import export_filename, iter_csv, selected_ids
 from admin_app.forms import CustomerForm
 from admin_app.views.base import SecureModelView, money_formatter
+from admin_app.views.customer_search import plan_search
+from admin_app.views.paging import ListCount, at_least
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 from models import Customer, Subscription, Transaction, db
 
 PROFILE_PAGE_SIZE = 25
+# Sorts a search may follow down their index (models/customer.py) instead of sorting matches.
+WALKABLE_SORTS = (None, "lifetime_value_cents")
 
 
 class CustomerView(SecureModelView):
@@ -51,11 +55,42 @@ class CustomerView(SecureModelView):
     def export_query(self, sort_column=None, sort_desc=False, search=None, filters=None):
         """The list's query (search, filters, sort with id tie-breaker), unpaged and uncounted."""
         query, joins = self.get_query(), {}
-        if self._search_supported and search:
-            query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
+        plan = plan_search(db.session, search, walkable=False) if self._search_supported else None
+        if plan is not None:
+            query = query.filter(plan.clause)
         if filters and self._filters:
             query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
         return self._apply_sorting(query, joins, sort_column, sort_desc)[0]
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Name or email contains every term, answered from the search indexes (migration 0002)."""
+        offset, page_size, sort = 0, self.page_size, None
+        if has_request_context():
+            args = self._get_list_extra_args()
+            page_size = self.get_safe_page_size(args.page_size)
+            offset = (args.page or 0) * page_size
+            sort = (self._get_column_by_idx(args.sort) or (None,))[0]
+        plan = plan_search(db.session, search, offset, page_size, sort in WALKABLE_SORTS)
+        if plan is None:
+            return query, count_query, joins, count_joins
+        g.customer_search_plan = plan
+        if count_query is not None:
+            count_query = count_query.filter(plan.clause)
+        return query.filter(plan.clause), count_query, joins, count_joins
+
+    def list_count(self, query, page, page_size, rows, whole_table):
+        """What the search already knows of its count (SQLite), instead of counting again."""
+        plan = g.pop("customer_search_plan", None)
+        if plan is None or self._filters or (plan.count is None and plan.countable):
+            return super().list_count(query, page, page_size, rows, whole_table)
+        seen = page * page_size + len(rows)
+        if len(rows) < page_size and (rows or page == 0):
+            return ListCount(seen)
+        if plan.count is None:  # counting would read the whole table: "N+" from this page
+            return at_least(seen, page_size, len(rows))
+        if plan.at_least:
+            return ListCount(max(plan.count, seen + 1), "at_least", max(plan.count, seen))
+        return ListCount(plan.count)
 
     def _export_data(self):
         args = self._get_list_extra_args()

@@ -1,8 +1,9 @@
 """Sales > Subscriptions: plan, status, price, cycle and dates of every subscription."""
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual
 
 from admin_app.row_actions import RowActionsMixin
 from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
+from admin_app.views.filters import DayRangeFilter
 from models import Subscription
 from models.subscription import SUBSCRIPTION_STATUSES
 from models.transaction import GATEWAYS
@@ -22,7 +23,7 @@ class SubscriptionView(RowActionsMixin, SecureModelView):
         FilterEqual(Subscription.gateway, "Payment system", options=list(GATEWAYS.items())),
         FilterEqual(Subscription.status, "Status",
                     options=[(s, s.replace("_", " ").capitalize()) for s in SUBSCRIPTION_STATUSES]),
-        DateBetweenFilter(Subscription.start_date, "Start date"),
+        DayRangeFilter(Subscription.start_date, "Start date"),
     ]
     column_formatters = {
         "price_cents": money_formatter,

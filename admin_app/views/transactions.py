@@ -1,10 +1,11 @@
 """Sales > Transactions: every payment, its refunds, and the per-row actions."""
 from markupsafe import Markup, escape
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual
 
 from admin_app.templating import datetime_, money
 from admin_app.row_actions import RowActionsMixin
 from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
+from admin_app.views.filters import DayRangeFilter
 from models import Transaction
 from models.transaction import GATEWAYS, PAYMENT_STATUSES
 
@@ -32,7 +33,7 @@ class TransactionView(RowActionsMixin, SecureModelView):
         FilterEqual(Transaction.gateway, "Payment system", options=list(GATEWAYS.items())),
         FilterEqual(Transaction.status, "Status",
                     options=[(s, s.capitalize()) for s in PAYMENT_STATUSES]),
-        DateBetweenFilter(Transaction.created_at, "Date"),
+        DayRangeFilter(Transaction.created_at, "Date"),
     ]
     column_formatters = {
         "amount_cents": money_formatter,

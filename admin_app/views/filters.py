@@ -1,0 +1,17 @@
+"""List filters for the timestamp columns (aware UTC datetimes)."""
+from datetime import datetime, time, timedelta, timezone
+
+from flask_admin.contrib.sqla.filters import DateBetweenFilter
+
+
+class DayRangeFilter(DateBetweenFilter):
+    """Whole days from the date picker: start 00:00 UTC <= column < the day after the end."""
+
+    # Flask-Admin's DateBetweenFilter compares the column with bare dates, which the aware
+    # UTCDateTime columns reject (HTTP 500) and which would drop the last day. Two plain
+    # comparisons also let `(gateway, created_at)`-style indexes serve the range.
+
+    def apply(self, query, value, alias=None):
+        start, end = (datetime.combine(day, time(), timezone.utc) for day in value)
+        column = self.get_column(alias)
+        return query.filter(column >= start, column < end + timedelta(days=1))
