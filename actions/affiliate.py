@@ -38,7 +38,8 @@ def set_sale_affiliate(tx_id, affiliate_id, commission_cents, actor):
     audit.record(actor, "sale.affiliate", tx, outcome="succeeded", before=before, after=after)
     db.session.commit()
     who = tx.affiliate.name if tx.affiliate else "no affiliate"
-    return ActionResult(f"The sale now goes to {who} with a commission of {money(commission_cents)}.")
+    return ActionResult(
+        f"The sale now goes to {who} with a commission of {money(commission_cents)}.")
 
 
 class EditSaleForm(FlaskForm):

@@ -50,8 +50,9 @@ def _already_requested(request_key):
 
 
 def _duplicate_result(refund):
-    return ActionResult(f"This refund was already submitted ({_money(refund.amount_cents, refund.currency)}, "
-                        f"{refund.status}); nothing more was refunded.", "info")
+    amount = _money(refund.amount_cents, refund.currency)
+    return ActionResult(f"This refund was already submitted ({amount}, {refund.status}); "
+                        "nothing more was refunded.", "info")
 
 
 def refund_transaction(tx_id, amount_cents, currency, reason, note, actor, request_key=None):
@@ -83,7 +84,8 @@ def _validate(tx, amount_cents, currency):
     if tx.status != "succeeded":
         raise InvalidRequest(f"Only a successful payment can be refunded; this one is {tx.status}.")
     if currency != tx.currency:
-        raise InvalidRequest(f"This payment is in {tx.currency}; a refund in {currency} is not possible.")
+        raise InvalidRequest(
+            f"This payment is in {tx.currency}; a refund in {currency} is not possible.")
     if amount_cents <= 0:
         raise InvalidRequest("Enter an amount greater than zero.")
     left = tx.refundable_cents
@@ -200,7 +202,8 @@ def _context(tx):
     customer = tx.customer
     counts = tx.currency == current_app.config["STORE_CURRENCY"]
     return {"left_cents": tx.refundable_cents,
-            "ltv_after_cents": customer.lifetime_value_cents - (tx.refundable_cents if counts else 0),
+            "ltv_after_cents":
+                customer.lifetime_value_cents - (tx.refundable_cents if counts else 0),
             "ltv_counts": counts,
             "commission_reversed_cents": commission_reversal(tx, tx.refundable_cents)}
 

@@ -39,7 +39,9 @@ def vat_error(number, country):
         compact = eu_vat.compact(number)
         if not compact.startswith(prefix):
             compact = prefix + compact
-        return None if eu_vat.is_valid(compact) else f"{number} is not a valid VAT number for {name}."
+        if not eu_vat.is_valid(compact):
+            return f"{number} is not a valid VAT number for {name}."
+        return None
     try:
         module = get_cc_module(country.lower(), "vat")
     except (ImportError, AttributeError):

@@ -6,7 +6,7 @@ from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from actions.base import get_action
