@@ -5,6 +5,7 @@ import click
 from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
+from werkzeug.serving import run_simple
 
 from actions import ltv
 from models import AdminUser, Customer, ROLES, db
@@ -92,7 +93,7 @@ def demo(host, port, no_run):
                f"  Log in as {DEMO_EMAIL} with password {password}\n"
                f"  (a new password is set at every start of the demo)\n")
     if not no_run:
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.command("export-customers")

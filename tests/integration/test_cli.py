@@ -1,11 +1,13 @@
 """Command-line tools: create-admin, recompute-ltv, and the startup database check."""
+import re
 import subprocess
 import sys
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import AdminUser, Customer, db
 from tests import factories
+from tests.conftest import csrf_token
 
 
 def test_create_admin_with_password_then_login(app, client):
@@ -65,3 +67,15 @@ def test_unreachable_database_gives_one_clear_line(tmp_path):
 def app_root():
     from admin_app import ROOT
     return ROOT
+
+
+def test_demo_fills_an_empty_database_and_prints_a_working_login(app, client):
+    result = app.test_cli_runner().invoke(args=["demo", "--no-run"])
+    assert result.exit_code == 0, result.output
+    email, password = re.search(r"Log in as (\S+) with password (\S+)",
+                                              result.output).groups()
+    assert db.session.scalar(select(func.count()).select_from(Customer)) == 300
+    response = client.post("/login", data={"email": email, "password": password,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert "$" in client.get("/admin/customer/").get_data(as_text=True)
