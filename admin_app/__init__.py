@@ -6,6 +6,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin_app.config import load_config
 from admin_app.extensions import csrf, db, login_manager, mail, migrate
@@ -19,6 +20,9 @@ def create_app(test_config=None):
                 template_folder=str(ROOT / "templates"),
                 instance_path=str(ROOT / "instance"))
     load_config(app, test_config)
+    if app.config["TRUST_PROXY_HEADERS"]:
+        hops = app.config["TRUST_PROXY_HEADERS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
@@ -55,3 +59,4 @@ def check_database(app):
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             print(f"Memberdesk cannot reach the database at {url}: {reason}", file=sys.stderr)
             raise SystemExit(1) from None
+        db.engine.dispose()  # no pooled connection is inherited by forked workers

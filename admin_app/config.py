@@ -35,6 +35,9 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "MEMBERDESK_ENV": "development",
     "AUTO_MIGRATE_SQLITE": True,
+    "COOKIE_SECURE": "auto",  # auto: secure cookies in production (HTTPS), not elsewhere
+    "TRUST_PROXY_HEADERS": 0,  # number of reverse proxies whose X-Forwarded-* to trust
+    "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
 }
 
@@ -71,6 +74,11 @@ def load_config(app, test_config=None):
             "pool_timeout": app.config["DB_POOL_TIMEOUT"],
             "pool_pre_ping": True,
         })
+    production = app.config["MEMBERDESK_ENV"] == "production"
+    secure = app.config["COOKIE_SECURE"]
+    secure = production if secure == "auto" else _coerce(True, str(secure))
+    app.config.update(SESSION_COOKIE_SECURE=secure, REMEMBER_COOKIE_SECURE=secure,
+                      REMEMBER_COOKIE_HTTPONLY=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _development_secret(app, instance)
 

@@ -79,3 +79,4 @@ def test_demo_fills_an_empty_database_and_prints_a_working_login(app, client):
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302
     assert "$" in client.get("/admin/customer/").get_data(as_text=True)
+

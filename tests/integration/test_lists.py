@@ -60,8 +60,11 @@ def test_transactions_search_by_customer_and_filter_by_gateway_and_date(owner_cl
     page = owner_client.get("/admin/transaction/?flt0_0=paypal").get_data(as_text=True)
     assert "Person 0" in page and "Person 3" in page and "Person 1" not in page
     page = owner_client.get(
-        "/admin/transaction/?flt2_0=2030-01-01+to+2030-12-31").get_data(as_text=True)
+        "/admin/transaction/?flt0_2=2030-01-01+to+2030-12-31").get_data(as_text=True)
     assert "Person" not in page
+    page = owner_client.get("/admin/transaction/?flt0_0=paypal&flt1_2=2026-01-01+to+2026-12-31"
+                            ).get_data(as_text=True)
+    assert "Person 3" in page and "Person 1" not in page
 
 
 def test_subscriptions_show_guide_columns(owner_client):

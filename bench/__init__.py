@@ -1,0 +1,1 @@
+"""Benchmarks of Memberdesk against the vanilla Flask-Admin baseline (not tests)."""

@@ -1,0 +1,32 @@
+"""Only the baseline's CSV export, for a separate process under /usr/bin/time -v."""
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.baseline import load  # noqa: E402
+
+# Prints export_rows=, export_s=, export_rows_per_s= (as bench/export_bench.py does).
+USAGE = "usage: python bench/vanilla_export.py PATH/vanilla_admin.py DATABASE_URL"
+
+
+def main():
+    if len(sys.argv) != 3:
+        raise SystemExit(USAGE)
+    vanilla = load(Path(sys.argv[1]))
+    client = vanilla.make_app(sys.argv[2]).test_client()
+    started = time.perf_counter()
+    response = client.get("/admin/customer/export/csv/", buffered=False)
+    assert response.status_code == 200, response.status_code
+    lines = sum(chunk.count(b"\n") for chunk in response.iter_encoded())
+    response.close()
+    seconds = time.perf_counter() - started
+    rows = lines - 1
+    print(f"export_rows={rows}")
+    print(f"export_s={seconds:.2f}")
+    print(f"export_rows_per_s={rows / seconds:.0f}")
+
+
+if __name__ == "__main__":
+    main()
