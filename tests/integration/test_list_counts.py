@@ -1,15 +1,15 @@
 """List pages never count a whole table: exact when small, "about N" or "N+" when big."""
 import re
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from admin_app.views.base import SecureModelView
 from admin_app.views.customers import CustomerView
 from models import db
 from tests import factories
+from tests.sql_spy import statements
 
 UTC = timezone.utc
 
@@ -21,20 +21,6 @@ LIST_PAGES = [
     "/admin/transaction/?search=customer", "/admin/subscription/",
     "/admin/subscription/?flt0_1=active", "/admin/plan/", "/admin/affiliate/", "/admin/audit/",
 ]
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def before(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def _many(n):
