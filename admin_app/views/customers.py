@@ -47,6 +47,10 @@ class CustomerView(SecureModelView):
     def can_export(self):
         return current_user.is_authenticated and current_user.can("export")
 
+    def get_list_row_actions(self):
+        """Only the Profile button: editing starts from the profile, as the guide describes."""
+        return list(self.column_extra_row_actions)
+
     def is_action_allowed(self, name):
         if name == "export_selected":
             return self.can_export

@@ -135,7 +135,7 @@ def test_profile_popup_shows_value_transactions_and_subscriptions(page, profile_
     assert table_box["x"] + table_box["width"] - (button_box["x"] + button_box["width"]) < 40
 
     modal = _open_profile(page, "Ada Lovelace")
-    expect(modal.locator(".md-avatar-initials")).to_have_text("A")
+    expect(modal.locator(".md-avatar-initials")).to_have_text("AL")
     expect(modal.locator("#md-ltv")).to_have_text("$70.00")
     expect(modal.locator("#md-profile")).to_contain_text("ada@acme.com")
 

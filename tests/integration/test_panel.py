@@ -95,6 +95,16 @@ def test_lifetime_value_sort_with_tie_breaker(owner_client):
     assert _names(page) == ["C0", "C2", "C4", "C3", "C1"]
 
 
+def test_each_row_has_one_profile_button_at_the_far_right(owner_client):
+    factories.customer(name="Only One")
+    db.session.commit()
+    page = owner_client.get("/admin/customer/").get_data(as_text=True)
+    row = re.search(r"<tr>\s*(.*?)</tr>", page.split("<tbody>")[-1] if "<tbody>" in page
+                    else page.split("</thead>")[1], re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert "Profile" in cells[-1] and "fa-pencil" not in row
+
+
 def test_default_order_is_newest_first(owner_client):
     for i in range(3):
         factories.customer(name=f"N{i}")
