@@ -4,8 +4,8 @@ import io
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from admin_app.templating import country_name
 from models import Customer, db
+from models.country import country_name
 from models.customer import DETAIL_FIELDS
 from models.money import plain_amount
 

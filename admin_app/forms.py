@@ -11,8 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from actions.avatars import AvatarError, read_avatar
-from admin_app.templating import country_name
 from models import Customer, db
+from models.country import country_name
 from models.customer import DETAIL_FIELDS
 
 COUNTRY_CHOICES = [SelectChoice("", "—")] + sorted(

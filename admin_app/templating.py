@@ -1,17 +1,9 @@
 """Jinja filters: money, dates, countries, cycles, as admins read them."""
-import pycountry
 from babel.dates import format_date, format_datetime
 from flask import current_app
 
+from models.country import country_name
 from models.money import format_money
-
-
-def country_name(code):
-    """'DE' -> 'Germany'; unknown codes are shown as they are."""
-    if not code:
-        return ""
-    country = pycountry.countries.get(alpha_2=code)
-    return getattr(country, "common_name", None) or getattr(country, "name", code)
 
 
 def money(cents, currency=None):
