@@ -129,10 +129,13 @@ def _record_failure(refund_id, exc, actor):
     exc.audited = True
 
 
-def _record_outcome(refund_id, status, reference, failure_message, actor):
-    """Apply the gateway's answer to refund, payment, lifetime value and commission; one commit."""
+def _record_outcome(refund_id, status, reference, failure_message, actor, checked=False):
+    """Apply the gateway's answer to refund, payment, lifetime value and commission; one commit.
+
+    `checked`: the answer comes from a later status check, not from the refund call.
+    """
     tx = _lock_transaction(db.session.get(Refund, refund_id).transaction_id)
-    refund = db.session.get(Refund, refund_id)
+    refund = db.session.get(Refund, refund_id, populate_existing=True)  # as of the lock
     if refund.status != "pending":
         db.session.rollback()
         return _duplicate_result(refund)
@@ -146,6 +149,9 @@ def _record_outcome(refund_id, status, reference, failure_message, actor):
         refund.completed_at, refund.failure_message = utcnow(), None
         ltv.adjust(tx.customer_id, -refund.amount_cents, refund.currency)
         message = ActionResult(f"Refunded {amount} through {tx.gateway_label}.")
+    elif status == "pending" and checked:
+        message = ActionResult(f"The refund of {amount} is still pending at "
+                               f"{tx.gateway_label}; check again later.", "info")
     elif status == "pending":
         message = ActionResult(f"{tx.gateway_label} accepted the refund of {amount}; "
                                "it is pending there.", "info")
@@ -164,12 +170,22 @@ def _record_outcome(refund_id, status, reference, failure_message, actor):
 
 
 def check_refund(refund_id, actor):
-    """Repeat the gateway call of a refund left pending by a lost answer (same key: no double)."""
+    """Finish a pending refund: repeat a call whose answer was lost (same key: no double),
+    or ask the gateway where a refund it accepted as pending stands now."""
     refund = db.session.get(Refund, refund_id)
-    if refund is None or refund.status != "pending" or refund.gateway_ref:
+    if refund is None or refund.status != "pending":
         raise InvalidRequest("This refund is not waiting for an answer from the gateway.")
-    return _call_gateway(get_gateway(refund.transaction.gateway, current_app.config),
-                         refund_id, actor)
+    tx = refund.transaction
+    gateway = get_gateway(tx.gateway, current_app.config)
+    if not refund.gateway_ref:
+        return _call_gateway(gateway, refund_id, actor)
+    try:
+        result = gateway.refund_status(refund.gateway_ref)
+    except GatewayError as exc:  # a failed lookup says nothing about the refund itself
+        exc.message += " The refund stays pending; “Check refund” can ask again later."
+        raise
+    return _record_outcome(refund_id, result.status, result.reference,
+                           result.failure_message, actor, checked=True)
 
 
 class RefundForm(FlaskForm):

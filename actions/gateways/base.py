@@ -19,7 +19,7 @@ class GatewayResult:
 class Gateway(Protocol):
     """The verbs of an adapter: each returns a GatewayResult or raises a GatewayError.
 
-    Every verb takes an `idempotency_key`: repeating a call with the same key (after a
+    Every verb that changes something takes an `idempotency_key`: repeating a call with the same key (after a
     GatewayUnavailable) never repeats its effect at the vendor.
     """
 
@@ -28,5 +28,8 @@ class Gateway(Protocol):
     def refund(self, payment_ref: str, amount_cents: int | None, currency: str, *,
                reason: str, note: str | None, idempotency_key: str) -> GatewayResult:
         """Refund amount_cents (None: all that is left) of a payment, in its currency."""
+
+    def refund_status(self, refund_ref: str) -> GatewayResult:
+        """Where a refund made earlier (GatewayResult.reference) stands now; changes nothing."""
 
     # The subscription verbs (change_price, change_plan, cancel) join here with their issue.

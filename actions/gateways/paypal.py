@@ -62,6 +62,13 @@ class PayPalGateway:
             return _refund_result(response.json())
         raise self._refund_error(response, payment_ref)
 
+    def refund_status(self, refund_ref):
+        """Where a refund made earlier stands now at PayPal."""
+        response = self._call("GET", f"/v2/payments/refunds/{quote(refund_ref, safe='')}")
+        if response.status_code == 200:
+            return _refund_result(response.json())
+        raise self._refund_error(response, missing=f"PayPal has no refund {refund_ref}.")
+
     # The subscription verbs (change_price, change_plan, cancel) come with their issue.
 
     def _call(self, method, path, **kwargs):
@@ -128,8 +135,11 @@ class PayPalGateway:
             "PayPal rejected the client id/secret (PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET); "
             "nothing was refunded.", gateway=self.name, code="invalid_client")
 
-    def _refund_error(self, response, capture_id):
-        """The GatewayError an admin should see for a PayPal error answer."""
+    def _refund_error(self, response, capture_id=None, *, missing=None):
+        """The GatewayError an admin should see for a PayPal error answer.
+
+        `missing` is the message for a 404 (default: no such capture_id).
+        """
         status = response.status_code
         error = _json(response)
         details = error.get("details") or [{}]
@@ -144,7 +154,7 @@ class PayPalGateway:
         if issue in _REFUND_ISSUES:
             return declined(_REFUND_ISSUES[issue])
         if status == 404:
-            return declined(f"PayPal has no capture {capture_id}.")
+            return declined(missing or f"PayPal has no capture {capture_id}.")
         if status == 403:
             return GatewayNotConfigured(
                 f"PayPal does not allow this app to refund ({text}); nothing was refunded.",

@@ -46,10 +46,21 @@ class StripeGateway:
             raise self._refund_error(e, payment_ref) from e
         return _refund_result(refund.to_dict(for_json=True))
 
+    def refund_status(self, refund_ref):
+        """Where a refund made earlier (re_…) stands now at Stripe."""
+        try:
+            refund = self._client.v1.refunds.retrieve(refund_ref)
+        except stripe.StripeError as e:
+            raise self._refund_error(e, missing=f"Stripe has no refund {refund_ref}.") from e
+        return _refund_result(refund.to_dict(for_json=True))
+
     # The subscription verbs (change_price, change_plan, cancel) come with their issue.
 
-    def _refund_error(self, e, payment_ref):
-        """The GatewayError an admin should see for a failed refund call."""
+    def _refund_error(self, e, payment_ref=None, *, missing=None):
+        """The GatewayError an admin should see for a failed refund call.
+
+        `missing` is the message for a 404 (default: no such payment_ref).
+        """
         code = _vendor_code(e)
         text = e.user_message or "no explanation given"
 
@@ -74,7 +85,7 @@ class StripeGateway:
         if code == "charge_already_refunded":
             return declined("Stripe says this payment is already fully refunded.")
         if code == "resource_missing" or e.http_status == 404:
-            return declined(f"Stripe has no payment {payment_ref}.")
+            return declined(missing or f"Stripe has no payment {payment_ref}.")
         if e.http_status is not None and 400 <= e.http_status < 500 and e.http_status != 409:
             return declined(f"Stripe refused the refund: {text}")
         return GatewayUnavailable(

@@ -1,4 +1,5 @@
-"""An in-test PayPal REST API on loopback: OAuth2 tokens and capture refunds, with state."""
+"""An in-test PayPal REST API on loopback: OAuth2 tokens, capture refunds and refund
+look-ups, with state."""
 import json
 import re
 import secrets
@@ -61,12 +62,15 @@ class PayPalFake:
         self.delay = 0
         self.calls = []
         self._captures, self._tokens, self._replies, self._failures = {}, set(), {}, []
+        self._refunds = {}  # refund id -> (capture, refund JSON as PayPal stores it now)
         self._lock = threading.Lock()
         self._released = threading.Event()
         server.expect_request("/v1/oauth2/token", method="POST").respond_with_handler(
             self._token)
         server.expect_request(re.compile(r"^/v2/payments/captures/[^/]+/refund$"),
                               method="POST").respond_with_handler(self._refund)
+        server.expect_request(re.compile(r"^/v2/payments/refunds/[^/]+$"),
+                              method="GET").respond_with_handler(self._get_refund)
 
     def add_capture(self, value, currency="EUR"):
         """A new capture of `value` (a decimal string, e.g. "50.00"); returns its id."""
@@ -85,7 +89,7 @@ class PayPalFake:
 
     def fail(self, http_status, name, *, issue=None, description=None, times=1,
              headers=None):
-        """Answer the next `times` refund calls with this PayPal error."""
+        """Answer the next `times` refund (or refund look-up) calls with this PayPal error."""
         self._failures.extend([(_error(name, issue, description), http_status,
                                 headers or {})] * times)
 
@@ -93,9 +97,29 @@ class PayPalFake:
         """Let delayed answers go now."""
         self._released.set()
 
+    def settle(self, refund_id, status="COMPLETED"):
+        """Change a stored refund's status, as PayPal does when a pending refund finishes."""
+        with self._lock:
+            capture, refund = self._refunds[refund_id]
+            value = Decimal(refund["amount"]["value"])
+            counted = refund["status"] != "FAILED"
+            if counted and status in ("FAILED", "CANCELLED"):
+                capture.refunded -= value
+            elif not counted and status not in ("FAILED", "CANCELLED"):
+                capture.refunded += value
+            refund["status"], refund["update_time"] = status, _now()
+            if status == "COMPLETED":
+                refund.pop("status_details", None)
+            elif status in ("FAILED", "CANCELLED"):
+                refund["status_details"] = {"reason": "ECHECK"}
+
     @property
     def token_calls(self):
         return [call for call in self.calls if call.path == "/v1/oauth2/token"]
+
+    @property
+    def lookup_calls(self):
+        return [call for call in self.calls if call.path.startswith("/v2/payments/refunds/")]
 
     @property
     def refund_calls(self):
@@ -139,6 +163,22 @@ class PayPalFake:
         if status == 201 and request.headers.get("Prefer") != "return=representation":
             refund = {key: refund[key] for key in ("id", "status", "links")}
         return _json(refund, status)
+
+    def _get_refund(self, request):
+        self._record(request, None)
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self._tokens:
+            return _json({"error": "invalid_token",
+                          "error_description": "Access Token not found in cache"}, 401)
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+            stored = self._refunds.get(request.path.rsplit("/", 1)[-1])
+            refund = json.loads(json.dumps(stored[1])) if stored else None
+        if failure:
+            return _json(*failure)
+        if refund is None:
+            return _json(_error("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
+                                "Specified resource ID does not exist."), 404)
+        return _json(refund, 200)
 
     def _apply_refund(self, request, body):
         """(http status, JSON) of a refund request, changing the capture if it succeeds."""
@@ -192,6 +232,7 @@ class PayPalFake:
             refund["note_to_payer"] = note
         if self.refund_status in ("PENDING", "FAILED"):
             refund["status_details"] = {"reason": "ECHECK"}
+        self._refunds[refund_id] = (capture, refund)
         return refund
 
 

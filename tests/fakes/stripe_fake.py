@@ -1,5 +1,7 @@
-"""An in-test Stripe API on loopback answering POST /v1/refunds in API 2026-10-28 shapes."""
+"""An in-test Stripe API on loopback answering POST /v1/refunds and GET /v1/refunds/<id>
+in API 2026-10-28 shapes."""
 import json
+import re
 import secrets
 import threading
 import time
@@ -32,10 +34,13 @@ class StripeFake:
         self.currency = currency
         self.payment_amount = payment_amount
         self.calls = []
+        self.refunds = {}  # id -> the refund object as Stripe stores it now
         self._answer = self._refund
         self._refund_status = ("succeeded", None)
         self._released = threading.Event()
         server.expect_request("/v1/refunds", method="POST").respond_with_handler(self._handle)
+        server.expect_request(re.compile(r"^/v1/refunds/[^/]+$"),
+                              method="GET").respond_with_handler(self._handle)
 
     def refund_status(self, status="succeeded", failure_reason=None):
         """Answer refunds at once, with this status (after `fail` or `hang` too)."""
@@ -61,6 +66,17 @@ class StripeFake:
         """Let hanging answers go now."""
         self._released.set()
 
+    def settle(self, refund_id, status="succeeded", failure_reason=None):
+        """Change a stored refund's status, as Stripe does when a pending refund finishes."""
+        refund = self.refunds[refund_id]
+        refund["status"] = status
+        refund.pop("pending_reason", None)
+        if status == "succeeded" and not refund["balance_transaction"]:
+            refund["balance_transaction"] = _id("txn_")
+        if failure_reason:
+            refund["failure_reason"] = failure_reason
+            refund["failure_balance_transaction"] = _id("txn_")
+
     def _handle(self, request):
         self.calls.append(StripeCall(request.path, Headers(request.headers),
                                      request.form.to_dict()))
@@ -68,7 +84,17 @@ class StripeFake:
             return _json_response({"error": {
                 "type": "invalid_request_error",
                 "message": "Invalid API Key provided: sk_test_****"}}, 401)
+        if request.method == "GET":
+            return self._retrieve(request)
         return self._answer(request)
+
+    def _retrieve(self, request):
+        refund_id = request.path.rsplit("/", 1)[-1]
+        if refund_id not in self.refunds:
+            return _json_response({"error": {
+                "type": "invalid_request_error", "code": "resource_missing",
+                "message": f"No such refund: '{refund_id}'", "param": "id"}}, 404)
+        return _json_response(self.refunds[refund_id], 200)
 
     def _refund(self, request):
         form = request.form
@@ -93,6 +119,7 @@ class StripeFake:
         if failure_reason:
             refund["failure_reason"] = failure_reason
             refund["failure_balance_transaction"] = _id("txn_")
+        self.refunds[refund["id"]] = refund
         return _json_response(refund, 200)
 
 

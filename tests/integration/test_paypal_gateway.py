@@ -222,3 +222,37 @@ def test_connection_refused():
     with pytest.raises(GatewayUnavailable, match=r"^Could not reach PayPal .* before the "
                                                  r"refund was sent; nothing was refunded"):
         refund(gateway, "0CAPTURE", 1000)
+
+
+def test_refund_status_asks_for_the_refund_and_maps_its_status(paypal_fake):
+    capture = paypal_fake.add_capture("50.00")
+    paypal_fake.refund_status = "PENDING"
+    gateway = paypal(paypal_fake)
+    made = refund(gateway, capture, 1000)
+    assert made.status == "pending"
+    paypal_fake.settle(made.reference, "COMPLETED")
+
+    result = gateway.refund_status(made.reference)
+
+    [call] = paypal_fake.lookup_calls
+    assert call.path == f"/v2/payments/refunds/{made.reference}"
+    assert call.headers["Authorization"].startswith("Bearer ")
+    assert (result.reference, result.status, result.failure_message) == (
+        made.reference, "succeeded", None)
+    paypal_fake.settle(made.reference, "FAILED")
+    assert gateway.refund_status(made.reference).failure_message == (
+        "PayPal could not complete the refund (echeck).")
+    assert paypal_fake.refunded(capture) == "0.00"
+
+
+def test_refund_status_of_an_unknown_refund(paypal_fake):
+    with pytest.raises(GatewayDeclined, match=r"^PayPal has no refund 0MISSING\.$") as caught:
+        paypal(paypal_fake).refund_status("0MISSING")
+    assert caught.value.code == "INVALID_RESOURCE_ID"
+
+
+def test_refund_status_when_paypal_fails(paypal_fake):
+    paypal_fake.fail(503, "SERVICE_UNAVAILABLE")
+
+    with pytest.raises(GatewayUnavailable, match=r"^PayPal failed \(HTTP 503"):
+        paypal(paypal_fake).refund_status("0SOMEREFUND")

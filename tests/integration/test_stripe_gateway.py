@@ -171,3 +171,27 @@ def test_connection_refused():
 
     with pytest.raises(GatewayUnavailable, match=r"^Could not reach Stripe"):
         refund(gateway, "pi_3Q", 100)
+
+
+def test_refund_status_asks_for_the_refund_and_maps_its_status(stripe_fake, on_fake):
+    stripe_fake.refund_status("pending")
+    made = refund(on_fake, "pi_3Q", 1500)
+    assert made.status == "pending"
+    stripe_fake.settle(made.reference, "succeeded")
+
+    result = on_fake.refund_status(made.reference)
+
+    call = stripe_fake.calls[-1]
+    assert call.path == f"/v1/refunds/{made.reference}" and call.form == {}
+    assert call.headers["Stripe-Version"] == API_VERSION
+    assert (result.reference, result.status, result.failure_message) == (
+        made.reference, "succeeded", None)
+    stripe_fake.settle(made.reference, "failed", "lost_or_stolen_card")
+    assert on_fake.refund_status(made.reference).failure_message == (
+        "Stripe could not complete the refund (lost or stolen card).")
+
+
+def test_refund_status_of_an_unknown_refund(stripe_fake, on_fake):
+    with pytest.raises(GatewayDeclined, match=r"^Stripe has no refund re_missing\.$") as caught:
+        on_fake.refund_status("re_missing")
+    assert caught.value.code == "resource_missing"
