@@ -7,6 +7,8 @@ import tempfile
 import pytest
 import requests
 
+from tests.fakes.loopback import stop
+
 API_KEY = "sk_test_memberdesk_localstripe"
 
 # localstripe's CLI binds every interface ("::") and pickles its data to the fixed path
@@ -72,12 +74,7 @@ def localstripe_url():
             _wait_until_up(url, process, log)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, 5)
 
 
 def _wait_until_up(url, process, log):

@@ -1,5 +1,6 @@
 """A threaded pytest-httpserver on a free 127.0.0.1 port, shared by the gateway fakes."""
 import contextlib
+import subprocess
 
 from pytest_httpserver import HTTPServer
 
@@ -23,3 +24,13 @@ def fresh_handlers(server):
     yield server
     server.check_handler_errors()
     server.check_assertions()
+
+
+def stop(process, timeout):
+    """Terminate a child process; kill it if it has not exited after `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -13,6 +13,7 @@ import requests
 from models import db
 from tests import factories
 from tests.conftest import CSRF_RE
+from tests.fakes.loopback import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL, PASSWORD = "ops@example.com", "a long production password"
@@ -71,12 +72,7 @@ def gunicorn(postgres_url, app, tmp_path):
         _wait_until_up(proc, f"http://127.0.0.1:{port}", log)
         yield f"http://127.0.0.1:{port}", access
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 30)
 
 
 def test_two_workers_serve_a_logged_in_list(gunicorn):
