@@ -15,3 +15,10 @@ def record(actor, action, target, *, outcome, before=None, after=None, gateway_r
         after=after, outcome=outcome, gateway_ref=gateway_ref, message=message)
     db.session.add(event)
     return event
+
+
+def record_refusal(actor, action, target, *, outcome, message):
+    """Audit an operation that was refused or failed before changing anything; commits."""
+    db.session.rollback()
+    record(actor, action, target, outcome=outcome, message=message)
+    db.session.commit()

@@ -42,9 +42,8 @@ class RowActionsMixin:
         if request.method == "POST" and action.submit_permission:
             needed = action.submit_permission
         if not current_user.can(needed):
-            audit.record(current_user, action.name, obj, outcome="denied",
-                         message=f"role {current_user.role} lacks {needed}")
-            db.session.commit()
+            audit.record_refusal(current_user, action.name, obj, outcome="denied",
+                                 message=f"role {current_user.role} lacks {needed}")
             if request.method == "POST":
                 flash(f"Your role ({current_user.role}) does not allow “{action.title}” "
                       f"({needed.replace('_', ' ')}); nothing was changed.", "error")
@@ -58,15 +57,14 @@ class RowActionsMixin:
             except ActionError as exc:
                 db.session.rollback()
                 if not exc.audited:
-                    audit.record(current_user, action.name, (obj.__tablename__, obj_id),
-                                 outcome="rejected", message=exc.message)
-                    db.session.commit()
+                    audit.record_refusal(current_user, action.name,
+                                         (obj.__tablename__, obj_id), outcome="rejected",
+                                         message=exc.message)
                 flash(exc.message, "error")
             else:
                 flash(result.message, result.category)
             return redirect(return_url)
 
-        db.session.refresh(obj)
         return self.render(action.template, action=action, obj=obj, form=form,
                            return_url=return_url, modal=bool(request.args.get("modal")),
                            **action.context(obj))
