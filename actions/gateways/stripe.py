@@ -83,7 +83,8 @@ class StripeGateway(StripeSubscriptions):
             return GatewayUnavailable(self._no_answer(e, v), gateway=self.name, code=code)
         if code == "charge_already_refunded" and verb == "refund":
             return declined("Stripe says this payment is already fully refunded.")
-        if code == "resource_missing" or e.http_status == 404:
+        about_items = str(getattr(e, "param", None) or "").startswith("items")
+        if e.http_status == 404 or (code == "resource_missing" and not about_items):
             return declined(missing)
         if e.http_status is not None and 400 <= e.http_status < 500 and e.http_status != 409:
             return declined(f"Stripe refused {v.noun}: {text}")
@@ -92,7 +93,8 @@ class StripeGateway(StripeSubscriptions):
             gateway=self.name, code=code)
 
     def _refund_error(self, e, payment_ref=None, *, missing=None):
-        return self._error(e, "refund", missing=missing or f"Stripe has no payment {payment_ref}.")
+        return self._error(e, "refund",
+                           missing=missing or f"Stripe has no payment {payment_ref}.")
 
     def _no_answer(self, e, v):
         """Message for a network failure: a timeout or a connection that never opened."""
