@@ -56,11 +56,16 @@ def access_ends_within(now, days):
              Subscription.current_period_end > now, Subscription.current_period_end <= until))
 
 
+def format_day(when, locale="en_US"):
+    """20 Dec 2026 (in the store locale); "—" for no date."""
+    return format_date(when, DATE_FORMAT, locale=locale) if when else "—"
+
+
 def status_label(sub, now, locale="en_US"):
     """The Status column: "Active — cancels on 20 Dec 2026", "Cancelled — access until
     20 Dec 2026", "Cancelled", "Active — payments paused until 5 Jan 2027", ..."""
     def day(when):
-        return format_date(when, DATE_FORMAT, locale=locale)
+        return format_day(when, locale)
 
     if sub.status == "canceled":
         if has_access(sub, now):
