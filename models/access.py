@@ -72,6 +72,8 @@ def status_label(sub, now, locale="en_US"):
             return f"Cancelled — access until {day(sub.access_until)}"
         return "Cancelled"
     label = sub.status.replace("_", " ").capitalize()
+    if sub.cancel_at_period_end and sub.current_period_end and now >= sub.current_period_end:
+        return "Cancelled"  # the gateway ended it at the period end
     if sub.cancel_at_period_end and sub.current_period_end:
         return f"{label} — cancels on {day(sub.current_period_end)}"
     if sub.paused:
