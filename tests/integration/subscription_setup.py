@@ -86,3 +86,9 @@ def finance(app):
 def setup(request, app, stripe_fake, paypal_fake):
     configure(app, stripe_fake, paypal_fake)
     return make(request.param, stripe_fake, paypal_fake)
+
+
+@pytest.fixture
+def paypal_setup(app, stripe_fake, paypal_fake):
+    configure(app, stripe_fake, paypal_fake)
+    return make("paypal", stripe_fake, paypal_fake)
