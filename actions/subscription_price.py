@@ -95,7 +95,7 @@ def _form(sub, deps):
 
 
 def _perform(sub, form, actor, deps):
-    when = form.proration_date.data
+    when = form.proration_date.data or ""
     return change_subscription_price(
         deps, actor, sub.id, form.amount_cents, effective=form.effective.data,
         request_key=form.request_key.data, proration_date=int(when) if when.isdigit() else None)
