@@ -106,6 +106,8 @@ def test_paypal_plan_change_waiting_for_the_payers_approval(app, client, paypal_
     assert status_label(sub, TENTH) == ("Active — waiting for the customer's approval of a "
                                         "change")
     assert result.category == "info" and sub.approval_url in result.message
+    with pytest.raises(InvalidRequest, match="waiting for the customer's approval of an earlier"):
+        change_subscription_price(deps_at(app), finance, setup.sub_id, 4000)
     login(client, "viewer")
     profile = client.get(f"/admin/customer/profile/{sub.customer_id}/").get_data(as_text=True)
     assert "waiting for the customer&#39;s approval" in profile
