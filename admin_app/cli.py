@@ -51,7 +51,7 @@ def create_admin(email, role, password):
 @click.option("--random-seed", type=int, default=7, show_default=True)
 def seed_command(customers, transactions_per_customer, random_seed):
     """Add realistic random customers, payments, refunds and subscriptions."""
-    from admin_app.seed import seed
+    from bench.seed import seed
     counts = seed(customers, transactions_per_customer, random_seed=random_seed,
                   store_currency=current_app.config["STORE_CURRENCY"])
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " added.")
@@ -85,7 +85,7 @@ def demo(host, port, no_run):
     """Bring the database up to date, add demo data on first start, serve the panel."""
     upgrade()
     if not db.session.scalar(select(func.count()).select_from(Customer)):
-        from admin_app.seed import seed
+        from bench.seed import seed
         seed(300, 4, store_currency=current_app.config["STORE_CURRENCY"])
     password = secrets.token_urlsafe(9)
     ensure_admin(DEMO_EMAIL, "owner", password)
