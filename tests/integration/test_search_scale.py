@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from admin_app.views import customer_search
+from models.queries import customer_search
 from admin_app.views.customers import CustomerView
 from models import Customer, db
 from tests import factories
