@@ -9,7 +9,7 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from actions.errors import NotAllowed
+from actions.permissions import require
 from models import AuditEvent, Customer, db
 from models.country import country_name
 from models.customer import DETAIL_FIELDS
@@ -138,8 +138,7 @@ def export_customers(query, scope, actor, currency, *, bom=False, progress=None)
     Refuses (NotAllowed) before anything is read. When the stream ends, one AuditEvent
     records who exported what (scope) and how many rows, in a short transaction of its own:
     outcome succeeded for a finished download, failed for one that stopped early."""
-    if actor is None or not actor.can("export"):
-        raise NotAllowed("Your role does not allow exporting customers.")
+    require(actor, "export")
     who = {"actor_id": getattr(actor, "id", None), "actor_email": getattr(actor, "email", None)}
     return _audited_stream(query, scope, who, currency, bom, progress)
 

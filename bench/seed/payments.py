@@ -1,18 +1,11 @@
 """Payment builder: one-time purchases, the transaction rows of all payments, their refunds."""
 from typing import NamedTuple
 
+from actions import ltv
+from actions.commission import commission_reversal
 from bench.seed.catalog import COUPONS, PRODUCTS, REFUND_FAILURES, REFUND_NOTES, REFUND_REASONS
 from bench.seed.timeline import DAY
 from bench.seed.writer import REFUNDS, TRANSACTIONS
-
-
-def commission_reversal(commission_cents, net_cents, amount_cents):
-    """Placeholder until actions.commission lands: the refund's own rule (see actions/refund)."""
-    if net_cents <= 0 or not commission_cents:
-        return 0
-    if amount_cents >= net_cents:
-        return commission_cents
-    return min(commission_cents, (commission_cents * amount_cents + net_cents // 2) // net_cents)
 
 
 class Buyer(NamedTuple):
@@ -88,8 +81,8 @@ def record_transactions(gen, buyer, payments, tax_bp):
             if affiliate:
                 commission = sale_commission(payment.amount, affiliate.commission_rate_bp,
                                              refunded)
-            if payment.currency == gen.store_currency:
-                lifetime_value += payment.amount - refunded
+        if ltv.counts(payment.status, payment.currency, gen.store_currency):
+            lifetime_value += payment.amount - refunded
         rows.append((
             tx_id, buyer.customer_id, payment.subscription_id, payment.gateway,
             gen.reference(payment.gateway, tx_id, "pi_3", 1), payment.amount,
