@@ -164,6 +164,6 @@ def _audit_export(who, scope, rows, finished):
     message = (f"Exported {rows} customer(s): {what}." if finished else
                f"Export of {what} stopped after {rows} customer(s).")
     with Session(db.engine) as session, session.begin():
-        session.add(AuditEvent(**who, action="export_customers", target_type="customer",
+        session.add(AuditEvent(**who, action="customers.export", target_type="customer",
                                target_id=None, after={**scope, "rows": rows},
                                outcome="succeeded" if finished else "failed", message=message))

@@ -20,7 +20,7 @@ EXPORT = "/admin/customer/export/csv/"
 def _entries():
     db.session.expire_all()
     return db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "export_customers").order_by(AuditEvent.id)).all()
+        AuditEvent.action == "customers.export").order_by(AuditEvent.id)).all()
 
 
 def _data_rows(response):
