@@ -28,7 +28,8 @@ class LoginForm(FlaskForm):
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[
-        DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)])
+        DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024, message=(
+            f"use at least {MIN_PASSWORD_LENGTH} characters (and at most 1024)."))])
     confirm = PasswordField("Repeat the password", validators=[
         DataRequired(), EqualTo("password", message="the two passwords differ.")])
 

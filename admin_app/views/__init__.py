@@ -3,6 +3,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from admin_app.security import csp_nonce
+from admin_app.views.admin_users import AdminUsersView
 from admin_app.views.base import IndexView
 from admin_app.views.catalog import AffiliateView, AuditView, PlanView
 from admin_app.views.customers import CustomerView
@@ -30,4 +31,5 @@ def init_app(app):
     admin.add_view(AffiliateView(Affiliate, db, name="Affiliates", category="Catalog",
                                  endpoint="affiliate"))
     admin.add_view(AuditView(AuditEvent, db, name="Audit log", endpoint="audit"))
+    admin.add_view(AdminUsersView(name="Admin users", endpoint="admin_users", url="/admin/users"))
     return admin
