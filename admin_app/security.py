@@ -4,7 +4,8 @@ Scripts: only those carrying this response's nonce (`admin_csp_nonce_attribute` 
 template; Flask-Admin's own templates use the same name via Admin(csp_nonce_generator=...)),
 plus, through 'strict-dynamic', the scripts those trusted scripts add: the pop-ups are HTML
 fragments that jQuery loads and whose <script> blocks it runs. The only inline event handlers
-are Flask-Admin's fixed ones (filter menu, bulk-action menu), allowed by their exact hashes.
+are Flask-Admin's fixed ones (filter menu, bulk-action menu) and its `javascript:void(0)` menu
+links, allowed by their exact hashes ('unsafe-hashes'), nothing else.
 
 Styles: 'self' and inline. A pop-up fragment brings its own <style> (the invoice) and is
 rendered by a different request than the page it is loaded into, so no nonce could match; CSS
@@ -17,8 +18,9 @@ import secrets
 from flask import current_app, g
 from markupsafe import Markup
 
-# Inline handlers written by Flask-Admin 2.2's templates (model/layout.html, actions.html).
-FLASK_ADMIN_HANDLERS = ("return false;",)
+# Inline handlers and javascript: links written by Flask-Admin 2.2's templates
+# (model/layout.html, actions.html); the bulk actions' handlers are added per view below.
+FLASK_ADMIN_HANDLERS = ("return false;", "javascript:void(0)")
 BULK_ACTION_HANDLER = "return modelActions.execute('{}');"
 
 
