@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 
 from actions import audit
 from actions.errors import InvalidRequest, NotAllowed
-from actions.invoice_mail import Message, send_message
+from actions.invoice_mail import Message
+from actions.locks import lock
+from actions.permissions import require
 from models import AdminUser, ROLES, db
 from models.admin_user import (MIN_PASSWORD_LENGTH, hasher, new_token, token_digest,
                                verify_dummy_password)
@@ -19,21 +21,18 @@ from models.admin_user import (MIN_PASSWORD_LENGTH, hasher, new_token, token_dig
 PERMISSION = "manage_admins"
 
 
-def _require(actor, permission, action, target):
-    """Refuse (and audit the refusal) unless `actor` is an active admin with `permission`."""
-    if actor is None or not actor.can(permission):
-        role = getattr(actor, "role", "anonymous")
-        message = f"Your role ({role}) does not allow managing admin users; nothing was changed."
-        audit.record_refusal(actor, action, target, outcome="denied", message=message)
-        raise NotAllowed(message)
+def _require(actor, action, target):
+    """permissions.require(actor, "manage_admins"), with the refusal audited."""
+    try:
+        require(actor, PERMISSION)
+    except NotAllowed as exc:
+        audit.record_refusal(actor, action, target, outcome="denied", message=exc.message)
+        exc.audited = True
+        raise
 
 
 def _locked_user(user_id):
-    query = select(AdminUser).where(AdminUser.id == user_id).with_for_update()
-    user = db.session.scalar(query)
-    if user is None:
-        raise InvalidRequest("There is no such admin user; nothing was changed.")
-    return user
+    return lock(AdminUser, user_id, "There is no such admin user; nothing was changed.")
 
 
 def _by_email(email):
@@ -91,9 +90,9 @@ def _issue_link(user, now, hours):
     return token
 
 
-def invite(actor, email, role, *, now, link_hours):
+def invite(actor, email, role, *, deps, link_hours):
     """Create an admin without a usable password; returns (user, one-time link token)."""
-    _require(actor, PERMISSION, "invite_admin", ("admin_user", None))
+    _require(actor, "invite_admin", ("admin_user", None))
     if role not in ROLES:
         raise InvalidRequest(f"There is no role “{role}”; nothing was changed.")
     try:
@@ -104,7 +103,7 @@ def invite(actor, email, role, *, now, link_hours):
         raise InvalidRequest(f"{email} already has an account; nothing was changed.")
     user = AdminUser(email=email, role=role, active=True, password_set=False,
                      password_hash=hasher().hash(new_token()), session_token=new_token())
-    token = _issue_link(user, now, link_hours)
+    token = _issue_link(user, deps.clock(), link_hours)
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "invite_admin", user, outcome="succeeded",
@@ -113,11 +112,11 @@ def invite(actor, email, role, *, now, link_hours):
     return user, token
 
 
-def new_password_link(actor, user_id, *, now, link_hours):
+def new_password_link(actor, user_id, *, deps, link_hours):
     """A new one-time set-password link for an existing admin (the old link stops working)."""
-    _require(actor, PERMISSION, "password_link", ("admin_user", user_id))
+    _require(actor, "password_link", ("admin_user", user_id))
     user = _locked_user(user_id)
-    token = _issue_link(user, now, link_hours)
+    token = _issue_link(user, deps.clock(), link_hours)
     audit.record(actor, "password_link", user, outcome="succeeded",
                  after={"expires_at": user.password_link_expires_at.isoformat()})
     db.session.commit()
@@ -125,7 +124,7 @@ def new_password_link(actor, user_id, *, now, link_hours):
 
 
 def change_role(actor, user_id, role):
-    _require(actor, PERMISSION, "change_admin_role", ("admin_user", user_id))
+    _require(actor, "change_admin_role", ("admin_user", user_id))
     if role not in ROLES:
         raise InvalidRequest(f"There is no role “{role}”; nothing was changed.")
     user = _locked_user(user_id)
@@ -145,7 +144,7 @@ def change_role(actor, user_id, role):
 def set_active(actor, user_id, active):
     """Deactivate (ends every session, refuses logins) or reactivate an admin."""
     action = "reactivate_admin" if active else "deactivate_admin"
-    _require(actor, PERMISSION, action, ("admin_user", user_id))
+    _require(actor, action, ("admin_user", user_id))
     user = _locked_user(user_id)
     if user.active == active:
         state = "active" if active else "deactivated"
@@ -162,7 +161,7 @@ def set_active(actor, user_id, active):
 
 def end_sessions(actor, user_id):
     """Log `user_id` out everywhere."""
-    _require(actor, PERMISSION, "end_admin_sessions", ("admin_user", user_id))
+    _require(actor, "end_admin_sessions", ("admin_user", user_id))
     user = _locked_user(user_id)
     user.end_sessions()
     audit.record(actor, "end_admin_sessions", user, outcome="succeeded")
@@ -170,20 +169,20 @@ def end_sessions(actor, user_id):
     return user
 
 
-def user_for_link(token, *, now):
+def user_for_link(token, *, deps):
     """The admin a set-password link belongs to while it is valid, else None."""
     if not token or len(token) > 100:
         return None
     user = db.session.scalar(
         select(AdminUser).where(AdminUser.password_link_digest == token_digest(token)))
-    if user is None or not user.active or user.password_link_expires_at <= now:
+    if user is None or not user.active or user.password_link_expires_at <= deps.clock():
         return None
     return user
 
 
-def set_password_from_link(token, password, *, now):
+def set_password_from_link(token, password, *, deps):
     """Set the password through a one-time link; the link and every session end with it."""
-    user = user_for_link(token, now=now)
+    user = user_for_link(token, deps=deps)
     if user is None:
         raise InvalidRequest("This link has expired or was already used. Ask an owner for a "
                              "new one.")
@@ -196,10 +195,11 @@ def set_password_from_link(token, password, *, now):
     return user
 
 
-def mail_password_link(user, link, *, expires_at, sender_name):
+def mail_password_link(user, link, *, deps):
     """E-mail the set-password link (after the commit); EmailFailed says why it did not go."""
-    body = (f"Hello,\n\nan account on {sender_name}'s Memberdesk was prepared for you "
-            f"({user.email}, role {user.role}).\nChoose your password here (the link works "
-            f"once, until {expires_at:%Y-%m-%d %H:%M} UTC):\n\n{link}\n")
+    body = (f"Hello,\n\nan account on {deps.settings.get('SELLER_NAME')}'s Memberdesk is "
+            f"ready for you ({user.email}, role {user.role}).\nChoose your password here "
+            f"(the link works once, until {user.password_link_expires_at:%Y-%m-%d %H:%M} "
+            f"UTC):\n\n{link}\n")
     message = Message(subject="Your Memberdesk account", recipients=[user.email], body=body)
-    send_message(message, what="the set-password e-mail")
+    deps.send_mail(message, what="the set-password e-mail")

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 from actions import admin_users
 from actions.errors import ActionError
 from admin_app import login_session, throttle
+from admin_app.composition import deps_from_app
 from models.admin_user import MIN_PASSWORD_LENGTH
 
 bp = Blueprint("auth", __name__)
@@ -32,6 +33,10 @@ class SetPasswordForm(FlaskForm):
             f"use at least {MIN_PASSWORD_LENGTH} characters (and at most 1024)."))])
     confirm = PasswordField("Repeat the password", validators=[
         DataRequired(), EqualTo("password", message="the two passwords differ.")])
+
+
+def _deps():
+    return deps_from_app(clock=login_session.now)
 
 
 def safe_next(target):
@@ -73,7 +78,7 @@ def logout():
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password(token):
     """The page a one-time link opens: choose a password, then log in with it."""
-    if admin_users.user_for_link(token, now=login_session.now()) is None:
+    if admin_users.user_for_link(token, deps=_deps()) is None:
         return render_template("errors/error.html", code=404, message=(
             "This set-password link has expired or was already used. Ask an owner of "
             "Memberdesk for a new one.")), 404
@@ -81,7 +86,7 @@ def set_password(token):
     if form.validate_on_submit():
         try:
             user = admin_users.set_password_from_link(token, form.password.data,
-                                                      now=login_session.now())
+                                                      deps=_deps())
         except ActionError as exc:
             flash(exc.message, "error")
         else:

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 from actions import admin_users
 from actions.errors import ActionError, EmailFailed
 from admin_app import login_session
+from admin_app.composition import deps_from_app
 from admin_app.views.base import AccessMixin
 from models import AdminUser, ROLES, db
 
@@ -29,6 +30,11 @@ class InviteForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+def _deps():
+    """Collaborators of the admin-user actions: the session clock (tests move it)."""
+    return deps_from_app(clock=login_session.now)
 
 
 class AdminUsersView(AccessMixin, BaseView):
@@ -66,8 +72,7 @@ class AdminUsersView(AccessMixin, BaseView):
         if current_app.extensions["mail"].suppress:
             return
         try:
-            admin_users.mail_password_link(user, link, expires_at=user.password_link_expires_at,
-                                           sender_name=current_app.config["SELLER_NAME"])
+            admin_users.mail_password_link(user, link, deps=deps_from_app())
         except EmailFailed as exc:
             flash(f"{exc.message} Give them the link yourself.", "warning")
         else:
@@ -77,7 +82,7 @@ class AdminUsersView(AccessMixin, BaseView):
     def invite(self):
         form = InviteForm()
         done = self._run(form, lambda: admin_users.invite(
-            current_user, form.email.data, form.role.data, now=login_session.now(),
+            current_user, form.email.data, form.role.data, deps=_deps(),
             link_hours=self._link_hours()))
         if done:
             user, token = done
@@ -87,7 +92,7 @@ class AdminUsersView(AccessMixin, BaseView):
     @expose("/<int:user_id>/password-link", methods=("POST",))
     def password_link(self, user_id):
         done = self._run(FlaskForm(), lambda: admin_users.new_password_link(
-            current_user, user_id, now=login_session.now(), link_hours=self._link_hours()))
+            current_user, user_id, deps=_deps(), link_hours=self._link_hours()))
         if done:
             user, token = done
             self._hand_out_link(user, token, f"A new link for {user.email} is ready; "

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from actions import admin_users
+from actions.deps import Deps
 from actions.errors import InvalidRequest, NotAllowed
 from models import AdminUser, AuditEvent, db
 from tests.conftest import PASSWORD, csrf_token, login, make_admin
@@ -14,6 +15,7 @@ from tests.conftest import PASSWORD, csrf_token, login, make_admin
 PAGE = "/admin/users/"
 LINK_RE = re.compile(r"http://localhost(/set-password/[A-Za-z0-9_\-]+)")
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+DEPS = Deps(store_currency="USD", gateways=None, clock=lambda: NOW)
 
 
 def _post(client, url, **data):
@@ -85,8 +87,10 @@ def test_the_link_expires(owner_client, app):
     app.config["CLOCK"] = lambda: start + hours * 3600 + 60
     assert app.test_client().get(link).status_code == 404
     with pytest.raises(InvalidRequest, match="expired"):
+        later = Deps(store_currency="USD", gateways=None,
+                     clock=lambda: datetime.now(timezone.utc) + timedelta(hours=hours + 1))
         admin_users.set_password_from_link(link.rsplit("/", 1)[1], "a good long password",
-                                           now=datetime.now(timezone.utc) + timedelta(hours=hours + 1))
+                                           deps=later)
     assert not _user("new@example.com").password_set
 
 
@@ -160,12 +164,12 @@ def test_action_functions_check_manage_admins_themselves(app, role):
     actor = make_admin(role)
     victim = make_admin("owner", "boss@example.com")
     before = _snapshot()
-    for call in (lambda: admin_users.invite(actor, "x@example.com", "owner", now=NOW,
+    for call in (lambda: admin_users.invite(actor, "x@example.com", "owner", deps=DEPS,
                                             link_hours=1),
                  lambda: admin_users.change_role(actor, victim.id, "viewer"),
                  lambda: admin_users.set_active(actor, victim.id, False),
                  lambda: admin_users.end_sessions(actor, victim.id),
-                 lambda: admin_users.new_password_link(actor, victim.id, now=NOW,
+                 lambda: admin_users.new_password_link(actor, victim.id, deps=DEPS,
                                                        link_hours=1)):
         with pytest.raises(NotAllowed):
             call()
