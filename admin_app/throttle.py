@@ -46,4 +46,5 @@ def init_app(app, login_view, set_password_view):
     app.view_functions["auth.login"] = by_address(by_account(login_view))
     app.view_functions["auth.set_password"] = by_address(set_password_view)
     app.register_error_handler(429, _too_many)
+    app.extensions["memberdesk_limiter"] = limiter  # the limits hold it only weakly
     return limiter
