@@ -23,7 +23,6 @@ def _attempt(client, email, password="wrong password", address="127.0.0.1"):
 
 
 def test_failed_logins_of_one_account_are_throttled(client):
-    gc.collect()  # the limiter must outlive create_app() (limits keep only a weak reference)
     make_admin("owner")
     make_admin("viewer")
     for _ in range(5):
@@ -86,6 +85,21 @@ def test_limits_are_shared_by_workers_through_redis(database_url, tmp_path):
         keys = server.keys(f"*{config['RATELIMIT_KEY_PREFIX']}*")
         if keys:
             server.delete(*keys)
+
+
+def test_login_works_with_limits_switched_off(app, database_url, tmp_path):
+    """RATELIMIT_ENABLED=False (benchmarks): the limiter must still outlive create_app()."""
+    config = _config(database_url, tmp_path)
+    config.update(RATELIMIT_ENABLED=False)
+    unlimited = create_app(config)
+    gc.collect()
+    with unlimited.app_context():
+        make_admin("owner")
+        client = unlimited.test_client()
+        for _ in range(6):
+            assert _attempt(client, "owner@example.com").status_code == 401
+        assert _attempt(client, "owner@example.com", PASSWORD).status_code == 302
+        db.session.remove()
 
 
 class _CountingHasher(PasswordHasher):
