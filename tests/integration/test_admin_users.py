@@ -10,7 +10,7 @@ from actions import admin_users
 from actions.deps import Deps
 from actions.errors import InvalidRequest, NotAllowed
 from models import AdminUser, AuditEvent, db
-from tests.conftest import PASSWORD, csrf_token, login, make_admin
+from tests.conftest import csrf_token, login, make_admin
 
 PAGE = "/admin/users/"
 LINK_RE = re.compile(r"http://localhost(/set-password/[A-Za-z0-9_\-]+)")
