@@ -40,6 +40,12 @@ def end():
     session.clear()
 
 
+def _forget():
+    """Drop the login from this session, keep the rest (a form's CSRF token on this page)."""
+    for key in ("_user_id", "_fresh", "_id", "login_at", "seen_at"):
+        session.pop(key, None)
+
+
 def _expired():
     """The reason this session has ended, or None while it is valid."""
     login_at, seen_at, current = session.get("login_at"), session.get("seen_at"), clock()
@@ -64,11 +70,11 @@ def load_user(user_id):
         return None
     user = db.session.get(AdminUser, int(uid))
     if user is None or not user.active or not user.session_matches(token):
-        session.clear()
+        _forget()
         return None
     reason = _expired()
     if reason:
-        session.clear()
+        _forget()
         flash(reason, "info")
         return None
     return user

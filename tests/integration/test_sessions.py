@@ -164,3 +164,14 @@ def test_users_from_before_the_migration_get_a_token_at_login(client):
     assert _logged_in(client)
     db.session.expire_all()
     assert db.session.get(AdminUser, user.id).session_token
+
+
+def test_an_ended_session_can_log_in_again_from_the_same_browser(client):
+    user = login(client, "owner")
+    db.session.get(AdminUser, user.id).end_sessions()  # e.g. an owner's "End sessions"
+    db.session.commit()
+    assert client.get("/").status_code == 302  # the stale login is noticed on this request
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert _logged_in(client)
