@@ -2,7 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -33,6 +33,10 @@ class SetPasswordForm(FlaskForm):
             f"use at least {MIN_PASSWORD_LENGTH} characters (and at most 1024)."))])
     confirm = PasswordField("Repeat the password", validators=[
         DataRequired(), EqualTo("password", message="the two passwords differ.")])
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
 
 
 def _deps():
@@ -96,6 +100,24 @@ def set_password(token):
     return render_template("auth/set_password.html", form=form), 400 if form.errors else 200
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your own password: your other sessions end, this one starts afresh."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = admin_users.change_own_password(current_user, form.current.data,
+                                                   form.password.data)
+        except ActionError as exc:
+            flash(exc.message, "error")
+        else:
+            login_session.start(user)
+            flash("Your password is changed; your other sessions have ended.", "success")
+            return redirect(url_for("admin.index"))
+    return render_template("auth/change_password.html", form=form), 400 if form.errors else 200
+
+
 @bp.route("/")
 def root():
     return redirect(url_for("admin.index") if current_user.is_authenticated
@@ -104,4 +126,4 @@ def root():
 
 def init_app(app):
     app.register_blueprint(bp)
-    throttle.init_app(app, login, set_password)
+    throttle.init_app(app, login, set_password=set_password, change_password=change_password)

@@ -31,8 +31,9 @@ def _too_many(error):
     return response, 429, ({"Retry-After": str(retry)} if retry else {})
 
 
-def init_app(app, login_view, set_password_view):
-    """Attach a Limiter to `app` and wrap the login and set-password views with the limits."""
+def init_app(app, login_view, **password_views):
+    """Attach a Limiter to `app`; limit the login view and the other password forms
+    (`endpoint=view` of this blueprint) per address."""
     config = app.config
     storage = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
     limiter = Limiter(get_remote_address, app=app, storage_uri=storage,
@@ -44,7 +45,8 @@ def init_app(app, login_view, set_password_view):
     by_account = limiter.limit(config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
                                methods=["POST"], deduct_when=_failed)
     app.view_functions["auth.login"] = by_address(by_account(login_view))
-    app.view_functions["auth.set_password"] = by_address(set_password_view)
+    for endpoint, view in password_views.items():
+        app.view_functions[f"auth.{endpoint}"] = by_address(view)
     app.register_error_handler(429, _too_many)
     app.extensions["memberdesk_limiter"] = limiter  # the limits hold it only weakly
     return limiter

@@ -82,7 +82,7 @@ def test_no_csp_violation_on_any_page(page, panel_data):
     browser_login(page, "owner")
     for url in ("/admin/customer/", "/admin/transaction/", "/admin/subscription/",
                 "/admin/plan/", "/admin/affiliate/", "/admin/audit/", "/admin/users/",
-                "/admin/plan/new/", "/admin/this-page-does-not-exist"):
+                "/admin/plan/new/", "/admin/this-page-does-not-exist", "/account/password"):
         _visit(page, seen, url)
     # the styles of the admin pages are applied (the nonce'd <style> block ran)
     _visit(page, seen, "/admin/customer/")

@@ -44,7 +44,7 @@ def _pages(client):
     for url in ("/admin/customer/", "/admin/transaction/", "/admin/subscription/",
                 "/admin/plan/", "/admin/affiliate/", "/admin/audit/", "/admin/users/",
                 f"/admin/customer/profile/{cust.id}/?modal=1",
-                f"/admin/customer/profile/{cust.id}/"):
+                f"/admin/customer/profile/{cust.id}/", "/account/password"):
         yield url
     for action in ("invoice", "refund", "affiliate"):
         yield f"/admin/transaction/action/{action}/{tx.id}/"

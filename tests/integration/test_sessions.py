@@ -1,10 +1,11 @@
 """Issue 13: sessions end at logout, password/role change, deactivation, idle and max age;
 a fresh session (new CSRF secret) at login."""
 import pytest
+from sqlalchemy import select
 
 from actions import admin_users
 from admin_app.cli import ensure_admin
-from models import AdminUser, db
+from models import AdminUser, AuditEvent, db
 from tests.conftest import PASSWORD, csrf_token, login, make_admin
 
 LIST, EXPORT = "/admin/customer/", "/admin/customer/export/csv/"
@@ -175,3 +176,46 @@ def test_an_ended_session_can_log_in_again_from_the_same_browser(client):
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302
     assert _logged_in(client)
+
+
+def _change_password(client, current, new, confirm=None):
+    url = "/account/password"
+    return client.post(url, data={"current": current, "password": new,
+                                  "confirm": confirm or new, "csrf_token": csrf_token(client, url)})
+
+
+def test_changing_ones_password_ends_the_other_sessions_and_keeps_this_one(app, client):
+    user = login(client, "finance")
+    laptop = app.test_client()
+    laptop.post("/login", data={"email": user.email, "password": PASSWORD,
+                                "csrf_token": csrf_token(laptop)})
+    response = _change_password(client, PASSWORD, "a brand new password")
+    assert response.status_code == 302
+    assert _logged_in(client)
+    assert not _logged_in(laptop)
+    db.session.expire_all()
+    assert db.session.get(AdminUser, user.id).check_password("a brand new password")
+    events = db.session.scalars(select(AuditEvent)
+                                .where(AuditEvent.action == "change_password")).all()
+    assert [e.outcome for e in events] == ["succeeded"]
+
+
+@pytest.mark.parametrize("current, new, confirm, message", [
+    ("wrong password", "a brand new password", None, "current password is wrong"),
+    (PASSWORD, "too short", None, "at least 10"),
+    (PASSWORD, "a brand new password", "another new password", "differ"),
+])
+def test_password_change_refusals_change_nothing(client, current, new, confirm, message):
+    user = login(client, "viewer")
+    hash_before = user.password_hash
+    response = _change_password(client, current, new, confirm)
+    assert response.status_code in (200, 400)
+    assert message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(AdminUser, user.id).password_hash == hash_before
+    assert _logged_in(client)
+
+
+def test_password_page_requires_login(client):
+    response = client.get("/account/password")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
