@@ -1,4 +1,4 @@
-"""Login, logout and the one-time set-password page."""
+"""Login, logout, the one-time set-password page and changing your own password."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
