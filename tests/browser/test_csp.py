@@ -156,3 +156,24 @@ def test_no_violation_on_admin_users_and_set_password_pages(page, app):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/admin/customer/**")
     seen.assert_none()
+
+
+def test_the_detector_sees_a_violation(page):
+    """The listener above is not blind: an injected handler and a foreign image are caught."""
+    seen = Violations(page)
+    browser_login(page, "viewer")
+    page.evaluate("""() => {
+        const b = document.createElement('button');
+        b.id = 'md-injected'; b.setAttribute('onclick', 'window.__ran = 1');
+        document.body.appendChild(b);
+        const img = document.createElement('img');
+        img.src = 'https://example.invalid/pixel.png';
+        document.body.appendChild(img);
+    }""")
+    page.click("#md-injected")
+    page.wait_for_function("() => window.__csp.length >= 2")
+    assert page.evaluate("window.__ran") is None  # the injected handler did not run
+    with pytest.raises(AssertionError):
+        seen.assert_none()
+    assert any(e.startswith("img-src") for e in seen.events)
+    assert any(e.startswith("script-src-attr") for e in seen.events)
