@@ -50,7 +50,7 @@ def _resend(client, tx_id, csrf=True):
 
 def _events(outcome=None):
     db.session.expire_all()
-    query = select(AuditEvent).order_by(AuditEvent.id)
+    query = select(AuditEvent).where(AuditEvent.action != "login").order_by(AuditEvent.id)
     if outcome:
         query = query.where(AuditEvent.outcome == outcome)
     return db.session.scalars(query).all()
