@@ -83,18 +83,20 @@ class CustomerView(SecureModelView):
         return query.filter(plan.clause), count_query, joins, count_joins
 
     def list_count(self, query, page, page_size, rows, whole_table):
-        """What the search already knows of its count (SQLite), instead of counting again."""
+        """Exact whenever the search can be counted cheaply (up to the cap), else bounded."""
         plan = g.pop("customer_search_plan", None)
-        if plan is None or self._filters or (plan.count is None and plan.countable):
+        if plan is None or self._filters:
             return super().list_count(query, page, page_size, rows, whole_table)
         seen = page * page_size + len(rows)
         if len(rows) < page_size and (rows or page == 0):
             return ListCount(seen)
-        if plan.count is None:  # counting would read the whole table: "N+" from this page
+        if plan.exact:
+            return ListCount(plan.count)
+        if not plan.countable:  # one or two letters: only a scan could count them
             return at_least(seen, page_size, len(rows))
-        if plan.at_least:
-            return ListCount(max(plan.count, seen + 1), "at_least", max(plan.count, seen))
-        return ListCount(plan.count)
+        counted = plan.count_query(db.session)  # SQLite: from the FTS table, not the walk
+        return super().list_count(query if counted is None else counted, page, page_size,
+                                  rows, whole_table)
 
     def _export_data(self):
         args = self._get_list_extra_args()

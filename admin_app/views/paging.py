@@ -1,10 +1,11 @@
 """List paging at scale: counts without an unbounded count(*), deep pages from the sort index."""
 from sqlalchemy import func, select, text
 
-# Lists count their rows exactly up to this many. Past it: "about N" from the database's
-# statistics for the whole table (both databases) and for a search or filter (PostgreSQL's
-# planner estimate), "1,000+" for a search or filter on SQLite.
-COUNT_CAP = 1_000
+# Lists count their rows exactly up to this many (a count(*) over a LIMIT, both databases).
+# Past it: "about N" from the database's statistics for the whole table (both databases) and
+# for a search or filter (PostgreSQL's planner estimate), "10,000+" for a search or filter on
+# SQLite.
+COUNT_CAP = 10_000
 # From this offset on, a page of an unfiltered list is found through its ids first.
 DEFERRED_JOIN_OFFSET = 1_000
 
@@ -114,24 +115,20 @@ class PagingMixin:
         return query.limit(None).offset(None).filter(self.model.id.in_(select(ids.c.id)))
 
     def list_count(self, query, page, page_size, rows, whole_table):
-        """The count to show with `rows`, the page `page` of `query`."""
+        """The count to show with `rows`, the page `page` of `query`: exact up to the cap."""
         seen = page * page_size + len(rows)
         if not page_size or (len(rows) < page_size and (rows or page == 0)):
             return ListCount(seen)  # the last page: everything before it is full
+        limit = max(self.count_cap, seen) + 1
+        found = capped_count(query, self.model, limit)
+        if found < limit:
+            return ListCount(found)
         if whole_table:
             estimate = estimate_rows(query.session, self.model.__table__)
         elif query.session.get_bind().dialect.name == "postgresql":
             estimate = planner_rows(query, self.model)
         else:
             estimate = None
-        if estimate is not None and estimate > max(self.count_cap, seen):
-            return ListCount(max(estimate, seen + 1), "about")
-        return self.bounded_count(query, seen)
-
-    def bounded_count(self, query, seen):
-        """Exact up to the cap (or the end of this page, if further), else a lower bound."""
-        limit = max(self.count_cap, seen) + 1
-        found = capped_count(query, self.model, limit)
-        if found < limit:
-            return ListCount(found)
+        if estimate is not None and estimate >= limit:
+            return ListCount(estimate, "about")
         return ListCount(limit, "at_least", limit - 1)  # more than `seen`: a next page exists
