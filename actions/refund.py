@@ -118,8 +118,9 @@ def _record_failure(refund_id, exc, actor):
     refund = db.session.get(Refund, refund_id)
     if exc.outcome_unknown:
         refund.failure_message = exc.message  # stays pending: "Check again" finishes it
-        exc.message += (" The refund stays pending: use “Check refund” to finish it; "
-                        "it cannot refund twice.")
+        cause = exc.message.split(" Trying again is safe")[0].rstrip(".")  # one sentence
+        exc.message = (f"{cause}; it stays pending until “Check refund” finishes it, "
+                       "which never refunds twice.")
     else:
         refund.status, refund.failure_message, refund.completed_at = "failed", exc.message, utcnow()
     audit.record(actor, "refund", tx, outcome="pending" if exc.outcome_unknown else "failed",
