@@ -35,6 +35,9 @@ def create_app(test_config=None):
 
     from admin_app import auth, cli, errors, templating, views
     app.register_blueprint(auth.bp)
+    # Browsers ask for /favicon.ico on every page; the icon lives in admin_app/static.
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: app.send_static_file("favicon.ico"))
     errors.init_app(app)
     templating.init_app(app)
     views.init_app(app)

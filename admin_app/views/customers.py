@@ -5,6 +5,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
+from markupsafe import Markup, escape
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,7 +14,9 @@ from actions.base import get_action
 from actions.customer_details import update_customer
 from actions.errors import ActionError
 from actions.export import export_filename, iter_csv, selected_ids
+from actions.ltv import uncounted_totals
 from admin_app.forms import CustomerForm
+from admin_app.templating import money
 from admin_app.views.base import SecureModelView, money_formatter
 from admin_app.views.customer_search import plan_search
 from admin_app.views.paging import ListCount, at_least
@@ -26,6 +29,24 @@ PROFILE_PAGE_SIZE = 25
 WALKABLE_SORTS = (None, "lifetime_value_cents")
 
 
+def uncounted_text(totals):
+    """'+ €49.00 not counted' for each other currency's total."""
+    return [f"+ {money(cents, currency)} not counted" for currency, cents in totals]
+
+
+def _ltv_formatter(view, context, model, name):
+    """The lifetime value, with what other currencies' payments add (not counted in it)."""
+    value = escape(money_formatter(view, context, model, name))
+    extra = uncounted_text(g.get("uncounted", {}).get(model.id, ()))
+    if not extra:
+        return value
+    hint = ("Payments in other currencies are not added to the lifetime value "
+            "(it counts " + current_app.config["STORE_CURRENCY"] + " only).")
+    return value + Markup(" ").join(
+        Markup('<div class="md-uncounted small text-muted" title="{}">{}</div>').format(hint, t)
+        for t in extra)
+
+
 class CustomerView(SecureModelView):
     list_template = "customers/list.html"
     edit_template = "customers/edit.html"
@@ -33,9 +54,10 @@ class CustomerView(SecureModelView):
     column_labels = {"lifetime_value_cents": "Lifetime Value"}
     column_sortable_list = ["name", "email", "lifetime_value_cents"]
     column_searchable_list = ["name", "email"]
+    search_hint = "Name or email"
     column_default_sort = ("created_at", True)
     column_extra_row_actions = [TemplateLinkRowAction("memberdesk.profile_button", "Profile")]
-    column_formatters = {"lifetime_value_cents": money_formatter}
+    column_formatters = {"lifetime_value_cents": _ltv_formatter}
     form = CustomerForm
     export_types = ["csv"]
 
@@ -81,6 +103,16 @@ class CustomerView(SecureModelView):
         if count_query is not None:
             count_query = count_query.filter(plan.clause)
         return query.filter(plan.clause), count_query, joins, count_joins
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        """The page's rows, and what payments in other currencies add for them (one query)."""
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters,
+                                       execute=execute, page_size=page_size)
+        if execute and has_request_context():
+            g.uncounted = uncounted_totals([row.id for row in rows],
+                                           current_app.config["STORE_CURRENCY"])
+        return count, rows
 
     def list_count(self, query, page, page_size, rows, whole_table):
         """Exact whenever the search can be counted cheaply (up to the cap), else bounded."""
@@ -174,6 +206,8 @@ class CustomerView(SecureModelView):
             "customers/profile.html", customer=customer,
             transactions=rows[:PROFILE_PAGE_SIZE], has_older=len(rows) > PROFILE_PAGE_SIZE,
             tx_page=page, subscriptions=subscriptions,
+            uncounted=uncounted_text(uncounted_totals(
+                [customer_id], current_app.config["STORE_CURRENCY"]).get(customer_id, ())),
             tx_actions=[get_action(n) for n in TransactionView.row_actions],
             sub_actions=[get_action(n) for n in SubscriptionView.row_actions],
             modal=bool(request.args.get("modal")),
