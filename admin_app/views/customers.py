@@ -10,11 +10,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from actions.base import get_action
+from actions import get_action
 from actions.customer_details import update_customer
 from actions.errors import ActionError
 from actions.export import export_filename, iter_csv, selected_ids
 from actions.ltv import uncounted_totals
+from admin_app.composition import deps_from_app
 from admin_app.forms import CustomerForm
 from admin_app.templating import money
 from admin_app.views.base import SecureModelView, money_formatter
@@ -175,8 +176,8 @@ class CustomerView(SecureModelView):
 
     def update_model(self, form, model):
         try:
-            result = update_customer(model.id, form.details(), form.avatar_image, current_user,
-                                     current_app.config["AVATAR_DIR"])
+            result = update_customer(deps_from_app(), current_user, model.id, form.details(),
+                                     form.avatar_image)
         except ActionError as exc:
             db.session.rollback()
             flash(exc.message, "error")
