@@ -142,7 +142,7 @@ class CustomerView(SecureModelView):
 
     def export_url(self, bom=False):
         """The export link for the list as it is shown (search, filters and sort kept)."""
-        skip = ("page", "page_size", "profile", "bom", "export_type")
+        skip = ("page", "page_size", "profile", "tab", "bom", "export_type")
         args = {k: v for k, v in request.args.items() if k not in skip}
         return self.get_url(".export", export_type="csv", **args, **({"bom": 1} if bom else {}))
 
@@ -212,7 +212,8 @@ class CustomerView(SecureModelView):
             tx_actions=[get_action(n) for n in TransactionView.row_actions],
             sub_actions=[get_action(n) for n in SubscriptionView.row_actions],
             modal=bool(request.args.get("modal")),
-            return_url=self.get_url(".index_view", profile=customer_id))
+            return_url=self.get_url(".index_view", profile=customer_id),
+            sub_return_url=self.get_url(".index_view", profile=customer_id, tab="subscriptions"))
 
     @expose("/avatar/<int:customer_id>")
     def avatar_view(self, customer_id):
