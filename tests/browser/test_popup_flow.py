@@ -165,3 +165,23 @@ def test_edit_sale_shows_affiliate_and_commission_in_the_profile(page):
     expect(modal.locator(".md-outcome")).to_contain_text("Bletchley Partners")
     db.session.expire_all()
     assert db.session.get(Transaction, tx_id).commission_cents == 600
+
+
+def test_the_profile_comes_back_on_the_tab_it_was_on(page, grace):
+    browser_login(page, "finance")
+    customer_id = db.session.get(Transaction, grace).customer_id
+    # After an action of a subscription (its return address names the tab):
+    page.goto(f"/admin/customer/?profile={customer_id}&tab=subscriptions")
+    modal = page.locator(MODAL)
+    expect(modal.locator("#md-subscriptions")).to_be_visible()
+    expect(modal.locator(".nav-tabs .nav-link.active")).to_contain_text("Subscriptions")
+
+    # Cancel of an action opened while the Subscriptions tab was shown (subscription actions
+    # sit there; none exists yet, so a payment's Refund is clicked by script): that tab again.
+    modal.locator(f"tr[data-transaction-id='{grace}'] a[data-action=refund]").dispatch_event(
+        "click")
+    expect(modal.locator("#md-refund-summary")).to_be_visible()
+    modal.get_by_role("link", name="Cancel").click()
+    expect(modal.locator("#md-subscriptions")).to_be_visible()
+    expect(modal.locator(".nav-tabs .nav-link.active")).to_contain_text("Subscriptions")
+    assert page.js_errors == []
