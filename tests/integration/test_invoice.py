@@ -207,7 +207,7 @@ def test_payment_without_invoice_cannot_be_resent(client, smtp_server):
 
 def test_addresses_follow_the_country_convention_in_popup_email_and_pdf(client, sale,
                                                                       smtp_server):
-    """A US address reads "Tucson, AZ 85701" (not "85701 Tucson, AZ"), a German one "10115 Berlin"."""
+    """US addresses read "Tucson, AZ 85701", not "85701 Tucson, AZ"; German ones "10117 Berlin"."""
     from models import Transaction
     customer = db.session.get(Transaction, sale).customer
     customer.address, customer.city, customer.state = "200 N Stone Ave", "Tucson", "AZ"

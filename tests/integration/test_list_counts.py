@@ -145,8 +145,9 @@ def _bulk_customers(names):
 
     from models import Customer
     db.session.execute(insert(Customer), [
-        {"name": name, "email": f"{name.replace(' ', '.').lower()}@example.com", "lifetime_value_cents": 0,
-         "created_at": factories.BASE_TIME} for i, name in enumerate(names)])
+        {"name": name, "email": f"{name.replace(' ', '.').lower()}@example.com",
+         "lifetime_value_cents": 0,
+         "created_at": factories.BASE_TIME} for name in names])
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("ANALYZE customer"))
