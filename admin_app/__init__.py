@@ -38,6 +38,9 @@ def create_app(test_config=None):
     use_cheap_hashing(bool(app.config.get("TESTING")))
     auth.init_app(app)
     security.init_app(app)
+    # Browsers ask for /favicon.ico on every page; the icon lives in admin_app/static.
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: app.send_static_file("favicon.ico"))
     errors.init_app(app)
     templating.init_app(app)
     views.init_app(app)
