@@ -9,6 +9,7 @@ from babel.dates import format_date
 from sqlalchemy import and_, or_
 
 from models.subscription import Subscription
+from models.subscription import status_label as status_name
 
 #: statuses whose access continues while the period paid for lasts
 LIVE_STATUSES = ("active", "trialing", "past_due")
@@ -71,7 +72,7 @@ def status_label(sub, now, locale="en_US"):
         if has_access(sub, now):
             return f"Cancelled — access until {day(sub.access_until)}"
         return "Cancelled"
-    label = sub.status.replace("_", " ").capitalize()
+    label = status_name(sub.status)
     if sub.cancel_at_period_end and sub.current_period_end and now >= sub.current_period_end:
         return "Cancelled"  # the gateway ended it at the period end
     if sub.cancel_at_period_end and sub.current_period_end:

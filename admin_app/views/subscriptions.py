@@ -13,9 +13,10 @@ from admin_app.views.base import SecureModelView, datetime_formatter, money_form
 from admin_app.views.filters import DayRangeFilter
 from models import Subscription, db
 from models._types import utcnow
-from models.access import access_ends_within, status_label
+from models.access import access_ends_within
+from models.access import status_label as access_label
 from models.money import parse_amount
-from models.subscription import SUBSCRIPTION_STATUSES
+from models.subscription import SUBSCRIPTION_STATUSES, status_label
 from models.transaction import GATEWAYS
 
 SUBSCRIPTION_ACTIONS = ["subscription_price", "subscription_plan", "subscription_affiliate",
@@ -49,17 +50,18 @@ class SubscriptionView(RowActionsMixin, SecureModelView):
     column_sortable_list = ["name", "status", "price_cents", "start_date", "next_payment_date"]
     column_default_sort = ("start_date", True)
     column_searchable_list = ["customer.name", "customer.email"]
+    search_hint = "Customer name or email"
     column_select_related_list = [Subscription.customer, Subscription.affiliate]
     column_filters = [
         FilterEqual(Subscription.gateway, "Payment system", options=list(GATEWAYS.items())),
         FilterEqual(Subscription.status, "Status",
-                    options=[(s, s.replace("_", " ").capitalize()) for s in SUBSCRIPTION_STATUSES]),
+                    options=[(s, status_label(s)) for s in SUBSCRIPTION_STATUSES]),
         DayRangeFilter(Subscription.start_date, "Start date"),
         AccessEndsWithinFilter(Subscription.current_period_end, "Access ends"),
     ]
     column_formatters = {
+        "status": lambda v, c, m, n: access_label(m, utcnow()),
         "price_cents": money_formatter,
-        "status": lambda v, c, m, n: status_label(m, utcnow()),
         "start_date": datetime_formatter,
         "next_payment_date": datetime_formatter,
         "gateway": lambda v, c, m, n: GATEWAYS.get(m.gateway, m.gateway),
