@@ -1,16 +1,48 @@
-"""Sales > Subscriptions: plan, status, price, cycle and dates of every subscription."""
-from flask_admin.contrib.sqla.filters import FilterEqual
+"""Sales > Subscriptions: plan, status, price, cycle and dates of every subscription, with
+the subscription actions (price, plan, affiliate, cancel, pause) and an access filter."""
+from flask import jsonify, request
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_login import current_user
 
+from actions.errors import ActionError
+from actions.subscription_preview import preview_subscription_change
+from admin_app.composition import deps_from_app
 from admin_app.row_actions import RowActionsMixin
 from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
 from admin_app.views.filters import DayRangeFilter
-from models import Subscription
+from models import Subscription, db
+from models._types import utcnow
+from models.access import access_ends_within
+from models.access import status_label as access_label
+from models.money import parse_amount
 from models.subscription import SUBSCRIPTION_STATUSES, status_label
 from models.transaction import GATEWAYS
 
+SUBSCRIPTION_ACTIONS = ["subscription_price", "subscription_plan", "subscription_affiliate",
+                        "subscription_cancel", "subscription_undo_cancel",
+                        "subscription_pause", "subscription_resume", "subscription_approval"]
+
+
+class AccessEndsWithinFilter(BaseSQLAFilter):
+    """Access ends within N days (cancelled with access left, cancelling or paused)."""
+
+    def __init__(self, column, name):
+        super().__init__(column, name, options=[(str(n), f"{n} days") for n in (7, 14, 30)])
+
+    def apply(self, query, value, alias=None):
+        try:
+            days = max(0, min(int(value), 3660))
+        except (TypeError, ValueError):
+            days = 7
+        return query.filter(access_ends_within(utcnow(), days))
+
+    def operation(self):
+        return "within"
+
 
 class SubscriptionView(RowActionsMixin, SecureModelView):
-    row_actions = ()
+    row_actions = SUBSCRIPTION_ACTIONS
     column_list = ["customer", "name", "status", "price_cents", "cycle", "start_date",
                    "next_payment_date", "gateway", "affiliate"]
     column_labels = {"name": "Name", "price_cents": "Total", "start_date": "Start Date",
@@ -25,11 +57,40 @@ class SubscriptionView(RowActionsMixin, SecureModelView):
         FilterEqual(Subscription.status, "Status",
                     options=[(s, status_label(s)) for s in SUBSCRIPTION_STATUSES]),
         DayRangeFilter(Subscription.start_date, "Start date"),
+        AccessEndsWithinFilter(Subscription.current_period_end, "Access ends"),
     ]
     column_formatters = {
-        "status": lambda v, c, m, n: status_label(m.status),
+        "status": lambda v, c, m, n: access_label(m, utcnow()),
         "price_cents": money_formatter,
         "start_date": datetime_formatter,
         "next_payment_date": datetime_formatter,
         "gateway": lambda v, c, m, n: GATEWAYS.get(m.gateway, m.gateway),
     }
+
+    @expose("/preview/<int:sub_id>/")
+    def preview_view(self, sub_id):
+        """JSON: the consequences of a price or plan change (Stripe's own figures)."""
+        deps = deps_from_app()
+        sub = db.session.get(Subscription, sub_id)
+        args = request.args
+        try:
+            if args.get("kind") == "plan":
+                plan = args.get("plan", "")
+                lines, when = preview_subscription_change(
+                    deps, current_user, sub_id, plan_id=int(plan) if plan.isdigit() else 0,
+                    proration=args.get("proration", "none"))
+            else:
+                cents = _cents(args.get("amount", ""), sub, deps.locale)
+                lines, when = preview_subscription_change(
+                    deps, current_user, sub_id, amount_cents=cents,
+                    effective=args.get("effective", "next_renewal"))
+        except ActionError as exc:
+            return jsonify(error=exc.message)
+        return jsonify(lines=lines, proration_date=when)
+
+
+def _cents(text, sub, locale):
+    try:
+        return parse_amount(text, sub.currency if sub else "USD", locale)
+    except ValueError:
+        return None
