@@ -44,9 +44,9 @@ class Setup:
 
 def configure(app, stripe_fake, paypal_fake):
     app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=stripe_fake.url,
-                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=1,
+                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2,
                       PAYPAL_CLIENT_ID=pp.CLIENT_ID, PAYPAL_CLIENT_SECRET=pp.CLIENT_SECRET,
-                      PAYPAL_API_BASE=paypal_fake.url, PAYPAL_MAX_RETRIES=0, PAYPAL_TIMEOUT=1)
+                      PAYPAL_API_BASE=paypal_fake.url, PAYPAL_MAX_RETRIES=0, PAYPAL_TIMEOUT=2)
 
 
 def deps_at(app, when=TENTH):
