@@ -1,13 +1,13 @@
 """The one shared piece behind every row action: button, modal, CSRF, role, audit, flash."""
 from flask import abort, flash, redirect, request
 from flask_admin import expose
-from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 
 from actions import audit
 from actions.base import get_action
 from actions.errors import ActionError
+from admin_app.redirects import get_redirect_target
 from models import db
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import desc
 
+from admin_app.redirects import get_redirect_target
 from admin_app.templating import datetime_, money
 from admin_app.views.paging import PagingMixin
 
@@ -49,6 +50,10 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
     page_size = 50
     can_set_page_size = True
     page_size_options = (20, 50, 100)
+
+    def get_save_return_url(self, model, is_created=False):
+        """After saving: the `url` argument when it is a path on this site, else the list."""
+        return get_redirect_target() or self.get_url(".index_view")
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         """Add the primary key as tie-breaker so that pages never repeat or skip rows."""

@@ -3,7 +3,6 @@ from flask import (Response, abort, current_app, flash, g, has_request_context, 
                    send_from_directory, stream_with_context)
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from actions.customer_details import update_customer
 from actions.errors import ActionError
 from actions.export import export_filename, iter_csv, selected_ids
 from admin_app.forms import CustomerForm
+from admin_app.redirects import get_redirect_target
 from admin_app.views.base import SecureModelView, money_formatter
 from admin_app.views.customer_search import plan_search
 from admin_app.views.paging import ListCount, at_least
