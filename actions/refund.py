@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from actions import audit, ltv
 from actions.base import ActionResult, RowAction, register
 from actions.errors import GatewayError, InvalidRequest
+from actions.form_checks import checked_request_key, server_request_key
 from actions.gateways import get_gateway
 from models import Refund, Transaction, db
 from models.money import format_money, parse_amount, plain_amount
@@ -59,6 +60,7 @@ def refund_transaction(tx_id, amount_cents, currency, reason, note, actor, reque
     """Refund amount_cents of a payment; returns an ActionResult or raises ActionError."""
     if reason not in REFUND_REASONS:
         raise InvalidRequest("Choose a reason for the refund.")
+    checked_request_key(request_key)
     tx = _lock_transaction(tx_id)
     existing = _already_requested(request_key)
     if existing is not None:
@@ -193,7 +195,7 @@ class RefundForm(FlaskForm):
     reason = SelectField("Reason", choices=[SelectChoice(k, v) for k, v in REFUND_REASONS.items()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
     currency = HiddenField()
-    request_key = HiddenField()
+    request_key = HiddenField(validators=[server_request_key])
 
     def validate_amount(self, field):
         try:

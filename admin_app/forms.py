@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from actions.avatars import AvatarError, read_avatar
+from actions.form_checks import no_bidi_controls
 from models import Customer, db
 from models.country import country_name
 from models.customer import DETAIL_FIELDS
@@ -52,9 +53,9 @@ def vat_error(number, country):
 
 
 class CustomerForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200), no_bidi_controls])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), _email_syntax])
-    company = StringField("Company", validators=[Optional(), Length(max=200)])
+    company = StringField("Company", validators=[Optional(), Length(max=200), no_bidi_controls])
     company_id = StringField("Company ID", validators=[Optional(), Length(max=64)])
     company_email = EmailField("Company Email",
                                validators=[Optional(), Length(max=254), _email_syntax])

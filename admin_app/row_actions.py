@@ -42,9 +42,9 @@ class RowActionsMixin:
         if request.method == "POST" and action.submit_permission:
             needed = action.submit_permission
         if not current_user.can(needed):
-            audit.record_refusal(current_user, action.name, obj, outcome="denied",
-                                 message=f"role {current_user.role} lacks {needed}")
-            if request.method == "POST":
+            if request.method == "POST":  # a GET only looks: it writes nothing, not even audit
+                audit.record_refusal(current_user, action.name, obj, outcome="denied",
+                                     message=f"role {current_user.role} lacks {needed}")
                 flash(f"Your role ({current_user.role}) does not allow “{action.title}” "
                       f"({needed.replace('_', ' ')}); nothing was changed.", "error")
                 return redirect(return_url)

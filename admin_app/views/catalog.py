@@ -2,6 +2,7 @@
 from flask_login import current_user
 from wtforms.validators import NumberRange
 
+from actions.form_checks import no_bidi_controls
 from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
 
 
@@ -23,7 +24,8 @@ class PlanView(CatalogView):
     form_columns = ["name", "price_cents", "currency", "interval", "interval_count",
                     "stripe_price_id", "paypal_plan_id", "active"]
     form_choices = {"interval": [(i, i.capitalize()) for i in ("day", "week", "month", "year")]}
-    form_args = {"price_cents": {"validators": [NumberRange(min=0)]},
+    form_args = {"name": {"validators": [no_bidi_controls]},
+                 "price_cents": {"validators": [NumberRange(min=0)]},
                  "interval_count": {"validators": [NumberRange(min=1, max=36)]}}
 
 
@@ -32,7 +34,8 @@ class AffiliateView(CatalogView):
     column_labels = {"commission_rate_bp": "Commission (basis points)"}
     column_searchable_list = ["name", "email"]
     form_columns = ["name", "email", "commission_rate_bp"]
-    form_args = {"commission_rate_bp": {"validators": [NumberRange(min=0, max=10000)]}}
+    form_args = {"name": {"validators": [no_bidi_controls]},
+                 "commission_rate_bp": {"validators": [NumberRange(min=0, max=10000)]}}
 
 
 class AuditView(SecureModelView):

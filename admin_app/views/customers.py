@@ -13,6 +13,7 @@ from actions.customer_details import update_customer
 from actions.errors import ActionError
 from actions.export import export_filename, iter_csv, selected_ids
 from admin_app.forms import CustomerForm
+from admin_app.input_guard import page_number
 from admin_app.redirects import get_redirect_target
 from admin_app.views.base import SecureModelView, money_formatter
 from admin_app.views.customer_search import plan_search
@@ -157,7 +158,8 @@ class CustomerView(SecureModelView):
     @expose("/profile/<int:customer_id>/")
     def profile_view(self, customer_id):
         customer = db.session.get(Customer, customer_id) or abort(404)
-        page = max(request.args.get("tx_page", 0, type=int), 0)
+        page = page_number(max(request.args.get("tx_page", 0, type=int), 0), PROFILE_PAGE_SIZE,
+                           "transactions page")
         rows = db.session.scalars(
             select(Transaction)
             .options(selectinload(Transaction.refunds), joinedload(Transaction.affiliate))
