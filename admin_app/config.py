@@ -29,6 +29,7 @@ DEFAULTS = {
     "MAIL_TIMEOUT": 10,
     "AVATAR_DIR": "",
     "AVATAR_MAX_BYTES": 2 * 1024 * 1024,
+    "AVATAR_MAX_PIXELS": 4000 * 4000,  # width × height; refused from the header, not decoded
     "DB_POOL_SIZE": 5,
     "DB_MAX_OVERFLOW": 5,
     "DB_POOL_TIMEOUT": 10,

@@ -10,7 +10,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from actions.avatars import AvatarError, read_avatar
+from actions.avatars import MAX_PIXELS, AvatarError, read_avatar
 from actions.form_checks import no_bidi_controls
 from models import Customer, db
 from models.country import country_name
@@ -69,10 +69,12 @@ class CustomerForm(FlaskForm):
     vat_number = StringField("VAT Number", validators=[Optional(), Length(max=32)])
     avatar = FileField("Avatar (PNG, JPEG or WebP, up to 2 MB)")
 
-    def __init__(self, *args, customer_id=None, max_avatar_bytes=2 * 1024 * 1024, **kwargs):
+    def __init__(self, *args, customer_id=None, max_avatar_bytes=2 * 1024 * 1024,
+                 max_avatar_pixels=MAX_PIXELS, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer_id = customer_id
         self.max_avatar_bytes = max_avatar_bytes
+        self.max_avatar_pixels = max_avatar_pixels
         self.avatar_image = None
 
     def validate_email(self, field):
@@ -91,7 +93,8 @@ class CustomerForm(FlaskForm):
     def validate_avatar(self, field):
         if field.data and getattr(field.data, "filename", ""):
             try:
-                self.avatar_image = read_avatar(field.data.stream, self.max_avatar_bytes)
+                self.avatar_image = read_avatar(field.data.stream, self.max_avatar_bytes,
+                                                self.max_avatar_pixels)
             except AvatarError as exc:
                 raise ValidationError(str(exc)) from None
 

@@ -138,7 +138,8 @@ class CustomerView(SecureModelView):
 
     def edit_form(self, obj=None):
         return CustomerForm(obj=obj, customer_id=obj.id if obj else None,
-                            max_avatar_bytes=current_app.config["AVATAR_MAX_BYTES"])
+                            max_avatar_bytes=current_app.config["AVATAR_MAX_BYTES"],
+                            max_avatar_pixels=current_app.config["AVATAR_MAX_PIXELS"])
 
     def update_model(self, form, model):
         try:
