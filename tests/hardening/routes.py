@@ -19,7 +19,7 @@ def sample_data():
             "plan": plan.id, "affiliate": aff.id, "audit": 1}
 
 
-def concrete_url(app, rule, ids):
+def concrete_url(app, rule, ids, action_name=None):
     """The rule's path with sample arguments, and the record id its view works on."""
     view = rule.endpoint.split(".")[0]
     obj_id = ids.get(view, 1)
@@ -28,7 +28,7 @@ def concrete_url(app, rule, ids):
     if "action_name" in rule.arguments:
         views = {v.endpoint: v for v in app.extensions["admin"][0]._views}
         names = list(getattr(views[view], "row_actions", ())) or ["nosuch"]
-        values["action_name"] = names[0]
+        values["action_name"] = action_name or names[0]
     path = rule.rule
     for arg in rule.arguments:
         path = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", str(values[arg]), path)
