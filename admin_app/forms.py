@@ -6,6 +6,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import func, select
 from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumError
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -32,6 +33,13 @@ def _email_syntax(form, field):
 
 def vat_error(number, country):
     """A message when `number` is not a valid VAT number for `country`, else None."""
+    try:
+        return _vat_error(number, country)
+    except StdnumError:  # compact() itself refuses some characters
+        return f"{number} is not a valid VAT number for {country_name(country)}."
+
+
+def _vat_error(number, country):
     if not country:
         return "Choose the country that issued this VAT number."
     name = country_name(country)

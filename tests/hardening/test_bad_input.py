@@ -225,3 +225,18 @@ def test_bidi_controls_in_names_are_refused(app, client, data, reliability):
             assert response.status_code == 200, (view, char)
     assert snapshot() == before
     reliability.count("bad_input", 3 * len(BIDI))
+
+
+def test_vat_number_with_characters_stdnum_cannot_compact(app, client, data, reliability):
+    """Found by the property-based tests: stdnum's compact() raised, a 500."""
+    login(client, "support")
+    token = csrf_token(client, "/admin/customer/")
+    before = snapshot()
+    for vat in ("\u202e", "DE\u202e123", "\u00a0\u2066"):
+        response = client.post(f"/admin/customer/edit/?id={data['customer']}", data={
+            "csrf_token": token, "name": "Rita", "email": "rita@example.com", "country": "DE",
+            "vat_number": vat})
+        assert response.status_code == 200 and "not a valid VAT number" in \
+            response.get_data(as_text=True)
+    assert snapshot() == before
+    reliability.count("bad_input", 3)
