@@ -138,6 +138,7 @@ def test_profile_page_and_export_search(owner, reliability, tx_page, search):
     assert export.status_code in (200, 400)
     if export.status_code == 200:
         assert export.get_data(as_text=True).startswith("Name,Email,")
+    export.close()
     reliability.count("fuzz", 2)
     reliability.count("fuzz_requests", 2)
 
