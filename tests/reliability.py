@@ -12,14 +12,18 @@ import pytest
 
 AREAS = {  # area -> what one counted case is
     "routes": "Routes × roles × methods: every URL rule of the app, each role, each method",
-    "csrf": "CSRF: state-changing route × role posted without a valid token",
+    "csrf": "CSRF: every POST route × no / forged / altered token (logged-in owner)",
     "redirects": "Open redirect: payload × redirecting endpoint (Location stays on this site)",
     "bad_input": "Bad input from the probe (clear 4xx or message, no change)",
-    "fuzz": "Property-based generated values (hypothesis): form fields and list parameters",
-    "fuzz_requests": "Property-based requests (hypothesis examples sent to the app or a parser)",
+    "fuzz": "Property-based generated values (hypothesis), all tests: fields and parameters",
+    "fuzz_app": "Property-based examples sent to the app (forms, list/search/filter/sort/page, "
+                "profile, export); no 500, no change on refusal",
+    "fuzz_parsers": "Property-based examples given to the input rules directly (amounts, CSV "
+                    "cells, redirect targets, bidi characters)",
     "uploads": "Upload cases (pixel cap before decoding, memory, formats)",
     "concurrency": "Concurrent requests against one payment",
-    "faults": "Gateway fault cases (fault × gateway, money counted at the gateway)",
+    "faults": "Refund fault cases: timeout, reset after success, 429, 500, decline × Stripe, "
+              "PayPal (money counted at the gateway fake)",
 }
 
 

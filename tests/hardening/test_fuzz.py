@@ -41,7 +41,7 @@ class Session:
         response = self.client.post(url, data={"csrf_token": self.token, **form})
         assert response.status_code < 500, (url, form)
         reliability.count("fuzz", generated)
-        reliability.count("fuzz_requests")
+        reliability.count("fuzz_app")
         return response
 
     def refused(self, response):
@@ -125,7 +125,7 @@ def test_list_search_filter_sort_page_parameters(app, owner, reliability, view, 
     if response.status_code == 302:
         assert response.headers["Location"].startswith("/")
     reliability.count("fuzz", max(len(params), 1))
-    reliability.count("fuzz_requests")
+    reliability.count("fuzz_app")
 
 
 @settings(max_examples=60, **FAST)
@@ -140,7 +140,7 @@ def test_profile_page_and_export_search(owner, reliability, tx_page, search):
         assert export.get_data(as_text=True).startswith("Name,Email,")
     export.close()
     reliability.count("fuzz", 2)
-    reliability.count("fuzz_requests", 2)
+    reliability.count("fuzz_app", 2)
 
 
 def test_nothing_changed_after_the_list_and_export_fuzzing(owner):

@@ -27,7 +27,7 @@ def test_an_accepted_amount_is_ascii_digits_and_fits(reliability, text):
         assert re.fullmatch(r"-?[0-9,]*\.?[0-9]*", text.strip())
         assert isinstance(cents, int) and abs(cents) <= MAX_AMOUNT_CENTS
     reliability.count("fuzz")
-    reliability.count("fuzz_requests")
+    reliability.count("fuzz_parsers")
 
 
 @settings(**MANY)
@@ -41,7 +41,7 @@ def test_a_cell_is_either_left_alone_or_quoted_and_then_safe(reliability, text):
         assert plain_number or not stripped.startswith(tuple(TRIGGERS))
         assert plain_number or not re.search(r"[;,][ \u00a0\n]*[=+\-@\t\r]", text)
     reliability.count("fuzz")
-    reliability.count("fuzz_requests")
+    reliability.count("fuzz_parsers")
 
 
 @settings(**MANY)
@@ -50,7 +50,7 @@ def test_a_followed_redirect_target_stays_on_the_site(reliability, target):
     if is_local_path(target):
         assert stays_on_site(target)
     reliability.count("fuzz")
-    reliability.count("fuzz_requests")
+    reliability.count("fuzz_parsers")
 
 
 @settings(**MANY)
@@ -60,4 +60,4 @@ def test_bidi_controls_are_found_wherever_they_are(reliability, text):
               for c in text)
     assert bool(BIDI_CONTROLS.search(text)) == has
     reliability.count("fuzz")
-    reliability.count("fuzz_requests")
+    reliability.count("fuzz_parsers")
