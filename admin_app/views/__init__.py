@@ -4,14 +4,11 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin_app import redirects
 from admin_app.views.base import IndexView
-from admin_app.views.catalog import AffiliateView, AuditView, PlanView
+from admin_app.views.audit import AuditView
+from admin_app.views.catalog import AffiliateView, PlanView
 from admin_app.views.customers import CustomerView
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
-import actions.affiliate  # noqa: F401  (registers the row action)
-import actions.invoice  # noqa: F401  (registers the row action)
-import actions.refund  # noqa: F401
-import actions.refund_check  # noqa: F401
 from models import Affiliate, AuditEvent, Customer, Plan, Subscription, Transaction, db
 
 

@@ -8,16 +8,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from actions.base import get_action
+from actions import get_action
 from actions.customer_details import update_customer
-from actions.errors import ActionError
-from actions.export import export_filename, iter_csv, selected_ids
+from actions.errors import ActionError, NotAllowed
+from actions.export import export_customers, export_filename, export_scope, selected_ids
+from admin_app.composition import deps_from_app
 from admin_app.forms import CustomerForm
 from admin_app.input_guard import page_number
 from admin_app.redirects import get_redirect_target
 from admin_app.views.base import SecureModelView, money_formatter
-from admin_app.views.customer_search import plan_search
-from admin_app.views.paging import ListCount, at_least
+from models.queries.customer_search import plan_search
+from models.queries.counting import ListCount, at_least
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 from models import Customer, Subscription, Transaction, db
@@ -103,6 +104,13 @@ class CustomerView(SecureModelView):
         return None, self.export_query(sort[0] if sort else None, args.sort_desc, args.search,
                                        args.filters)
 
+    def export_scope(self):
+        """The list's search and filters (column, operation, value), for the audit entry."""
+        args = self._get_list_extra_args()
+        filters = [[name, self._filters[index].operation(), value]
+                   for index, name, value in args.filters or ()]
+        return export_scope(search=args.search, filters=filters)
+
     def get_export_name(self, export_type="csv"):
         return export_filename()
 
@@ -112,9 +120,13 @@ class CustomerView(SecureModelView):
         args = {k: v for k, v in request.args.items() if k not in skip}
         return self.get_url(".export", export_type="csv", **args, **({"bom": 1} if bom else {}))
 
-    def csv_response(self, query):
-        chunks = iter_csv(query, current_app.config["STORE_CURRENCY"],
-                          bom=request.values.get("bom") == "1")
+    def csv_response(self, query, scope):
+        try:
+            chunks = export_customers(query, scope, current_user,
+                                      current_app.config["STORE_CURRENCY"],
+                                      bom=request.values.get("bom") == "1")
+        except NotAllowed:
+            abort(403)
         return Response(stream_with_context(chunks), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{self.get_export_name()}"',
             "Cache-Control": "private, no-store", "X-Accel-Buffering": "no"})
@@ -128,13 +140,15 @@ class CustomerView(SecureModelView):
         return self._export_csv(None)
 
     def _export_csv(self, return_url):
-        return self.csv_response(self._export_data()[1])
+        return self.csv_response(self._export_data()[1], self.export_scope())
 
     @action("export_selected", "Export selected")
     def action_export_selected(self, ids):
         if not self.can_export:
             abort(403)
-        return self.csv_response(self.export_query().filter(Customer.id.in_(selected_ids(ids))))
+        chosen = selected_ids(ids)
+        return self.csv_response(self.export_query().filter(Customer.id.in_(chosen)),
+                                 export_scope(ids=chosen))
 
     def edit_form(self, obj=None):
         return CustomerForm(obj=obj, customer_id=obj.id if obj else None,
@@ -143,8 +157,8 @@ class CustomerView(SecureModelView):
 
     def update_model(self, form, model):
         try:
-            result = update_customer(model.id, form.details(), form.avatar_image, current_user,
-                                     current_app.config["AVATAR_DIR"])
+            result = update_customer(deps_from_app(), current_user, model.id, form.details(),
+                                     form.avatar_image)
         except ActionError as exc:
             db.session.rollback()
             flash(exc.message, "error")

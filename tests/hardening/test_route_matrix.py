@@ -26,12 +26,12 @@ def rule_for(app, endpoint, method, action_name=None):
         return None
     base = VIEW_PERMISSION[view]
     if name == "row_action_view":
-        from actions.base import REGISTRY
-        action = REGISTRY.get(action_name)
-        if action is None:
+        from actions import get_action
+        try:
+            action = get_action(action_name)
+        except KeyError:
             return base  # unknown action name: 404 for whoever may see the view
-        return (action.submit_permission or action.permission) if method == "POST" \
-            else action.permission
+        return action.submit_needs() if method == "POST" else action.permission
     table = {
         ("index_view", "GET"): base, ("details_view", "GET"): OFF,
         ("action_view", "POST"): base, ("delete_view", "POST"): OFF,
