@@ -52,3 +52,25 @@ def fix_drift(rows):
         db.session.execute(update(Customer).where(Customer.id == customer_id)
                            .values(lifetime_value_cents=actual))
     db.session.commit()
+
+
+def uncounted_totals(customer_ids, store_currency):
+    """{customer_id: [(currency, cents), ...]}: the payments lifetime value leaves out.
+
+    Succeeded payments minus their refunds in each currency other than the store's, one total
+    per currency (never added together, nor to the lifetime value), for the given customers.
+    """
+    if not customer_ids:
+        return {}
+    rows = db.session.execute(
+        select(Transaction.customer_id, Transaction.currency,
+               func.sum(Transaction.amount_cents - Transaction.refunded_cents))
+        .where(Transaction.customer_id.in_(list(customer_ids)),
+               Transaction.status == "succeeded", Transaction.currency != store_currency)
+        .group_by(Transaction.customer_id, Transaction.currency)
+        .order_by(Transaction.customer_id, Transaction.currency)).all()
+    totals = {}
+    for customer_id, currency, cents in rows:
+        if cents:
+            totals.setdefault(customer_id, []).append((currency, int(cents)))
+    return totals

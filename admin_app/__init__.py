@@ -33,9 +33,15 @@ def create_app(test_config=None):
     mail.init_app(app)
     csrf.init_app(app)
 
-    from admin_app import auth, cli, errors, input_guard, templating, views
+    from admin_app import auth, cli, errors, input_guard, security, templating, views
     input_guard.init_app(app)  # first: its int converter must exist before any route
-    app.register_blueprint(auth.bp)
+    from models.admin_user import use_cheap_hashing
+    use_cheap_hashing(bool(app.config.get("TESTING")))
+    auth.init_app(app)
+    security.init_app(app)
+    # Browsers ask for /favicon.ico on every page; the icon lives in admin_app/static.
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: app.send_static_file("favicon.ico"))
     errors.init_app(app)
     templating.init_app(app)
     views.init_app(app)

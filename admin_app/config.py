@@ -40,6 +40,13 @@ DEFAULTS = {
     "TRUST_PROXY_HEADERS": 0,  # number of reverse proxies whose X-Forwarded-* to trust
     "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "SESSION_IDLE_MINUTES": 30,  # a login session ends after this long without a request
+    "SESSION_MAX_HOURS": 12,  # ... and this long after the login, active or not
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",  # login POSTs per client address
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",  # failed logins per e-mail
+    "REDIS_URL": "",  # redis://host:6379/0: login limits shared by every worker
+    "RATELIMIT_KEY_PREFIX": "memberdesk",
+    "PASSWORD_LINK_HOURS": 72,  # how long an invitation / set-password link works
 }
 
 

@@ -3,6 +3,8 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from admin_app import redirects
+from admin_app.security import csp_nonce
+from admin_app.views.admin_users import AdminUsersView
 from admin_app.views.base import IndexView
 from admin_app.views.audit import AuditView
 from admin_app.views.catalog import AffiliateView, PlanView
@@ -16,7 +18,8 @@ def init_app(app):
     redirects.init_app(app)
     admin = Admin(app, name="Memberdesk", index_view=IndexView(url="/admin"),
                   theme=Bootstrap4Theme(base_template="admin/memberdesk_base.html",
-                                        fluid=True))
+                                        fluid=True),
+                  csp_nonce_generator=csp_nonce)
     admin.add_view(CustomerView(Customer, db, name="Customers", category="Sales",
                                 endpoint="customer"))
     admin.add_view(TransactionView(Transaction, db, name="Transactions", category="Sales",
@@ -27,4 +30,5 @@ def init_app(app):
     admin.add_view(AffiliateView(Affiliate, db, name="Affiliates", category="Catalog",
                                  endpoint="affiliate"))
     admin.add_view(AuditView(AuditEvent, db, name="Audit log", endpoint="audit"))
+    admin.add_view(AdminUsersView(name="Admin users", endpoint="admin_users", url="/admin/users"))
     return admin

@@ -51,6 +51,10 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
     page_size = 50
     can_set_page_size = True
     page_size_options = (20, 50, 100)
+    search_hint = None  # the search box's placeholder, in words (not column names)
+
+    def search_placeholder(self):
+        return self.search_hint or super().search_placeholder()
 
     def get_one(self, id):
         """The record, or None for an id that is not a number fitting the key (no DB error)."""

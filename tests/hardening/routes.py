@@ -3,6 +3,7 @@ import re
 
 from models import db
 from tests import factories
+from tests.conftest import make_admin
 
 ROLES = ("owner", "finance", "support", "viewer")
 
@@ -15,8 +16,9 @@ def sample_data():
     plan = factories.plan()
     sub = factories.subscription(customer, plan)
     db.session.commit()
+    target = make_admin("viewer", "target@example.com")  # the admin the users page acts on
     return {"customer": customer.id, "transaction": tx.id, "subscription": sub.id,
-            "plan": plan.id, "affiliate": aff.id, "audit": 1}
+            "plan": plan.id, "affiliate": aff.id, "audit": 1, "admin_users": target.id}
 
 
 def concrete_url(app, rule, ids, action_name=None):
@@ -24,7 +26,7 @@ def concrete_url(app, rule, ids, action_name=None):
     view = rule.endpoint.split(".")[0]
     obj_id = ids.get(view, 1)
     values = {"customer_id": ids["customer"], "obj_id": obj_id, "export_type": "csv",
-              "filename": "css/x.css"}
+              "filename": "css/x.css", "user_id": ids["admin_users"], "token": "not-a-token"}
     if "action_name" in rule.arguments:
         views = {v.endpoint: v for v in app.extensions["admin"][0]._views}
         names = list(getattr(views[view], "row_actions", ())) or ["nosuch"]
