@@ -47,8 +47,7 @@ def parse_amount(text, currency, locale="en_US"):
     """
     raw = str(text).strip()
     if not amount_pattern(locale).fullmatch(raw):
-        raise ValueError(f"“{text}” is not an amount: use digits 0-9, e.g. "
-                         f"{format_decimal_example(locale)}.")
+        raise ValueError(f"“{text}” is not an amount.")
     group = get_group_symbol(locale)
     if group.isspace():
         raw = re.sub("[" + "".join(SPACE_GROUPS) + "]", group, raw)
@@ -63,8 +62,3 @@ def parse_amount(text, currency, locale="en_US"):
     if abs(cents) > MAX_AMOUNT_CENTS:
         raise ValueError(f"“{text}” is far larger than any payment.")
     return int(cents)
-
-
-def format_decimal_example(locale):
-    """'1,234.50' as written in `locale`."""
-    return f"1{get_group_symbol(locale)}234{get_decimal_symbol(locale)}50"
