@@ -7,29 +7,52 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP"}
 SIZE = (256, 256)
+MAX_PIXELS = 4000 * 4000  # default for AVATAR_MAX_PIXELS
+# Pillow's own decompression-bomb limit (it refuses at twice this): a cap on the decoder for
+# every image this process opens, whatever the caller's limit.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class AvatarError(ValueError):
     """The upload is not an acceptable avatar."""
 
 
-def read_avatar(stream, max_bytes):
-    """Read and check an uploaded image; returns a resized RGB(A) Pillow image."""
+def read_avatar(stream, max_bytes, max_pixels=MAX_PIXELS):
+    """Read and check an uploaded image; returns a resized RGB(A) Pillow image.
+
+    The header is read first: a format other than PNG/JPEG/WebP or more than `max_pixels`
+    pixels is refused before a single pixel is decoded (a small file can declare 13000×13000).
+    """
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise AvatarError(f"The avatar is larger than {max_bytes // (1024 * 1024)} MB.")
     try:
-        with Image.open(BytesIO(data)) as probe:
-            fmt = probe.format
+        with Image.open(BytesIO(data)) as probe:  # reads the header only
+            fmt, (width, height) = probe.format, probe.size
+            if fmt not in ALLOWED_FORMATS:
+                raise AvatarError("The avatar must be a PNG, JPEG or WebP image.")
+            _check_pixels(width, height, max_pixels)
             probe.verify()
-        if fmt not in ALLOWED_FORMATS:
-            raise AvatarError("The avatar must be a PNG, JPEG or WebP image.")
         image = Image.open(BytesIO(data))
         image = ImageOps.exif_transpose(image)
         image.thumbnail(SIZE)
         return image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise AvatarError(_too_large(max_pixels)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError):
         raise AvatarError("The avatar must be a PNG, JPEG or WebP image.") from None
+
+
+def _check_pixels(width, height, max_pixels):
+    if width * height > max_pixels:
+        raise AvatarError(f"The avatar is {width:,} × {height:,} pixels; "
+                          + _too_large(max_pixels))
+
+
+def _too_large(max_pixels):
+    side = int(max_pixels ** 0.5)
+    return (f"images up to {max_pixels:,} pixels (e.g. {side:,} × {side:,}) are accepted. "
+            "Make it smaller and upload it again.")
 
 
 def save_avatar(image, directory, customer_id):

@@ -2,6 +2,7 @@
 export_customers() checks the permission and audits each export when its stream ends."""
 import csv
 import io
+import re
 from contextlib import closing
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -20,8 +21,15 @@ BATCH_SIZE = 2000
 HEADER = [label for _, label in DETAIL_FIELDS] + ["Lifetime Value"]
 COLUMNS = [getattr(Customer, name) for name, _ in DETAIL_FIELDS] + [Customer.lifetime_value_cents]
 COUNTRY = [name for name, _ in DETAIL_FIELDS].index("country")
-# OWASP CSV injection: a spreadsheet evaluates a cell that starts with one of these.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# OWASP CSV injection: a spreadsheet evaluates a cell that starts with one of these, also
+# after blanks (space, no-break space, newline), and a `;` or `,` followed by one of them can
+# start a second cell when the file is read with that separator.
+TRIGGERS = "=+\\-@\t\r"
+BLANKS = " \u00a0\n"
+RISKY = re.compile(f"^[{BLANKS}]*[{TRIGGERS}]|[;,][{BLANKS}]*[{TRIGGERS}]")
+# A phone number or a number: a leading + or - and then only digits, spaces, dots, dashes and
+# parentheses. Such a cell cannot call anything and is written as the database has it.
+PLAIN_NUMBER = re.compile(r"[+-][0-9 .()-]*[0-9][0-9 .()-]*")
 BOM = "\ufeff"
 MAX_ID_DIGITS = 18  # stays inside a signed 64-bit primary key
 
@@ -32,11 +40,15 @@ def export_filename(now=None):
 
 
 def neutralise(text):
-    """Prefix a quote to a cell a spreadsheet would read as a formula; None -> ''."""
+    """Prefix a quote to a cell a spreadsheet could read as a formula; None -> ''."""
     if text is None:
         return ""
     text = str(text)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    if not RISKY.search(text):
+        return text
+    if PLAIN_NUMBER.fullmatch(text.strip(BLANKS)):
+        return text
+    return "'" + text
 
 
 def selected_ids(raw_ids):
@@ -57,8 +69,7 @@ _country = lru_cache(maxsize=1024)(country_name)
 
 def row_cells(row, currency):
     """One row of string columns -> the CSV cells; Lifetime Value stays a plain number."""
-    cells = ["" if value is None else "'" + value if value.startswith(FORMULA_START) else value
-             for value in row[:-1]]  # neutralise() inlined: it runs for every cell
+    cells = [neutralise(value) for value in row[:-1]]
     cells[COUNTRY] = neutralise(_country(row[COUNTRY]))
     cells.append(plain_amount(row[-1] or 0, currency))
     return cells

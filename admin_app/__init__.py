@@ -33,7 +33,8 @@ def create_app(test_config=None):
     mail.init_app(app)
     csrf.init_app(app)
 
-    from admin_app import auth, cli, errors, security, templating, views
+    from admin_app import auth, cli, errors, input_guard, security, templating, views
+    input_guard.init_app(app)  # first: its int converter must exist before any route
     from models.admin_user import use_cheap_hashing
     use_cheap_hashing(bool(app.config.get("TESTING")))
     auth.init_app(app)

@@ -29,6 +29,7 @@ DEFAULTS = {
     "MAIL_TIMEOUT": 10,
     "AVATAR_DIR": "",
     "AVATAR_MAX_BYTES": 2 * 1024 * 1024,
+    "AVATAR_MAX_PIXELS": 4000 * 4000,  # width × height; refused from the header, not decoded
     "DB_POOL_SIZE": 5,
     "DB_MAX_OVERFLOW": 5,
     "DB_POOL_TIMEOUT": 10,
@@ -80,6 +81,10 @@ def load_config(app, test_config=None):
             "max_overflow": app.config["DB_MAX_OVERFLOW"],
             "pool_timeout": app.config["DB_POOL_TIMEOUT"],
             "pool_pre_ping": True,
+            # No server-side prepared statements: every query is planned with its own
+            # parameter values (the customer search relies on it, see customer_search.py).
+            **({"connect_args": {"prepare_threshold": None}}
+               if app.config["DATABASE_URL"].startswith("postgresql+psycopg") else {}),
         })
     production = app.config["MEMBERDESK_ENV"] == "production"
     secure = app.config["COOKIE_SECURE"]

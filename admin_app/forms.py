@@ -11,7 +11,8 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from actions.avatars import AvatarError, read_avatar
+from actions.avatars import MAX_PIXELS, AvatarError, read_avatar
+from actions.form_checks import no_bidi_controls
 from models import Customer, db
 from models.country import country_name
 from models.customer import DETAIL_FIELDS
@@ -65,9 +66,9 @@ def vat_error(number, country):
 
 
 class CustomerForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200), no_bidi_controls])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), _email_syntax])
-    company = StringField("Company", validators=[Optional(), Length(max=200)])
+    company = StringField("Company", validators=[Optional(), Length(max=200), no_bidi_controls])
     company_id = StringField("Company ID", validators=[Optional(), Length(max=64)])
     company_email = EmailField("Company Email",
                                validators=[Optional(), Length(max=254), _email_syntax])
@@ -81,10 +82,12 @@ class CustomerForm(FlaskForm):
     vat_number = StringField("VAT Number", validators=[Optional(), Length(max=32)])
     avatar = FileField("Avatar (PNG, JPEG or WebP, up to 2 MB)")
 
-    def __init__(self, *args, customer_id=None, max_avatar_bytes=2 * 1024 * 1024, **kwargs):
+    def __init__(self, *args, customer_id=None, max_avatar_bytes=2 * 1024 * 1024,
+                 max_avatar_pixels=MAX_PIXELS, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer_id = customer_id
         self.max_avatar_bytes = max_avatar_bytes
+        self.max_avatar_pixels = max_avatar_pixels
         self.avatar_image = None
 
     def validate_email(self, field):
@@ -103,7 +106,8 @@ class CustomerForm(FlaskForm):
     def validate_avatar(self, field):
         if field.data and getattr(field.data, "filename", ""):
             try:
-                self.avatar_image = read_avatar(field.data.stream, self.max_avatar_bytes)
+                self.avatar_image = read_avatar(field.data.stream, self.max_avatar_bytes,
+                                                self.max_avatar_pixels)
             except AvatarError as exc:
                 raise ValidationError(str(exc)) from None
 

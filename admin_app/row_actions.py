@@ -1,13 +1,13 @@
 """The one shared piece behind every row action: button, modal, CSRF, role, audit, flash."""
 from flask import abort, flash, jsonify, redirect, request
 from flask_admin import expose
-from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 
 from actions import audit, get_action
 from actions.errors import ActionError
 from admin_app.composition import deps_from_app
+from admin_app.redirects import get_redirect_target
 from models import db
 
 # Sent by the pop-up's own form submission (templates/admin/memberdesk_base.html): the answer

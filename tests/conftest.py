@@ -12,7 +12,8 @@ from admin_app import create_app
 from models import AdminUser, db
 
 pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake",
-                  "tests.fakes.localstripe_server", "tests.fakes.smtp_server"]
+                  "tests.fakes.localstripe_server", "tests.fakes.smtp_server",
+                  "tests.reliability"]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

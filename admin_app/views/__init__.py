@@ -2,6 +2,7 @@
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from admin_app import redirects
 from admin_app.security import csp_nonce
 from admin_app.views.admin_users import AdminUsersView
 from admin_app.views.base import IndexView
@@ -14,6 +15,7 @@ from models import Affiliate, AuditEvent, Customer, Plan, Subscription, Transact
 
 
 def init_app(app):
+    redirects.init_app(app)
     admin = Admin(app, name="Memberdesk", index_view=IndexView(url="/admin"),
                   theme=Bootstrap4Theme(base_template="admin/memberdesk_base.html",
                                         fluid=True),

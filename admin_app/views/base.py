@@ -6,6 +6,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import desc
 
+from admin_app.input_guard import is_db_id, page_number
+from admin_app.redirects import get_redirect_target
 from admin_app.templating import datetime_, money
 from admin_app.views.paging import PagingMixin
 
@@ -53,6 +55,23 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
 
     def search_placeholder(self):
         return self.search_hint or super().search_placeholder()
+
+    def get_one(self, id):
+        """The record, or None for an id that is not a number fitting the key (no DB error)."""
+        pk = self.model.__mapper__.primary_key[0]
+        if not is_db_id(id, pk.type):
+            return None
+        return super().get_one(id)
+
+    def _get_list_extra_args(self):
+        """The list's URL arguments; a page that cannot exist is refused with a message."""
+        args = super()._get_list_extra_args()
+        page_number(args.page, self.get_safe_page_size(args.page_size) or self.page_size)
+        return args
+
+    def get_save_return_url(self, model, is_created=False):
+        """After saving: the `url` argument when it is a path on this site, else the list."""
+        return get_redirect_target() or self.get_url(".index_view")
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         """Add the primary key as tie-breaker so that pages never repeat or skip rows."""

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired
 
 from actions.catalog import create_affiliate, create_plan, update_affiliate, update_plan
 from actions.errors import ActionError
+from actions.form_checks import no_bidi_controls
 from admin_app.composition import deps_from_app
 from admin_app.views.base import SecureModelView, money_formatter
 from models import db
@@ -63,7 +64,8 @@ class PlanView(CatalogView):
         "interval": SelectField("Interval", choices=[SelectChoice(i, i.capitalize())
                                                       for i in INTERVALS]),
     }
-    form_args = {"currency": {"description": "ISO code, e.g. USD or EUR"},
+    form_args = {"name": {"validators": [no_bidi_controls]},
+                 "currency": {"description": "ISO code, e.g. USD or EUR"},
                  "interval_count": {"label": "Every (intervals)",
                                     "description": "1 to 36"}}
     create_action, update_action = staticmethod(create_plan), staticmethod(update_plan)
@@ -78,6 +80,7 @@ class AffiliateView(CatalogView):
     column_formatters = {"commission_rate_bp": lambda v, c, m, n: percent(m.commission_rate_bp)}
     column_searchable_list = ["name", "email"]
     form_columns = ["name", "email", "commission_percent"]
+    form_args = {"name": {"validators": [no_bidi_controls]}}
     form_extra_fields = {
         # the action checks uniqueness (case-insensitively, with the other affiliate's name)
         "email": StringField("Email", validators=[DataRequired()]),

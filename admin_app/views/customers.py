@@ -3,7 +3,6 @@ from flask import (Response, abort, current_app, flash, g, has_request_context, 
                    send_from_directory, stream_with_context)
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from markupsafe import Markup, escape
 from flask_login import current_user
@@ -17,6 +16,8 @@ from actions.export import export_customers, export_filename, export_scope, sele
 from actions.ltv import uncounted_totals
 from admin_app.composition import deps_from_app
 from admin_app.forms import CustomerForm
+from admin_app.input_guard import page_number
+from admin_app.redirects import get_redirect_target
 from admin_app.templating import money
 from admin_app.views.base import SecureModelView, money_formatter
 from models.queries.customer_search import plan_search
@@ -185,7 +186,8 @@ class CustomerView(SecureModelView):
 
     def edit_form(self, obj=None):
         return CustomerForm(obj=obj, customer_id=obj.id if obj else None,
-                            max_avatar_bytes=current_app.config["AVATAR_MAX_BYTES"])
+                            max_avatar_bytes=current_app.config["AVATAR_MAX_BYTES"],
+                            max_avatar_pixels=current_app.config["AVATAR_MAX_PIXELS"])
 
     def update_model(self, form, model):
         try:
@@ -205,7 +207,8 @@ class CustomerView(SecureModelView):
     @expose("/profile/<int:customer_id>/")
     def profile_view(self, customer_id):
         customer = db.session.get(Customer, customer_id) or abort(404)
-        page = max(request.args.get("tx_page", 0, type=int), 0)
+        page = page_number(max(request.args.get("tx_page", 0, type=int), 0), PROFILE_PAGE_SIZE,
+                           "transactions page")
         rows = db.session.scalars(
             select(Transaction)
             .options(selectinload(Transaction.refunds), joinedload(Transaction.affiliate))

@@ -1,5 +1,5 @@
 """List filters for the timestamp columns (aware UTC datetimes)."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask_admin.contrib.sqla.filters import DateBetweenFilter
 
@@ -10,6 +10,13 @@ class DayRangeFilter(DateBetweenFilter):
     # Flask-Admin's DateBetweenFilter compares the column with bare dates, which the aware
     # UTCDateTime columns reject (HTTP 500) and which would drop the last day. Two plain
     # comparisons also let `(gateway, created_at)`-style indexes serve the range.
+
+    def validate(self, value):
+        """Two real dates, the last one before 9999-12-31 (the day after it must exist)."""
+        try:
+            return super().validate(value) and max(self.clean(value)) < date.max
+        except (ValueError, OverflowError):
+            return False
 
     def apply(self, query, value, alias=None):
         start, end = (datetime.combine(day, time(), timezone.utc) for day in value)

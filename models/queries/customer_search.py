@@ -3,9 +3,11 @@
 # somewhere in the name or the email. `%`, `_`, `*`, quotes are plain characters.
 #
 # PostgreSQL: `lower(col) LIKE lower('%term%')`, the expressions of the pg_trgm GIN indexes of
-# migration 0002. The pattern is written into the SQL (quoted by SQLAlchemy), not bound: the
-# planner sees it, takes the index for a rare fragment and walks the sort index for a common
-# one, and a plan prepared for one term is never reused for another. A term with an email
+# migration 0002. The pattern is a bound parameter (never written into the SQL). The planner
+# still sees its value: statements are not prepared server-side (psycopg's prepare_threshold
+# is off, admin_app/config.py), so each one is planned as an unnamed statement with its
+# parameters; it takes the index for a rare fragment and walks the sort index for a common
+# one, and a plan made for one term is never reused for another. A term with an email
 # domain looks the index up by the part before "@" only: the domain's trigrams are shared by
 # most customers and their long posting lists made an exact-email search cost ~37 ms at 1M
 # customers instead of ~4 ms; strpos() then checks the whole term on the few rows found.
@@ -70,8 +72,8 @@ def split_terms(search):
     return list(dict.fromkeys(term for term in (search or "").split(" ") if term))
 
 
-def _param(value, inline=False):
-    return bindparam(None, value, type_=String(), literal_execute=inline)
+def _param(value):
+    return bindparam(None, value, type_=String())
 
 
 def like_pattern(term):
@@ -80,9 +82,9 @@ def like_pattern(term):
     return f"%{escaped}%"
 
 
-def like_clause(term, inline=False):
+def like_clause(term):
     """The term in lower(name) or lower(email) (PostgreSQL and other databases)."""
-    pattern = func.lower(_param(like_pattern(term), inline))
+    pattern = func.lower(_param(like_pattern(term)))
     return or_(*(func.lower(col).like(pattern, escape="\\") for col in COLUMNS))
 
 
@@ -95,9 +97,9 @@ def index_key(term):
 def postgresql_clause(term):
     key = index_key(term)
     if key == term:
-        return like_clause(term, inline=True)
-    whole = func.lower(_param(term, inline=True))
-    key_pattern = func.lower(_param(like_pattern(key), inline=True))
+        return like_clause(term)
+    whole = func.lower(_param(term))
+    key_pattern = func.lower(_param(like_pattern(key)))
     return or_(*(and_(func.lower(col).like(key_pattern, escape="\\"),
                       func.strpos(func.lower(col), whole) > 0) for col in COLUMNS))
 

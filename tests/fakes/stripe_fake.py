@@ -37,6 +37,7 @@ class StripeFake:
         self.payment_amount = payment_amount
         self.calls = []
         self.refunds = {}  # id -> the refund object as Stripe stores it now
+        self._by_key, self._key_lock = {}, threading.Lock()  # Idempotency-Key -> refund id
         self._answer = self._refund
         self._refund_status = ("succeeded", None)
         self._released = threading.Event()
@@ -120,7 +121,23 @@ class StripeFake:
                 "message": f"No such refund: '{refund_id}'", "param": "id"}}, 404)
         return _json_response(self.refunds[refund_id], 200)
 
+    def refunded_total(self, payment_intent):
+        """What Stripe has refunded of a payment: its succeeded refunds, each counted once."""
+        return sum(r["amount"] for r in self.refunds.values()
+                   if r["payment_intent"] == payment_intent and r["status"] == "succeeded")
+
     def _refund(self, request):
+        """Stripe's idempotency: the same Idempotency-Key gets the same refund, made once."""
+        key = request.headers.get("Idempotency-Key")
+        with self._key_lock:
+            if key and key in self._by_key:
+                return _json_response(self.refunds[self._by_key[key]], 200)
+            response = self._new_refund(request)
+            if key and response.status_code == 200:
+                self._by_key[key] = json.loads(response.get_data())["id"]
+            return response
+
+    def _new_refund(self, request):
         form = request.form
         status, failure_reason = self._refund_status
         refund = {

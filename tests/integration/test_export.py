@@ -57,7 +57,8 @@ def test_formula_cells_are_neutralised_and_negative_ltv_stays_a_number(client):
     db.session.commit()
     row = _rows(client.get(EXPORT))[1]
     assert row[0] == '\'=HYPERLINK("http://evil.example","Click")'
-    assert (row[2], row[6], row[8], row[9]) == ("'@SUM(A1)", "'+1 555 0100", "'-2+3", "'\tTab")
+    # issue 12: a plain phone number is exported as the database has it
+    assert (row[2], row[6], row[8], row[9]) == ("'@SUM(A1)", "+1 555 0100", "'-2+3", "'\tTab")
     assert row[13] == "-3.00"
 
 

@@ -32,15 +32,33 @@ def test_header_is_exactly_the_guides_columns():
     assert header_line(bom=True) == "\ufeff" + header_line()
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+44 20 7946 0958", "-2", "@SUM(A1)", "\tx", "\rx",
-                                   '=HYPERLINK("http://evil.example","Click")'])
+@pytest.mark.parametrize("value", [
+    "=1+1", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://evil.example","Click")',
+    # + or - with anything but a phone number's characters after it
+    "+1 555 0100 ext", "-1+2", "+cmd|' /C calc'!A0", "-", "+", "-2+3*cmd|x", "+1 (555) =1",
+    # the trigger after blanks: space, no-break space, newline
+    " =1", "   =1+1", "\u00a0=1", "\n@SUM(A1)", " \n\u00a0+cmd|x", "\n-1+1",
+    # a second cell inside when read with `;` or `,` as the separator
+    "Ada;=1+1", "Ada,=1+1", "Ada, =HYPERLINK(1)", "x;+cmd|x", "x,-1+1", "x;@SUM(A1)",
+    "x;\u00a0=1", "x,\t1", "Smith; +1 555 0100",
+])
 def test_formula_cells_get_a_leading_quote(value):
     assert neutralise(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["Ada", "", "a=b", " =1", "1-2", "ada@example.com", "'quoted"])
-def test_ordinary_cells_are_left_alone(value):
+@pytest.mark.parametrize("value", [
+    "Ada", "", "a=b", "1-2", "ada@example.com", "'quoted", "Smith, Jones", "a;b", "x - y",
+    # plainly a phone number or a number: + or - then digits, spaces, dots, dashes, ( )
+    "+1 217-555-0199", "+44 20 7946 0958", "+44 (20) 7946.0958", "-2", "-3.50", "+49 (0)30 1234",
+    "-1", " +1 555 0100", "\u00a0-2",
+])
+def test_ordinary_cells_and_phone_numbers_are_left_alone(value):
     assert neutralise(value) == value
+
+
+def test_a_phone_number_cell_is_exported_as_the_database_has_it():
+    cells = row_cells(_row(phone="+1 217-555-0199", company="=cmd|x"), "USD")
+    assert cells[6] == "+1 217-555-0199" and cells[2] == "'=cmd|x"
 
 
 def test_none_is_an_empty_cell():
@@ -73,7 +91,7 @@ def test_every_field_round_trips_through_the_csv_reader():
     assert rows == [HEADER, cells]
     assert rows[1][0] == 'Zoë "Z" Ångström, PhD'
     assert rows[1][2] == "Line one\nline two\r\nline three"
-    assert rows[1][6] == "'+1 555 0100" and rows[1][12] == "'-DE123"
+    assert rows[1][6] == "+1 555 0100" and rows[1][12] == "'-DE123"
     assert rows[1][11] == "Brazil" and rows[1][13] == "-0.01"
 
 

@@ -1,0 +1,63 @@
+"""Property-based tests (hypothesis) of the input rules, without a database: thousands of cases."""
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from actions.export import neutralise
+from actions.form_checks import BIDI_CONTROLS
+from admin_app.redirects import is_local_path
+from models.money import MAX_AMOUNT_CENTS, parse_amount
+from tests.hardening.payloads import stays_on_site
+from tests.hardening.strategies import numbers, texts
+
+MANY = dict(deadline=None, derandomize=True, database=None, max_examples=2000,
+            suppress_health_check=[HealthCheck.function_scoped_fixture])
+TRIGGERS = "=+-@\t\r"
+
+
+@settings(**MANY)
+@given(text=st.one_of(numbers, texts))
+def test_an_accepted_amount_is_ascii_digits_and_fits(reliability, text):
+    try:
+        cents = parse_amount(text, "USD")
+    except ValueError as exc:
+        assert str(exc)  # a message for the admin
+    else:
+        assert re.fullmatch(r"-?[0-9,]*\.?[0-9]*", text.strip())
+        assert isinstance(cents, int) and abs(cents) <= MAX_AMOUNT_CENTS
+    reliability.count("fuzz")
+    reliability.count("fuzz_parsers")
+
+
+@settings(**MANY)
+@given(text=st.one_of(texts, st.text(alphabet=" \u00a0\n;,=+-@\t\r0123456789().ab", max_size=12)))
+def test_a_cell_is_either_left_alone_or_quoted_and_then_safe(reliability, text):
+    out = neutralise(text)
+    assert out in (text, "'" + text)
+    if out == text:  # nothing a spreadsheet could run: no trigger first or after ; or ,
+        stripped = text.lstrip(" \u00a0\n")
+        plain_number = re.fullmatch(r"[+-][0-9 .()-]*[0-9][0-9 .()-]*", text.strip(" \u00a0\n"))
+        assert plain_number or not stripped.startswith(tuple(TRIGGERS))
+        assert plain_number or not re.search(r"[;,][ \u00a0\n]*[=+\-@\t\r]", text)
+    reliability.count("fuzz")
+    reliability.count("fuzz_parsers")
+
+
+@settings(**MANY)
+@given(target=st.one_of(texts, st.text(alphabet="/\\:.@%evilhtps \t\n?#", max_size=20)))
+def test_a_followed_redirect_target_stays_on_the_site(reliability, target):
+    if is_local_path(target):
+        assert stays_on_site(target)
+    reliability.count("fuzz")
+    reliability.count("fuzz_parsers")
+
+
+@settings(**MANY)
+@given(text=texts)
+def test_bidi_controls_are_found_wherever_they_are(reliability, text):
+    has = any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 or c in "\u200e\u200f"
+              for c in text)
+    assert bool(BIDI_CONTROLS.search(text)) == has
+    reliability.count("fuzz")
+    reliability.count("fuzz_parsers")
