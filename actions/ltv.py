@@ -1,28 +1,82 @@
-"""The stored lifetime value: adjusted with each payment or refund, checked on demand."""
-from flask import current_app
-from sqlalchemy import func, select, update
+"""The one rule of lifetime value: what the business received, in its settlement currency.
 
-from models import Customer, Transaction, db
+A customer's lifetime value is the sum, over their succeeded payments, of the settlement
+amount (what the gateway paid out after converting the currency, before its fee) when that
+settlement is in the store currency; minus the settlement amounts of succeeded refunds and of
+lost disputes. A €49 payment settled as $52.60 counts $52.60. Amounts settled in another
+currency are never added in. The stored value (Customer.lifetime_value_cents) is adjusted in
+the same database transaction as the payment, refund or dispute; `flask recompute-ltv` checks it
+against this rule (actual_ltv_subquery).
+"""
+from flask import current_app
+from sqlalchemy import func, literal, select, union_all, update
+
+from models import Customer, Dispute, Refund, Transaction, db
+
+
+def _store_currency():
+    return current_app.config["STORE_CURRENCY"]
 
 
 def adjust(customer_id, delta_cents, currency):
-    """Add delta to a customer's lifetime value in the caller's transaction.
-
-    Only amounts in the store currency count; other currencies are never added in.
-    """
-    if currency != current_app.config["STORE_CURRENCY"] or not delta_cents:
+    """Add delta (a settlement amount) to a customer's lifetime value in the caller's
+    transaction; amounts not in the store currency are never added in."""
+    if currency != _store_currency() or not delta_cents:
         return
     db.session.execute(update(Customer).where(Customer.id == customer_id).values(
         lifetime_value_cents=Customer.lifetime_value_cents + delta_cents))
 
 
+def payment_value(tx):
+    """(cents, currency) a succeeded payment adds: its settlement amount."""
+    if tx.status != "succeeded" or tx.settlement_cents is None:
+        return 0, tx.settlement_currency or tx.currency
+    return tx.settlement_cents, tx.settlement_currency
+
+
+def refund_settlement(tx, amount_cents):
+    """(cents, currency) in the payment's settlement currency of refunding amount_cents.
+
+    When the gateway does not say (or has not yet), the share is proportional to the payment's
+    own conversion; refunding all that is left takes exactly the settlement that is left, so a
+    full refund always brings the payment's value back to zero.
+    """
+    if tx.settlement_cents is None:
+        return amount_cents, tx.currency
+    refunded = sum(r.settlement_cents or 0 for r in tx.refunds if r.status == "succeeded")
+    if amount_cents >= tx.amount_cents - tx.refunded_cents:
+        return max(tx.settlement_cents - refunded, 0), tx.settlement_currency
+    share = (tx.settlement_cents * amount_cents + tx.amount_cents // 2) // tx.amount_cents
+    return min(share, max(tx.settlement_cents - refunded, 0)), tx.settlement_currency
+
+
+def counts(currency):
+    """Whether an amount in this (settlement) currency counts toward lifetime value."""
+    return currency == _store_currency()
+
+
 def actual_ltv_subquery():
-    """customer_id -> lifetime value recomputed from the transactions."""
-    return (select(Transaction.customer_id,
-                   func.sum(Transaction.amount_cents - Transaction.refunded_cents).label("ltv"))
-            .where(Transaction.status == "succeeded",
-                   Transaction.currency == current_app.config["STORE_CURRENCY"])
-            .group_by(Transaction.customer_id).subquery())
+    """customer_id -> lifetime value recomputed by the rule above."""
+    store = _store_currency()
+    payments = (select(Transaction.customer_id, Transaction.settlement_cents.label("v"))
+                .where(Transaction.status == "succeeded",
+                       Transaction.settlement_currency == store))
+    refunds = (select(Transaction.customer_id, (-Refund.settlement_cents).label("v"))
+               .join(Refund, Refund.transaction_id == Transaction.id)
+               .where(Refund.status == "succeeded", Refund.settlement_currency == store))
+    disputes = (select(Transaction.customer_id, (-Dispute.settlement_cents).label("v"))
+                .join(Dispute, Dispute.transaction_id == Transaction.id)
+                .where(Dispute.status == "lost", Dispute.settlement_currency == store))
+    rows = union_all(payments, refunds, disputes).subquery()
+    return (select(rows.c.customer_id, func.sum(rows.c.v).label("ltv"))
+            .group_by(rows.c.customer_id).subquery())
+
+
+def actual_ltv(customer_id):
+    """One customer's lifetime value by the rule (for checks and tests)."""
+    sub = actual_ltv_subquery()
+    return db.session.scalar(select(func.coalesce(func.sum(sub.c.ltv), literal(0)))
+                             .where(sub.c.customer_id == customer_id))
 
 
 def find_drift():

@@ -134,20 +134,35 @@ def _record_outcome(refund_id, status, reference, failure_message, actor, checke
 
     `checked`: the answer comes from a later status check, not from the refund call.
     """
+    message = apply_outcome(refund_id, status, reference, failure_message, actor, checked=checked)
+    if message is None:
+        db.session.rollback()
+        return _duplicate_result(db.session.get(Refund, refund_id))
+    db.session.commit()
+    return message
+
+
+def apply_outcome(refund_id, status, reference, failure_message, actor, *, checked=False,
+                  settlement=None):
+    """The outcome of a pending refund, in the caller's transaction (no commit): None when the
+    refund was already finished. A webhook or the sync passes the gateway's `settlement`
+    ((cents, currency) of its balance transaction); otherwise it is proportional (actions.ltv).
+    """
     tx = _lock_transaction(db.session.get(Refund, refund_id).transaction_id)
     refund = db.session.get(Refund, refund_id, populate_existing=True)  # as of the lock
     if refund.status != "pending":
-        db.session.rollback()
-        return _duplicate_result(refund)
+        return None
     before = {"refunded_cents": tx.refunded_cents, "commission_cents": tx.commission_cents,
               "lifetime_value_cents": tx.customer.lifetime_value_cents}
     refund.gateway_ref, refund.status = reference, status
     amount = _money(refund.amount_cents, refund.currency)
     if status == "succeeded":
+        refund.settlement_cents, refund.settlement_currency = (
+            settlement or ltv.refund_settlement(tx, refund.amount_cents))
         tx.commission_cents -= commission_reversal(tx, refund.amount_cents)
         tx.refunded_cents += refund.amount_cents
         refund.completed_at, refund.failure_message = utcnow(), None
-        ltv.adjust(tx.customer_id, -refund.amount_cents, refund.currency)
+        ltv.adjust(tx.customer_id, -refund.settlement_cents, refund.settlement_currency)
         message = ActionResult(f"Refunded {amount} through {tx.gateway_label}.")
     elif status == "pending" and checked:
         message = ActionResult(f"The refund of {amount} is still pending at "
@@ -165,7 +180,6 @@ def _record_outcome(refund_id, status, reference, failure_message, actor, checke
                  after={"refund_id": refund.id, "refunded_cents": tx.refunded_cents,
                         "commission_cents": tx.commission_cents,
                         "lifetime_value_cents": tx.customer.lifetime_value_cents})
-    db.session.commit()
     return message
 
 
@@ -216,11 +230,11 @@ def _perform(tx, form, actor):
 
 def _context(tx):
     customer = tx.customer
-    counts = tx.currency == current_app.config["STORE_CURRENCY"]
+    settled, currency = ltv.refund_settlement(tx, tx.refundable_cents)
+    counts = ltv.counts(currency)
     return {"left_cents": tx.refundable_cents,
-            "ltv_after_cents":
-                customer.lifetime_value_cents - (tx.refundable_cents if counts else 0),
-            "ltv_counts": counts,
+            "ltv_after_cents": customer.lifetime_value_cents - (settled if counts else 0),
+            "ltv_counts": counts, "ltv_foreign": counts and tx.currency != currency,
             "commission_reversed_cents": commission_reversal(tx, tx.refundable_cents)}
 
 

@@ -33,8 +33,9 @@ def create_app(test_config=None):
     mail.init_app(app)
     csrf.init_app(app)
 
-    from admin_app import auth, cli, errors, templating, views
+    from admin_app import auth, cli, errors, templating, views, webhooks
     app.register_blueprint(auth.bp)
+    app.register_blueprint(webhooks.bp)
     errors.init_app(app)
     templating.init_app(app)
     views.init_app(app)

@@ -39,6 +39,13 @@ DEFAULTS = {
     "TRUST_PROXY_HEADERS": 0,  # number of reverse proxies whose X-Forwarded-* to trust
     "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "STRIPE_WEBHOOK_SECRET": "",
+    "STRIPE_WEBHOOK_TOLERANCE": 300,  # seconds; the SDK's default
+    "PAYPAL_WEBHOOK_ID": "",
+    "PAYPAL_WEBHOOK_TOLERANCE": 300,  # seconds between PayPal's transmission time and ours
+    "WEBHOOK_MAX_BYTES": 256 * 1024,
+    "WEBHOOK_MAX_ATTEMPTS": 5,
+    "WEBHOOK_RETRY_DELAY": 2,  # seconds before the first retry; doubled at each retry
 }
 
 

@@ -17,6 +17,7 @@ from models.audit import AuditEvent  # noqa: E402
 from models.customer import Customer  # noqa: E402
 from models.subscription import Plan, Subscription  # noqa: E402
 from models.transaction import Refund, Transaction  # noqa: E402
+from models.webhook import Dispute, SyncState, WebhookEvent  # noqa: E402
 
 __all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "Plan",
-           "Subscription", "Refund", "Transaction"]
+           "Subscription", "Refund", "Transaction", "Dispute", "SyncState", "WebhookEvent"]

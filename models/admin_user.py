@@ -12,9 +12,9 @@ _hasher = PasswordHasher()
 ROLES = {
     "owner": {"view", "edit_customer", "refund", "resend_invoice", "edit_affiliate",
               "change_subscription", "cancel_subscription", "export", "manage_catalog",
-              "manage_admins"},
+              "manage_admins", "webhooks"},
     "finance": {"view", "refund", "resend_invoice", "edit_affiliate", "change_subscription",
-                "cancel_subscription", "export"},
+                "cancel_subscription", "export", "webhooks"},
     "support": {"view", "edit_customer", "resend_invoice", "edit_affiliate"},
     "viewer": {"view"},
 }

@@ -53,6 +53,8 @@ class Subscription(db.Model):
     gateway = db.Column(db.String(16), nullable=False)
     gateway_id = db.Column(db.String(64), nullable=False)
     affiliate_id = db.Column(db.Integer, db.ForeignKey("affiliate.id"))
+    # The gateway's time of the newest state applied from it (webhook or sync).
+    gateway_updated_at = db.Column(UTCDateTime)
 
     customer = db.relationship("Customer", back_populates="subscriptions")
     plan = db.relationship("Plan")

@@ -7,11 +7,14 @@ from admin_app.views.catalog import AffiliateView, AuditView, PlanView
 from admin_app.views.customers import CustomerView
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
+from admin_app.views.webhooks import WebhookEventView
 import actions.affiliate  # noqa: F401  (registers the row action)
 import actions.invoice  # noqa: F401  (registers the row action)
 import actions.refund  # noqa: F401
 import actions.refund_check  # noqa: F401
-from models import Affiliate, AuditEvent, Customer, Plan, Subscription, Transaction, db
+import actions.webhook_reprocess  # noqa: F401
+from models import (Affiliate, AuditEvent, Customer, Plan, Subscription, Transaction,
+                    WebhookEvent, db)
 
 
 def init_app(app):
@@ -28,4 +31,6 @@ def init_app(app):
     admin.add_view(AffiliateView(Affiliate, db, name="Affiliates", category="Catalog",
                                  endpoint="affiliate"))
     admin.add_view(AuditView(AuditEvent, db, name="Audit log", endpoint="audit"))
+    admin.add_view(WebhookEventView(WebhookEvent, db, name="Webhook events",
+                                    endpoint="webhook_event"))
     return admin
