@@ -93,8 +93,8 @@ def _fill(tx, rec):
 def _link_subscription(tx, rec):
     """A renewal: the payment belongs to the subscription, whose affiliate earns its rate."""
     sub = find_subscription(rec.gateway, rec.subscription_ref, lock=False)
-    if sub is None:
-        return
+    if sub is None:  # the subscription's own event comes later: retried then
+        raise MissingParent(f"no subscription {rec.subscription_ref} for payment {rec.refs[0]}")
     tx.subscription_id = sub.id
     tx.description = rec.description[:300]
     if sub.affiliate_id and tx.affiliate_id is None:

@@ -38,13 +38,16 @@ def capture_completed(event, ctx):
 
 
 def sale_customer(sale, ctx):
+    """A sale names its subscription, not its buyer; an unknown subscription is fetched and
+    imported first."""
     sub = find_subscription("paypal", sale.get("billing_agreement_id"), lock=False)
-    if sub is not None:
-        customer = sub.customer
-        return CustomerRecord("paypal", customer.paypal_payer_id, customer.email, customer.name)
-    agreement = _need_reader(ctx, "a sale names no buyer") \
-        .subscription(sale["billing_agreement_id"])
-    return m.payer(agreement.get("subscriber") or {})
+    if sub is None:
+        current = _need_reader(ctx, f"subscription {sale.get('billing_agreement_id')} is "
+                                    "unknown here").subscription(sale["billing_agreement_id"])
+        sub, _ = apply_subscription(m.subscription(current, ctx.clock(),
+                                                   subscription_price(current, ctx)), ctx.actor)
+    customer = sub.customer
+    return CustomerRecord("paypal", customer.paypal_payer_id, customer.email, customer.name)
 
 
 def sale_completed(event, ctx):

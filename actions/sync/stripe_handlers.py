@@ -1,6 +1,6 @@
 """What each Stripe event does: translate its object (stripe_map), apply it (apply_*)."""
 from actions.sync import stripe_map as m
-from actions.sync.apply_accounts import apply_customer, apply_subscription
+from actions.sync.apply_accounts import apply_customer, apply_subscription, find_subscription
 from actions.sync.apply_money import MissingParent, apply_dispute, apply_payment, apply_refund
 
 
@@ -21,8 +21,14 @@ def charge_succeeded(event, ctx):
 
 def invoice_paid(event, ctx):
     record = m.invoice(_obj(event), ctx.store)
-    if record is not None:
-        apply_payment(record, ctx.actor, _fetch_customer(ctx))
+    if record is None:
+        return
+    if record.subscription_ref and ctx.reader is not None and \
+            find_subscription("stripe", record.subscription_ref, lock=False) is None:
+        current = ctx.reader.get(f"/v1/subscriptions/{record.subscription_ref}")
+        apply_subscription(m.subscription(current, ctx.clock(), ctx.store), ctx.actor,
+                           _fetch_customer(ctx))
+    apply_payment(record, ctx.actor, _fetch_customer(ctx))
 
 
 def charge_refunded(event, ctx):
