@@ -65,8 +65,10 @@ def refund(ch, amount, status="succeeded", bt=None, created=1767398400, refund_i
             "reason": "requested_by_customer", "failure_reason": None}
 
 
-def dispute(ch, status="needs_response", bts=(), created=1767484800, dispute_id=None):
-    return {"id": dispute_id or new_id("dp"), "object": "dispute", "amount": ch["amount"],
+def dispute(ch, status="needs_response", bts=(), created=1767484800, dispute_id=None,
+            amount=None):
+    return {"id": dispute_id or new_id("dp"), "object": "dispute",
+            "amount": amount or ch["amount"],
             "currency": ch["currency"], "charge": ch["id"], "payment_intent": ch["payment_intent"],
             "status": status, "reason": "fraudulent", "created": created,
             "balance_transactions": list(bts)}
