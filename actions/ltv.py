@@ -95,3 +95,19 @@ def fix_drift(rows):
         db.session.execute(update(Customer).where(Customer.id == customer_id)
                            .values(lifetime_value_cents=actual))
     db.session.commit()
+
+
+def foreign_share(customer_id):
+    """[(currency, net amount paid in it, what that settled at in the store currency)] for the
+    payments in other currencies that count: what the profile shows beside the value."""
+    store = _store_currency()
+    totals = {}
+    rows = db.session.scalars(select(Transaction).where(
+        Transaction.customer_id == customer_id, Transaction.status == "succeeded",
+        Transaction.currency != store, Transaction.settlement_currency == store))
+    for tx in rows:
+        paid, settled = totals.get(tx.currency, (0, 0))
+        refunded = sum(r.settlement_cents or 0 for r in tx.refunds if r.status == "succeeded"
+                       and r.settlement_currency == store)
+        totals[tx.currency] = (paid + tx.net_cents, settled + tx.settlement_cents - refunded)
+    return sorted((c, p, s) for c, (p, s) in totals.items())

@@ -35,10 +35,10 @@ COLUMNS = {  # the tables in foreign-key order, with the columns seed() fills, i
     Transaction.__table__: (
         "id customer_id subscription_id gateway gateway_ref amount_cents tax_cents currency "
         "refunded_cents status description invoice_number affiliate_id commission_cents "
-        "created_at").split(),
+        "created_at settlement_cents settlement_currency fee_cents").split(),
     Refund.__table__: (
         "id transaction_id amount_cents currency reason note status gateway_ref "
-        "failure_message created_at completed_at").split(),
+        "failure_message created_at completed_at settlement_cents settlement_currency").split(),
 }
 CUSTOMERS, SUBSCRIPTIONS, TRANSACTIONS, REFUNDS = COLUMNS
 
@@ -258,27 +258,40 @@ class _Generator:
         for ts, sub_id, gw, amount, currency, status, description in payments:
             tid, self.tid = self.tid, self.tid + 1
             tax = (amount * tax_bp + (10000 + tax_bp) // 2) // (10000 + tax_bp) if tax_bp else 0
-            refunded = commission = 0
+            refunded = commission = settled_back = 0
             invoice = None
+            settled, fee = self.settlement(gw, amount, currency, ts)
             if status == "succeeded":
                 self.invoice = invoice = self.invoice + 1
                 if amount and r.random() < 0.05:
-                    refunded = self.refunds(tid, ts, gw, amount, currency)
+                    refunded, settled_back = self.refunds(tid, ts, gw, amount, currency, settled)
                 if affiliate:  # rate x amount, reversed in proportion to what was refunded
                     commission = (amount * affiliate[1] + 5000) // 10000
                     commission -= (2 * commission * refunded + amount) // (2 * amount)
-                if currency == self.store:
-                    ltv += amount - refunded
+                ltv += settled - settled_back  # actions/ltv.py: settlement amounts count
             rows.append((tid, cid, sub_id, gw, self.ref(gw, tid, "pi_3", 1), amount, tax,
                          currency, refunded, status, description, invoice, aff_id, commission,
-                         self.dt(ts)))
+                         self.dt(ts), settled, self.store, fee))
         self.rows[CUSTOMERS].append((cid, *details.values(), stripe_id, payer_id, ltv,
                                      self.dt(ct)))
 
-    def refunds(self, tid, ts, gateway, amount, currency):
-        """One or two refunds, partial or full; returns the succeeded total."""
+    def settlement(self, gateway, amount, currency, ts):
+        """(settled, fee) in the store currency: foreign payments converted at a plausible
+        rate that moves a little from day to day (no draw from the random stream); the fee
+        as the gateways charge it (Stripe 2.9 % + 30, PayPal 3.49 % + 49 cents)."""
+        settled = amount
+        if currency != self.store:
+            rate = D.USD_VALUE.get(currency, 1) / D.USD_VALUE.get(self.store, 1)
+            rate *= 1 + ((ts // DAY) % 41 - 20) / 1000
+            settled = int(amount * rate * self.factor[self.store] / self.factor[currency] + 0.5)
+        pct, fixed = (290, 30) if gateway == "stripe" else (349, 49)
+        return settled, (settled * pct + 5000) // 10000 + fixed * self.factor[self.store] // 100
+
+    def refunds(self, tid, ts, gateway, amount, currency, settled):
+        """One or two refunds, partial or full; returns the succeeded total and its share of
+        the settlement (in proportion; all that is left for the last of a full refund)."""
         r, ri, now, factor = self.r, self.ri, self.now, self.factor.get(currency, 100)
-        left, refunded, t, n = amount, 0, ts, 2 if r.random() < 0.25 else 1
+        left, refunded, back, t, n = amount, 0, 0, ts, 2 if r.random() < 0.25 else 1
         for j in range(n):
             roll = r.random()
             if roll < 0.05:  # pending ones are recent
@@ -291,16 +304,19 @@ class _Generator:
                 value -= value % factor if value > factor else 0
             rid, self.rid = self.rid, self.rid + 1
             reason = r.choice(D.REFUND_REASONS)
+            share = settled - back if value >= left else (settled * value + amount // 2) // amount
             self.rows[REFUNDS].append((
                 rid, tid, value, currency, reason, r.choice(D.REFUND_NOTES[reason]), status,
                 self.ref(gateway, rid, "re_3", 2),
                 D.REFUND_FAILURES[gateway] if status == "failed" else None, self.dt(t),
-                None if status == "pending" else self.dt(min(t + ri(1, 300), now))))
+                None if status == "pending" else self.dt(min(t + ri(1, 300), now)),
+                share, self.store))
             left -= 0 if status == "failed" else value
             refunded += value if status == "succeeded" else 0
+            back += share if status == "succeeded" else 0
             if status == "pending" or not left:
                 break
-        return refunded
+        return refunded, back
 
     def subscriptions(self, cid, lo, budget, gateway, affiliate, payments):
         """One subscription, or a canceled one and its successor; returns the unused budget."""

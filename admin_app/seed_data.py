@@ -407,3 +407,8 @@ def customer_details(r, cid):
             "state": state, "postal_code": fill(r, postal), "country": cc, "vat_number": vat,
             "tax_bp": 0 if company else (US_SALES_TAX_BP.get(state, 0) if cc == "US"
                                          else C["tax_bp"])}
+
+
+#: what one unit of each currency is worth in US dollars (for plausible settlement amounts)
+USD_VALUE = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CHF": 1.13, "CAD": 0.73, "AUD": 0.66,
+             "JPY": 0.0067, "SEK": 0.095, "DKK": 0.145, "PLN": 0.25}

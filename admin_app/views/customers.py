@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from actions import ltv
 from actions.base import get_action
 from actions.customer_details import update_customer
 from actions.errors import ActionError
@@ -170,6 +171,7 @@ class CustomerView(SecureModelView):
             .order_by(Subscription.start_date.desc(), Subscription.id.desc())).all()
         return self.render(
             "customers/profile.html", customer=customer,
+            ltv_foreign=ltv.foreign_share(customer_id),
             transactions=rows[:PROFILE_PAGE_SIZE], has_older=len(rows) > PROFILE_PAGE_SIZE,
             tx_page=page, subscriptions=subscriptions,
             tx_actions=[get_action(n) for n in TransactionView.row_actions],

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from actions import ltv
 from models import AuditEvent, Customer, Dispute, Refund, Subscription, Transaction, db
 from tests import factories
+from tests.conftest import login
 from tests.fakes import stripe_events as se
 from tests.webhook_helpers import events, hook_app, post_stripe, settle  # noqa: F401
 
@@ -33,6 +34,9 @@ def test_a_payment_for_an_unknown_customer_creates_them_with_the_settled_value(
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.imported"))
     assert audit.actor_email == "webhook" and audit.actor_id is None
     assert events()[0].status == "processed"
+    login(client, "viewer")
+    profile = client.get(f"/admin/customer/profile/{customer.id}/").get_data(as_text=True)
+    assert "$52.60" in profile and "incl. €49.00 paid in EUR, settled as $52.60" in profile
 
 
 def test_unsigned_badly_signed_stale_and_oversized_requests_change_nothing(hook_app, client,
