@@ -15,7 +15,9 @@ DEMO_EMAIL = "demo@memberdesk.local"
 
 
 def init_app(app):
-    for command in (create_admin, seed_command, recompute_ltv, demo, export_customers):
+    from admin_app.sync_cli import sync_command
+    for command in (create_admin, seed_command, recompute_ltv, demo, export_customers,
+                    sync_command):
         app.cli.add_command(command)
 
 

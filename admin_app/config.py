@@ -46,6 +46,7 @@ DEFAULTS = {
     "WEBHOOK_MAX_BYTES": 256 * 1024,
     "WEBHOOK_MAX_ATTEMPTS": 5,
     "WEBHOOK_RETRY_DELAY": 2,  # seconds before the first retry; doubled at each retry
+    "SYNC_RATE_LIMIT": 20,  # gateway requests per second during `flask sync`
 }
 
 

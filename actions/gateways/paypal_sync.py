@@ -19,6 +19,8 @@ class PayPalReader:
     """Read-only calls through a PayPalGateway's authenticated session (token cache, retries)."""
 
     name = "paypal"
+    #: called before every request (the sync's rate limit); None: no limit
+    throttle = None
 
     def __init__(self, gateway):
         self._gateway = gateway
@@ -60,6 +62,8 @@ class PayPalReader:
         return self._request("GET", path, **kwargs)
 
     def _request(self, method, path, **kwargs):
+        if self.throttle:
+            self.throttle()
         response = self._gateway._call(method, path, **kwargs)
         if response.status_code in (200, 201):
             return response.json()

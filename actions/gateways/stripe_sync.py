@@ -34,6 +34,9 @@ class StripeReader:
     """Read-only calls to Stripe (or localstripe) with the SDK's retries and a timeout."""
 
     name = "stripe"
+    #: called before every request (the sync's rate limit); None: no limit
+    throttle = None
+    page_size = PAGE_SIZE
 
     def __init__(self, api_key, api_base=None, timeout=10, max_retries=2):
         self._client = stripe.StripeClient(
@@ -42,6 +45,8 @@ class StripeReader:
 
     def get(self, path, **params):
         """GET an API path as a plain dict; GatewayError on failure."""
+        if self.throttle:
+            self.throttle()
         try:
             response = self._client.raw_request("get", path, **params)
             return self._client.deserialize(response, api_mode="V1").to_dict()
@@ -65,7 +70,7 @@ class StripeReader:
 
     def page(self, kind, starting_after=None, **params):
         """One page of a list: (objects, has_more)."""
-        params = {"limit": PAGE_SIZE, **params}
+        params = {"limit": self.page_size, **params}
         if starting_after:
             params["starting_after"] = starting_after
         data = self.get(LISTS[kind], **params)

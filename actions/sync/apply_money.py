@@ -121,6 +121,9 @@ def apply_refund(rec, actor):
                         note=f"Made at {tx.gateway_label}, not in the panel.")
         db.session.add(refund)
         db.session.flush()
+        audit.record(actor, "refund.imported", tx, outcome=rec.status, gateway_ref=rec.ref,
+                     after={"amount_cents": rec.amount_cents, "currency": tx.currency,
+                            "status": rec.status})
     if refund.status != "pending" or rec.status == "pending":
         return refund, "created" if created else "unchanged"
     settlement = (rec.settlement.cents, rec.settlement.currency) if rec.settlement else None

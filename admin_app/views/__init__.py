@@ -5,6 +5,8 @@ from flask_admin.theme import Bootstrap4Theme
 from admin_app.views.base import IndexView
 from admin_app.views.catalog import AffiliateView, AuditView, PlanView
 from admin_app.views.customers import CustomerView
+from admin_app.views.drift import DriftView
+from admin_app.views import drift
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 from admin_app.views.webhooks import WebhookEventView
@@ -32,5 +34,7 @@ def init_app(app):
                                  endpoint="affiliate"))
     admin.add_view(AuditView(AuditEvent, db, name="Audit log", endpoint="audit"))
     admin.add_view(WebhookEventView(WebhookEvent, db, name="Webhook events",
-                                    endpoint="webhook_event"))
+                                    category="Gateways", endpoint="webhook_event"))
+    admin.add_view(DriftView(name="Sync differences", category="Gateways", endpoint="drift"))
+    drift.init_app(app)
     return admin
