@@ -8,20 +8,26 @@ currency are never added in. The stored value (Customer.lifetime_value_cents) is
 the same database transaction as the payment, refund or dispute; `flask recompute-ltv` checks it
 against this rule (actual_ltv_subquery).
 """
-from flask import current_app
-from sqlalchemy import func, literal, select, union_all, update
+from sqlalchemy import and_, func, literal, select, union_all, update
 
 from models import Customer, Dispute, Refund, Transaction, db
 
 
-def _store_currency():
-    return current_app.config["STORE_CURRENCY"]
+def counts(status, settlement_currency, store_currency):
+    """Whether a payment in this state, settled in this currency, counts toward the value."""
+    return status == "succeeded" and settlement_currency == store_currency
 
 
-def adjust(customer_id, delta_cents, currency):
+def counting_clause(store_currency):
+    """The same rule as an SQL condition on Transaction."""
+    return and_(Transaction.status == "succeeded",
+                Transaction.settlement_currency == store_currency)
+
+
+def adjust(customer_id, delta_cents, currency, store_currency):
     """Add delta (a settlement amount) to a customer's lifetime value in the caller's
     transaction; amounts not in the store currency are never added in."""
-    if currency != _store_currency() or not delta_cents:
+    if currency != store_currency or not delta_cents:
         return
     db.session.execute(update(Customer).where(Customer.id == customer_id).values(
         lifetime_value_cents=Customer.lifetime_value_cents + delta_cents))
@@ -50,17 +56,10 @@ def refund_settlement(tx, amount_cents):
     return min(share, max(tx.settlement_cents - refunded, 0)), tx.settlement_currency
 
 
-def counts(currency):
-    """Whether an amount in this (settlement) currency counts toward lifetime value."""
-    return currency == _store_currency()
-
-
-def actual_ltv_subquery():
+def actual_ltv_subquery(store):
     """customer_id -> lifetime value recomputed by the rule above."""
-    store = _store_currency()
     payments = (select(Transaction.customer_id, Transaction.settlement_cents.label("v"))
-                .where(Transaction.status == "succeeded",
-                       Transaction.settlement_currency == store))
+                .where(counting_clause(store)))
     refunds = (select(Transaction.customer_id, (-Refund.settlement_cents).label("v"))
                .join(Refund, Refund.transaction_id == Transaction.id)
                .where(Refund.status == "succeeded", Refund.settlement_currency == store))
@@ -72,16 +71,16 @@ def actual_ltv_subquery():
             .group_by(rows.c.customer_id).subquery())
 
 
-def actual_ltv(customer_id):
+def actual_ltv(customer_id, store_currency):
     """One customer's lifetime value by the rule (for checks and tests)."""
-    sub = actual_ltv_subquery()
+    sub = actual_ltv_subquery(store_currency)
     return db.session.scalar(select(func.coalesce(func.sum(sub.c.ltv), literal(0)))
                              .where(sub.c.customer_id == customer_id))
 
 
-def find_drift():
+def find_drift(store_currency):
     """[(customer_id, stored, actual)] for every customer whose stored value is wrong."""
-    actual = actual_ltv_subquery()
+    actual = actual_ltv_subquery(store_currency)
     value = func.coalesce(actual.c.ltv, 0)
     return db.session.execute(
         select(Customer.id, Customer.lifetime_value_cents, value)
@@ -97,10 +96,9 @@ def fix_drift(rows):
     db.session.commit()
 
 
-def foreign_share(customer_id):
+def foreign_share(customer_id, store):
     """[(currency, net amount paid in it, what that settled at in the store currency)] for the
     payments in other currencies that count: what the profile shows beside the value."""
-    store = _store_currency()
     totals = {}
     rows = db.session.scalars(select(Transaction).where(
         Transaction.customer_id == customer_id, Transaction.status == "succeeded",

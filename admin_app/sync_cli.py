@@ -13,7 +13,7 @@ from actions.errors import GatewayError
 from actions.sync import backfill
 from actions.sync.events import reader_for
 from actions.sync.sources import PayPalSource, StripeSource
-from models._types import utcnow
+from admin_app.composition import deps_from_app
 
 #: an import of at least this many new rows ends with VACUUM (ANALYZE) on PostgreSQL
 VACUUM_AFTER = 10000
@@ -30,14 +30,14 @@ VACUUM_AFTER = 10000
 def sync_command(gateway, since, dry_run, rate, quiet):
     """Import the customers, payments, refunds, disputes and subscriptions of a gateway."""
     config = current_app.config
-    reader = reader_for(gateway, config)
+    deps = deps_from_app()
+    reader = reader_for(gateway, deps)
     if reader is None:
         raise click.ClickException(f"{gateway} is not configured; nothing was synced.")
     reader.throttle = backfill.RateLimit(rate or config["SYNC_RATE_LIMIT"])
     reader.page_size = config.get("SYNC_PAGE_SIZE") or reader.page_size
     since = since.replace(tzinfo=timezone.utc) if since else None
-    source = (StripeSource if gateway == "stripe" else PayPalSource)(
-        reader, config["STORE_CURRENCY"], utcnow, since)
+    source = (StripeSource if gateway == "stripe" else PayPalSource)(deps, reader, since)
     with tqdm(unit=" objects", disable=quiet, desc=f"{gateway} sync") as bar:
         try:
             summary = backfill.run(source, dry_run=dry_run, progress=bar.update)

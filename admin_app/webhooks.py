@@ -9,7 +9,9 @@ from werkzeug.exceptions import HTTPException
 from actions.errors import GatewayError
 from actions.gateways.stripe_sync import StripeSignatureError, verify_event
 from actions.sync import events
+from admin_app.composition import deps_from_app
 from admin_app.extensions import csrf
+from models import db
 from admin_app.webhook_queue import enqueue
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -18,9 +20,11 @@ csrf.exempt(bp)
 
 def process_job(event_pk):
     """The background job: apply one stored event, with its retries."""
-    from models import db
+    config = current_app.config
     try:
-        return events.run_event(event_pk, current_app.config)
+        return events.run_event(deps_from_app(), event_pk,
+                                max_attempts=config["WEBHOOK_MAX_ATTEMPTS"],
+                                delay=float(config["WEBHOOK_RETRY_DELAY"]))
     finally:
         db.session.remove()
 
@@ -75,7 +79,7 @@ def paypal_webhook():
     if sent is None or abs((now - sent).total_seconds()) > \
             current_app.config["PAYPAL_WEBHOOK_TOLERANCE"]:
         return _reply(400, "missing or stale PAYPAL-TRANSMISSION-TIME")
-    reader = events.reader_for("paypal", current_app.config)
+    reader = events.reader_for("paypal", deps_from_app())
     if reader is None:
         return _reply(503, "PayPal is not configured: events cannot be verified.")
     try:

@@ -1,6 +1,7 @@
 """Small builders for test data: explicit values, no randomness."""
 from datetime import datetime, timedelta, timezone
 
+from actions import ltv
 from models import Affiliate, Customer, Plan, Subscription, Transaction, db
 
 BASE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -52,7 +53,7 @@ def payment(cust, amount_cents=5000, *, gateway="stripe", currency="USD", status
                                       else settled_in_usd(amount_cents, currency))
     tx = Transaction(**values)
     db.session.add(tx)
-    if status == "succeeded" and tx.settlement_currency == "USD":
+    if ltv.counts(status, tx.settlement_currency, "USD"):  # the tests' STORE_CURRENCY
         cust.lifetime_value_cents += tx.settlement_cents
     db.session.flush()
     return tx

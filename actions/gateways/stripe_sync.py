@@ -38,10 +38,8 @@ class StripeReader:
     throttle = None
     page_size = PAGE_SIZE
 
-    def __init__(self, api_key, api_base=None, timeout=10, max_retries=2):
-        self._client = stripe.StripeClient(
-            api_key, base_addresses={"api": api_base} if api_base else None,
-            max_network_retries=max_retries, http_client=stripe.RequestsClient(timeout=timeout))
+    def __init__(self, gateway):
+        self._client = gateway._client  # the adapter's StripeClient: key, base, retries, timeout
 
     def get(self, path, **params):
         """GET an API path as a plain dict; GatewayError on failure."""

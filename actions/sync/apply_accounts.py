@@ -27,7 +27,7 @@ def find_customer(rec):
     return found
 
 
-def apply_customer(rec, actor, fetch=None):
+def apply_customer(deps, actor, rec, fetch=None):
     """Create or update a customer; returns (customer, "created"|"updated"|"unchanged").
 
     A record with `updated_at` (the customer object itself) overwrites details only if it is
@@ -90,7 +90,7 @@ def _values(rec):
             "cancel_at_period_end": rec.cancel_at_period_end, "canceled_at": rec.canceled_at}
 
 
-def apply_subscription(rec, actor, fetch_customer=None):
+def apply_subscription(deps, actor, rec, fetch_customer=None):
     """Create or update a subscription; (subscription, "created"|"updated"|"unchanged").
 
     Older states (by the gateway's time) and anything after a cancellation are ignored.
@@ -98,7 +98,7 @@ def apply_subscription(rec, actor, fetch_customer=None):
     sub = find_subscription(rec.gateway, rec.ref)
     values = _values(rec)
     if sub is None:
-        customer, _ = apply_customer(rec.customer, actor, fetch_customer)
+        customer, _ = apply_customer(deps, actor, rec.customer, fetch_customer)
         plan = db.session.scalar(select(Plan).where(
             getattr(Plan, PLAN_ID[rec.gateway]) == rec.plan_ref)) if rec.plan_ref else None
         sub = Subscription(customer_id=customer.id, plan_id=plan.id if plan else None,

@@ -29,17 +29,17 @@ def _next_invoice_number():
     return (db.session.scalar(select(func.max(Transaction.invoice_number))) or 0) + 1
 
 
-def apply_payment(rec, actor, fetch_customer=None):
+def apply_payment(deps, actor, rec, fetch_customer=None):
     """Create or complete a payment; (transaction, "created"|"updated"|"unchanged")."""
     tx = find_payment(rec.gateway, rec.refs)
     if tx is None:
-        customer, _ = apply_customer(rec.customer, actor, fetch_customer)
+        customer, _ = apply_customer(deps, actor, rec.customer, fetch_customer)
         tx = Transaction(customer_id=customer.id, gateway=rec.gateway, gateway_ref=rec.refs[0],
                          amount_cents=rec.amount_cents, currency=rec.currency,
                          tax_cents=rec.tax_cents or 0, status="pending",
                          description=rec.description[:300], created_at=rec.created_at)
         db.session.add(tx)
-        _fill(tx, rec)
+        _fill(deps, tx, rec)
         db.session.flush()
         audit.record(actor, "payment.imported", tx, outcome=tx.status,
                      gateway_ref=tx.gateway_ref,
@@ -48,7 +48,7 @@ def apply_payment(rec, actor, fetch_customer=None):
                             "settlement_currency": tx.settlement_currency})
         return tx, "created"
     before = _snapshot(tx)
-    _fill(tx, rec)
+    _fill(deps, tx, rec)
     after = _snapshot(tx)
     if after == before:
         return tx, "unchanged"
@@ -65,7 +65,7 @@ def _snapshot(tx):
         "created_at": tx.created_at.isoformat()}
 
 
-def _fill(tx, rec):
+def _fill(deps, tx, rec):
     """Move tx forward to what rec says, keeping its lifetime value in step."""
     old_value = ltv.payment_value(tx) if tx.id else (0, None)
     if tx.status == "pending" and rec.status != "pending":
@@ -86,8 +86,8 @@ def _fill(tx, rec):
     if rec.subscription_ref and tx.subscription_id is None:
         _link_subscription(tx, rec)
     new_value = ltv.payment_value(tx)
-    ltv.adjust(tx.customer_id, -old_value[0], old_value[1])
-    ltv.adjust(tx.customer_id, new_value[0], new_value[1])
+    ltv.adjust(tx.customer_id, -old_value[0], old_value[1], deps.store_currency)
+    ltv.adjust(tx.customer_id, new_value[0], new_value[1], deps.store_currency)
 
 
 def _link_subscription(tx, rec):
@@ -103,7 +103,7 @@ def _link_subscription(tx, rec):
             tx.amount_cents - (tx.tax_cents or 0) - tx.refunded_cents)
 
 
-def apply_refund(rec, actor):
+def apply_refund(deps, actor, rec):
     """Record a refund made anywhere (panel or gateway dashboard) and finish a pending one."""
     tx = find_payment(rec.gateway, rec.payment_refs)
     if tx is None:
@@ -127,7 +127,7 @@ def apply_refund(rec, actor):
     if refund.status != "pending" or rec.status == "pending":
         return refund, "created" if created else "unchanged"
     settlement = (rec.settlement.cents, rec.settlement.currency) if rec.settlement else None
-    apply_outcome(refund.id, rec.status, rec.ref, rec.failure_message, actor,
+    apply_outcome(deps, actor, refund.id, rec.status, rec.ref, rec.failure_message,
                   checked=True, settlement=settlement)
     return refund, "created" if created else "updated"
 
@@ -142,7 +142,7 @@ def _unanswered_panel_refund(tx, rec):
     return None
 
 
-def apply_dispute(rec, actor):
+def apply_dispute(deps, actor, rec):
     """Record a dispute; a lost one takes its settlement out of lifetime value."""
     tx = find_payment(rec.gateway, rec.payment_refs)
     if tx is None:
@@ -162,13 +162,15 @@ def apply_dispute(rec, actor):
     if rec.settlement and rec.settlement.exact or dispute.settlement_cents is None:
         s = rec.settlement or _proportional(tx, rec.amount_cents)
         if dispute.status == "lost" and s.cents != dispute.settlement_cents:
-            ltv.adjust(tx.customer_id, dispute.settlement_cents - s.cents, s.currency)
+            ltv.adjust(tx.customer_id, dispute.settlement_cents - s.cents, s.currency,
+                       deps.store_currency)
         dispute.settlement_cents, dispute.settlement_currency = s.cents, s.currency
         dispute.fee_cents = s.fee_cents if s.exact else dispute.fee_cents
     if dispute.status == "open" and rec.status != "open":
         dispute.status, dispute.updated_at = rec.status, rec.created_at
         if rec.status == "lost":
-            ltv.adjust(tx.customer_id, -dispute.settlement_cents, dispute.settlement_currency)
+            ltv.adjust(tx.customer_id, -dispute.settlement_cents, dispute.settlement_currency,
+                       deps.store_currency)
     db.session.flush()
     after = {"status": dispute.status, "settlement_cents": dispute.settlement_cents}
     if not created and after == {k: before[k] for k in after}:

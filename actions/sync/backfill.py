@@ -74,7 +74,7 @@ def run(source, *, dry_run=False, progress=None):
             db.session.commit()
     if dry_run:
         summary.drift.extend(source.missing_there())
-    summary.ltv_drift = len(ltv.find_drift())
+    summary.ltv_drift = len(ltv.find_drift(source.deps.store_currency))
     _finish(source.gateway, summary, dry_run)
     return summary
 

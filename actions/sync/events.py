@@ -4,13 +4,14 @@ the event is marked failed (and shown on the Webhook events page)."""
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from actions import audit
 from actions.errors import GatewayNotConfigured, InvalidRequest
+from actions.permissions import require
 from actions.sync.records import WEBHOOK
 from models import WebhookEvent, db
 from models._types import utcnow
@@ -20,29 +21,32 @@ DEFAULT_MAX_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Context:
-    """What a handler needs: the store currency, a reader for the gateway (None when it is not
-    configured: nothing can be fetched), the actor the audit names and a clock."""
+    """What a handler needs: the action collaborators (Deps), a reader for the gateway (None
+    when it is not configured: nothing can be fetched) and the actor the audit names."""
 
-    store: str
+    deps: Any
     reader: Any
     actor: Any
-    clock: Callable = utcnow
+
+    @property
+    def store(self):
+        return self.deps.store_currency
+
+    @property
+    def clock(self):
+        return self.deps.clock
 
 
-def reader_for(gateway, config):
-    """The gateway's read-only client, or None when it is not configured."""
-    from actions.gateways import get_gateway
+def reader_for(gateway, deps):
+    """The gateway's read-only client (on its adapter's connection), or None when it is not
+    configured."""
     from actions.gateways.paypal_sync import PayPalReader
     from actions.gateways.stripe_sync import StripeReader
     try:
-        if gateway == "stripe":
-            get_gateway("stripe", config)  # raises GatewayNotConfigured without a key
-            return StripeReader(config["STRIPE_API_KEY"], config.get("STRIPE_API_BASE") or None,
-                                int(config.get("STRIPE_TIMEOUT", 10)),
-                                int(config.get("STRIPE_MAX_RETRIES", 2)))
-        return PayPalReader(get_gateway("paypal", config))
+        adapter = deps.gateways(gateway)
     except GatewayNotConfigured:
         return None
+    return (StripeReader if gateway == "stripe" else PayPalReader)(adapter)
 
 
 def store_event(gateway, event_id, event_type, occurred_at, payload):
@@ -65,7 +69,7 @@ def _handlers(gateway):
     return {"stripe": stripe_handlers.HANDLERS, "paypal": paypal_handlers.HANDLERS}[gateway]
 
 
-def process_event(event_pk, config, *, force=False):
+def process_event(deps, event_pk, *, max_attempts=DEFAULT_MAX_ATTEMPTS, force=False):
     """Apply one stored event; returns its status afterwards.
 
     Processed and ignored events are left alone (a repeated job does nothing) unless `force`.
@@ -78,25 +82,24 @@ def process_event(event_pk, config, *, force=False):
     handler = _handlers(event.gateway).get(event.event_type)
     attempts = event.attempts + 1
     if handler is None:  # stored and acknowledged; nothing of ours follows from it
-        event.status, event.processed_at, event.attempts = "ignored", utcnow(), attempts
+        event.status, event.processed_at, event.attempts = "ignored", deps.clock(), attempts
         db.session.commit()
         return "ignored"
-    ctx = Context(config["STORE_CURRENCY"], reader_for(event.gateway, config), WEBHOOK)
+    ctx = Context(deps, reader_for(event.gateway, deps), WEBHOOK)
     try:
         handler(json.loads(event.payload), ctx)
-        event.status, event.processed_at, event.last_error = "processed", utcnow(), None
+        event.status, event.processed_at, event.last_error = "processed", deps.clock(), None
         event.attempts = attempts
         db.session.commit()
         return "processed"
     except Exception as exc:  # noqa: BLE001 - any failure: roll back, record, retry later
         db.session.rollback()
-        return _record_failure(event_pk, attempts, exc, config)
+        return _record_failure(event_pk, attempts, exc, max_attempts)
 
 
-def _record_failure(event_pk, attempts, exc, config):
+def _record_failure(event_pk, attempts, exc, limit):
     event = db.session.scalar(select(WebhookEvent).where(WebhookEvent.id == event_pk)
                               .with_for_update())
-    limit = int(config.get("WEBHOOK_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
     event.attempts = attempts
     event.last_error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:2000]
     event.status = "failed" if attempts >= limit else "retrying"
@@ -104,15 +107,15 @@ def _record_failure(event_pk, attempts, exc, config):
     return event.status
 
 
-def run_event(event_pk, config, sleep=time.sleep):
+def run_event(deps, event_pk, *, max_attempts=DEFAULT_MAX_ATTEMPTS, delay=2.0,
+              sleep=time.sleep):
     """Process an event, retrying with growing pauses until it is done or marked failed."""
-    delay = float(config.get("WEBHOOK_RETRY_DELAY", 2))
-    status = process_event(event_pk, config)
+    status = process_event(deps, event_pk, max_attempts=max_attempts)
     while status == "retrying":
         event = db.session.get(WebhookEvent, event_pk)
         sleep(delay * 2 ** (event.attempts - 1))
         db.session.rollback()
-        status = process_event(event_pk, config)
+        status = process_event(deps, event_pk, max_attempts=max_attempts)
     return status
 
 
@@ -123,17 +126,16 @@ def pending_events(limit=1000):
         .limit(limit)).all()
 
 
-def reprocess(event_pk, actor, config):
+def reprocess(deps, actor, event_pk):
     """An admin asks to apply a stored event again (after fixing what made it fail)."""
-    if not actor.can("webhooks"):
-        raise InvalidRequest("Your role may not re-process webhook events.")
+    require(actor, "webhooks")
     event = db.session.get(WebhookEvent, event_pk)
     if event is None:
         raise InvalidRequest("This webhook event no longer exists.")
     audit.record(actor, "webhook.reprocess", ("webhook_event", event.id), outcome="pending",
                  before={"status": event.status, "attempts": event.attempts})
     db.session.commit()
-    status = process_event(event_pk, config, force=True)
+    status = process_event(deps, event_pk, force=True)
     event = db.session.get(WebhookEvent, event_pk)
     audit.record(actor, "webhook.reprocess", ("webhook_event", event.id),
                  outcome="failed" if status in ("failed", "retrying") else "succeeded",

@@ -33,8 +33,12 @@ def capture_customer(capture, ctx):
 
 
 def capture_completed(event, ctx):
-    capture = _resource(event)
-    apply_payment(m.capture(capture, capture_customer(capture, ctx), ctx.store), ctx.actor)
+    _capture(_resource(event), ctx)
+
+
+def _capture(capture, ctx):
+    record = m.capture(capture, capture_customer(capture, ctx), ctx.store)
+    return apply_payment(ctx.deps, ctx.actor, record)
 
 
 def sale_customer(sale, ctx):
@@ -44,36 +48,35 @@ def sale_customer(sale, ctx):
     if sub is None:
         current = _need_reader(ctx, f"subscription {sale.get('billing_agreement_id')} is "
                                     "unknown here").subscription(sale["billing_agreement_id"])
-        sub, _ = apply_subscription(m.subscription(current, ctx.clock(),
-                                                   subscription_price(current, ctx)), ctx.actor)
+        record = m.subscription(current, ctx.clock(), subscription_price(current, ctx))
+        sub, _ = apply_subscription(ctx.deps, ctx.actor, record)
     customer = sub.customer
     return CustomerRecord("paypal", customer.paypal_payer_id, customer.email, customer.name)
 
 
 def sale_completed(event, ctx):
     sale = _resource(event)
-    apply_payment(m.sale(sale, sale_customer(sale, ctx), ctx.store), ctx.actor)
+    apply_payment(ctx.deps, ctx.actor, m.sale(sale, sale_customer(sale, ctx), ctx.store))
 
 
 def refunded(event, ctx):
     record = m.refund(_resource(event))
     try:
-        apply_refund(record, ctx.actor)
+        apply_refund(ctx.deps, ctx.actor, record)
     except MissingParent:
         capture_id = record.payment_refs[0]
         if not capture_id or event["event_type"] != "PAYMENT.CAPTURE.REFUNDED":
             raise
-        capture = _need_reader(ctx, "the refunded capture is unknown").capture(capture_id)
-        apply_payment(m.capture(capture, capture_customer(capture, ctx), ctx.store), ctx.actor)
-        apply_refund(record, ctx.actor)
+        _capture(_need_reader(ctx, "the refunded capture is unknown").capture(capture_id), ctx)
+        apply_refund(ctx.deps, ctx.actor, record)
 
 
 def reversed_(event, ctx):
-    apply_dispute(m.reversal(_resource(event)), ctx.actor)
+    apply_dispute(ctx.deps, ctx.actor, m.reversal(_resource(event)))
 
 
 def dispute_changed(event, ctx):
-    apply_dispute(m.dispute(_resource(event)), ctx.actor)
+    apply_dispute(ctx.deps, ctx.actor, m.dispute(_resource(event)))
 
 
 def subscription_price(sub, ctx):
@@ -92,7 +95,7 @@ def subscription_changed(event, ctx):
         return  # not yet a subscription: ACTIVATED follows
     status = "past_due" if event["event_type"].endswith("PAYMENT.FAILED") else None
     record = m.subscription(sub, _event_time(event), subscription_price(sub, ctx), status)
-    apply_subscription(record, ctx.actor)
+    apply_subscription(ctx.deps, ctx.actor, record)
 
 
 HANDLERS = {

@@ -24,8 +24,9 @@ def _outcome(result):
 class StripeSource:
     gateway = "stripe"
 
-    def __init__(self, reader, store, clock, since=None):
-        self.reader, self.store, self.clock, self.since = reader, store, clock, since
+    def __init__(self, deps, reader, since=None):
+        self.deps, self.reader, self.since = deps, reader, since
+        self.store, self.clock = deps.store_currency, deps.clock
         self.seen = set()
 
     def pages(self, resume):
@@ -63,16 +64,18 @@ class StripeSource:
     def _apply(self, kind, obj):
         now = self.clock()
         if kind == "customers":
-            return _outcome(apply_customer(sm.customer(obj, None), SYNC))
+            return _outcome(apply_customer(self.deps, SYNC, sm.customer(obj, None)))
         if kind == "subscriptions":
-            return _outcome(apply_subscription(sm.subscription(obj, now, self.store), SYNC))
+            record = sm.subscription(obj, now, self.store)
+            return _outcome(apply_subscription(self.deps, SYNC, record))
         if kind == "charges":
             record = sm.charge(obj, self.reader, self.store)
             self.seen.update(record.refs)
-            return _outcome(apply_payment(record, SYNC))
+            return _outcome(apply_payment(self.deps, SYNC, record))
         if kind == "refunds":
-            return _outcome(apply_refund(sm.refund(obj, self.reader, self.store), SYNC))
-        return _outcome(apply_dispute(sm.dispute(obj, self.store), SYNC))
+            record = sm.refund(obj, self.reader, self.store)
+            return _outcome(apply_refund(self.deps, SYNC, record))
+        return _outcome(apply_dispute(self.deps, SYNC, sm.dispute(obj, self.store)))
 
     def missing_there(self):
         return _missing_there(self.gateway, self.seen, self.since)
@@ -102,9 +105,10 @@ class PayPalSource:
 
     gateway = "paypal"
 
-    def __init__(self, reader, store, clock, since=None):
-        self.reader, self.store, self.clock, self.full = reader, store, clock, since is None
-        self.since = since or (clock() - timedelta(days=3 * 365))
+    def __init__(self, deps, reader, since=None):
+        self.deps, self.reader, self.full = deps, reader, since is None
+        self.store, self.clock = deps.store_currency, deps.clock
+        self.since = since or (self.clock() - timedelta(days=3 * 365))
         self.seen, self.subscriptions = set(), set()
 
     def pages(self, resume):
@@ -132,11 +136,11 @@ class PayPalSource:
             record = pm.refund({"id": info["transaction_id"], "capture_id": ref,
                                 "amount": _positive(amount), "status": _status(info),
                                 "create_time": info.get("transaction_initiation_date")})
-            return _outcome(apply_refund(record, SYNC))
+            return _outcome(apply_refund(self.deps, SYNC, record))
         if code == "T1106":  # a reversal (chargeback)
-            return _outcome(apply_dispute(pm.reversal({
+            return _outcome(apply_dispute(self.deps, SYNC, pm.reversal({
                 "id": ref or info["transaction_id"], "amount": _positive(amount),
-                "create_time": info.get("transaction_initiation_date")}), SYNC))
+                "create_time": info.get("transaction_initiation_date")})))
         if not code.startswith("T00") or amount["value"].startswith("-"):
             return "unchanged"  # fees, transfers, conversions: not a sale
         return self._payment(row, info, ref)
@@ -154,9 +158,9 @@ class PayPalSource:
             from actions.sync.paypal_handlers import subscription_price
             from actions.sync.events import Context
             current = self.reader.subscription(sub_ref)
-            ctx = Context(self.store, self.reader, SYNC, self.clock)
-            apply_subscription(pm.subscription(current, self.clock(),
-                                               subscription_price(current, ctx)), SYNC)
+            ctx = Context(self.deps, self.reader, SYNC)
+            record = pm.subscription(current, self.clock(), subscription_price(current, ctx))
+            apply_subscription(self.deps, SYNC, record)
             self.subscriptions.add(sub_ref)
         capture = {"id": info["transaction_id"], "status": "COMPLETED" if _status(info) ==
                    "COMPLETED" else "PENDING", "amount": info["transaction_amount"],
@@ -167,7 +171,8 @@ class PayPalSource:
         if foreign and sub_ref:  # the converted figures: a subscription's payment is a sale
             sale = self.reader.sale(info["transaction_id"])
             self.seen.add(info["transaction_id"])
-            return _outcome(apply_payment(pm.sale(sale, customer, self.store), SYNC))
+            record = pm.sale(sale, customer, self.store)
+            return _outcome(apply_payment(self.deps, SYNC, record))
         if foreign:
             capture = self.reader.capture(info["transaction_id"])
         elif info.get("fee_amount"):
@@ -179,7 +184,7 @@ class PayPalSource:
             record = record.__class__(**{**record.__dict__, "subscription_ref": sub_ref,
                                          "description": "Subscription payment"})
         self.seen.add(info["transaction_id"])
-        return _outcome(apply_payment(record, SYNC))
+        return _outcome(apply_payment(self.deps, SYNC, record))
 
     def missing_there(self):
         return _missing_there(self.gateway, self.seen, None if self.full else self.since)

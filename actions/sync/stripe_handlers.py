@@ -15,8 +15,13 @@ def _obj(event):
     return event["data"]["object"]
 
 
+def _payment(charge, ctx):
+    record = m.charge(charge, ctx.reader, ctx.store)
+    return apply_payment(ctx.deps, ctx.actor, record, _fetch_customer(ctx))
+
+
 def charge_succeeded(event, ctx):
-    apply_payment(m.charge(_obj(event), ctx.reader, ctx.store), ctx.actor, _fetch_customer(ctx))
+    _payment(_obj(event), ctx)
 
 
 def invoice_paid(event, ctx):
@@ -26,14 +31,14 @@ def invoice_paid(event, ctx):
     if record.subscription_ref and ctx.reader is not None and \
             find_subscription("stripe", record.subscription_ref, lock=False) is None:
         current = ctx.reader.get(f"/v1/subscriptions/{record.subscription_ref}")
-        apply_subscription(m.subscription(current, ctx.clock(), ctx.store), ctx.actor,
+        apply_subscription(ctx.deps, ctx.actor, m.subscription(current, ctx.clock(), ctx.store),
                            _fetch_customer(ctx))
-    apply_payment(record, ctx.actor, _fetch_customer(ctx))
+    apply_payment(ctx.deps, ctx.actor, record, _fetch_customer(ctx))
 
 
 def charge_refunded(event, ctx):
     charge = _obj(event)
-    apply_payment(m.charge(charge, ctx.reader, ctx.store), ctx.actor, _fetch_customer(ctx))
+    _payment(charge, ctx)
     refunds = (charge.get("refunds") or {}).get("data")
     if refunds is None:
         if ctx.reader is None:
@@ -41,19 +46,18 @@ def charge_refunded(event, ctx):
                                 "configured (STRIPE_API_KEY) to ask for them")
         refunds = ctx.reader.refunds_of(charge["id"])
     for refund in refunds:
-        apply_refund(m.refund(refund, ctx.reader, ctx.store), ctx.actor)
+        apply_refund(ctx.deps, ctx.actor, m.refund(refund, ctx.reader, ctx.store))
 
 
 def _with_parent(apply, record, charge_id, ctx):
     """Apply a refund or dispute; fetch and import its payment first when we lack it."""
     try:
-        apply(record, ctx.actor)
+        apply(ctx.deps, ctx.actor, record)
     except MissingParent:
         if ctx.reader is None or not charge_id:
             raise
-        charge = ctx.reader.charge(charge_id)
-        apply_payment(m.charge(charge, ctx.reader, ctx.store), ctx.actor, _fetch_customer(ctx))
-        apply(record, ctx.actor)
+        _payment(ctx.reader.charge(charge_id), ctx)
+        apply(ctx.deps, ctx.actor, record)
 
 
 def refund_updated(event, ctx):
@@ -68,7 +72,7 @@ def dispute_changed(event, ctx):
 
 
 def customer_changed(event, ctx):
-    apply_customer(m.customer(_obj(event), m.ts(event["created"])), ctx.actor)
+    apply_customer(ctx.deps, ctx.actor, m.customer(_obj(event), m.ts(event["created"])))
 
 
 def subscription_changed(event, ctx):
@@ -76,7 +80,7 @@ def subscription_changed(event, ctx):
     if event["type"] == "customer.subscription.deleted":
         record = record.__class__(**{**record.__dict__, "status": "canceled",
                                      "canceled_at": record.canceled_at or record.updated_at})
-    apply_subscription(record, ctx.actor, _fetch_customer(ctx))
+    apply_subscription(ctx.deps, ctx.actor, record, _fetch_customer(ctx))
 
 
 HANDLERS = {

@@ -10,11 +10,6 @@ from admin_app.views import drift
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 from admin_app.views.webhooks import WebhookEventView
-import actions.affiliate  # noqa: F401  (registers the row action)
-import actions.invoice  # noqa: F401  (registers the row action)
-import actions.refund  # noqa: F401
-import actions.refund_check  # noqa: F401
-import actions.webhook_reprocess  # noqa: F401
 from models import (Affiliate, AuditEvent, Customer, Plan, Subscription, Transaction,
                     WebhookEvent, db)
 

@@ -9,11 +9,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from actions import ltv
-from actions.base import get_action
+from actions import get_action, ltv
 from actions.customer_details import update_customer
 from actions.errors import ActionError
 from actions.export import export_filename, iter_csv, selected_ids
+from admin_app.composition import deps_from_app
 from admin_app.forms import CustomerForm
 from admin_app.views.base import SecureModelView, money_formatter
 from admin_app.views.customer_search import plan_search
@@ -142,8 +142,8 @@ class CustomerView(SecureModelView):
 
     def update_model(self, form, model):
         try:
-            result = update_customer(model.id, form.details(), form.avatar_image, current_user,
-                                     current_app.config["AVATAR_DIR"])
+            result = update_customer(deps_from_app(), current_user, model.id, form.details(),
+                                     form.avatar_image)
         except ActionError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -171,7 +171,8 @@ class CustomerView(SecureModelView):
             .order_by(Subscription.start_date.desc(), Subscription.id.desc())).all()
         return self.render(
             "customers/profile.html", customer=customer,
-            ltv_foreign=ltv.foreign_share(customer_id),
+            ltv_foreign=ltv.foreign_share(customer_id,
+                                          current_app.config["STORE_CURRENCY"]),
             transactions=rows[:PROFILE_PAGE_SIZE], has_older=len(rows) > PROFILE_PAGE_SIZE,
             tx_page=page, subscriptions=subscriptions,
             tx_actions=[get_action(n) for n in TransactionView.row_actions],

@@ -7,7 +7,7 @@ from actions.sync import backfill
 from actions.sync.events import reader_for
 from actions.sync.sources import StripeSource
 from models import Customer, Refund, Subscription, SyncState, Transaction, db
-from models._types import utcnow
+from admin_app.composition import deps_from_app
 from tests.conftest import login
 
 
@@ -68,7 +68,8 @@ def test_sync_imports_the_account_then_changes_nothing(ls_app, localstripe):
 
 def test_an_interrupted_sync_resumes_from_its_cursor(ls_app, localstripe):
     _account(localstripe)
-    reader = reader_for("stripe", ls_app.config)
+    deps = deps_from_app(ls_app)
+    reader = reader_for("stripe", deps)
     reader.page_size = 2
     seen = []
 
@@ -77,7 +78,7 @@ def test_an_interrupted_sync_resumes_from_its_cursor(ls_app, localstripe):
         if len(seen) == 2:  # after the second page, before its commit
             raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
-        backfill.run(StripeSource(reader, "USD", utcnow), progress=crash_on_second_page)
+        backfill.run(StripeSource(deps, reader), progress=crash_on_second_page)
     db.session.rollback()  # what a killed process leaves: committed pages only
     assert _count(Customer) == 2  # the first page of customers
     cursor = db.session.scalar(select(SyncState.result).where(SyncState.kind == "run"))

@@ -40,7 +40,7 @@ def test_a_converted_capture_counts_at_what_paypal_paid_out(pp_app, client, payp
     # €49.00 gross; PayPal paid out $50.40 net at 1.0735 after a €2.05 fee ($2.20)
     assert (tx.amount_cents, tx.currency) == (4900, "EUR")
     assert (tx.settlement_cents, tx.settlement_currency, tx.fee_cents) == (5260, "USD", 220)
-    assert customer.lifetime_value_cents == 5260 == ltv.actual_ltv(customer.id)
+    assert customer.lifetime_value_cents == 5260 == ltv.actual_ltv(customer.id, "USD")
     assert len(paypal_hooks.verify_calls) == 1
     assert paypal_hooks.verify_calls[0]["webhook_id"] == pw.WEBHOOK_ID
 
@@ -79,7 +79,7 @@ def test_a_refund_and_a_reversal_made_at_paypal(pp_app, client, paypal_hooks):
     dispute = db.session.scalar(select(Dispute))
     assert dispute.status == "lost"
     customer = db.session.scalar(select(Customer))
-    assert customer.lifetime_value_cents == ltv.actual_ltv(customer.id) == 2630 - 5260
+    assert customer.lifetime_value_cents == ltv.actual_ltv(customer.id, "USD") == 2630 - 5260
 
 
 def test_a_cancellation_in_paypal_and_a_renewal_payment(pp_app, client, paypal_hooks):

@@ -30,7 +30,7 @@ def test_a_payment_for_an_unknown_customer_creates_them_with_the_settled_value(
     tx = customer.transactions.one()
     assert (tx.amount_cents, tx.currency, tx.status) == (4900, "EUR", "succeeded")
     assert (tx.settlement_cents, tx.settlement_currency, tx.fee_cents) == (5260, "USD", 183)
-    assert customer.lifetime_value_cents == 5260 == ltv.actual_ltv(customer.id)
+    assert customer.lifetime_value_cents == 5260 == ltv.actual_ltv(customer.id, "USD")
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.imported"))
     assert audit.actor_email == "webhook" and audit.actor_id is None
     assert events()[0].status == "processed"
@@ -86,7 +86,7 @@ def test_a_dashboard_refund_appears_and_takes_its_settlement_off(hook_app, clien
     assert (refund.settlement_cents, refund.settlement_currency) == (2150, "USD")
     tx = refund.transaction
     assert tx.refunded_cents == 2000
-    assert tx.customer.lifetime_value_cents == 5260 - 2150 == ltv.actual_ltv(tx.customer_id)
+    assert tx.customer.lifetime_value_cents == 5260 - 2150 == ltv.actual_ltv(tx.customer_id, "USD")
 
 
 def test_a_panel_refund_left_pending_is_finished_by_refund_updated(hook_app, client,
@@ -130,7 +130,7 @@ def test_a_lost_dispute_takes_the_money_out_of_lifetime_value(hook_app, client, 
     dispute = db.session.scalar(select(Dispute))
     assert (dispute.status, dispute.settlement_cents, dispute.fee_cents) == ("lost", 5260, 1500)
     customer = db.session.scalar(select(Customer))
-    assert customer.lifetime_value_cents == 0 == ltv.actual_ltv(customer.id)
+    assert customer.lifetime_value_cents == 0 == ltv.actual_ltv(customer.id, "USD")
 
 
 def test_a_renewal_credits_the_subscription_affiliate_at_its_rate(hook_app, client,
