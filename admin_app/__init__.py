@@ -33,7 +33,8 @@ def create_app(test_config=None):
     mail.init_app(app)
     csrf.init_app(app)
 
-    from admin_app import auth, cli, errors, templating, views
+    from admin_app import auth, cli, errors, queue, templating, views
+    queue.init_app(app)
     app.register_blueprint(auth.bp)
     errors.init_app(app)
     templating.init_app(app)

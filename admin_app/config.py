@@ -39,6 +39,9 @@ DEFAULTS = {
     "TRUST_PROXY_HEADERS": 0,  # number of reverse proxies whose X-Forwarded-* to trust
     "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "REDIS_URL": "",  # set: background jobs go to RQ workers; empty: a thread of this process
+    "RQ_QUEUE": "memberdesk",
+    "JOB_TIMEOUT": 6 * 3600,  # seconds an RQ worker may spend on one job
 }
 
 
