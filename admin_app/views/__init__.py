@@ -5,13 +5,14 @@ from flask_admin.theme import Bootstrap4Theme
 from admin_app.views.base import IndexView
 from admin_app.views.catalog import AffiliateView, AuditView, PlanView
 from admin_app.views.customers import CustomerView
+from admin_app.views.jobs import JobView
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 import actions.affiliate  # noqa: F401  (registers the row action)
 import actions.invoice  # noqa: F401  (registers the row action)
 import actions.refund  # noqa: F401
 import actions.refund_check  # noqa: F401
-from models import Affiliate, AuditEvent, Customer, Plan, Subscription, Transaction, db
+from models import Affiliate, AuditEvent, Customer, Job, Plan, Subscription, Transaction, db
 
 
 def init_app(app):
@@ -28,4 +29,5 @@ def init_app(app):
     admin.add_view(AffiliateView(Affiliate, db, name="Affiliates", category="Catalog",
                                  endpoint="affiliate"))
     admin.add_view(AuditView(AuditEvent, db, name="Audit log", endpoint="audit"))
+    admin.add_view(JobView(Job, db, name="Jobs", endpoint="jobs"))
     return admin

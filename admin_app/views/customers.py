@@ -1,6 +1,6 @@
 """Sales > Customers: the list, its CSV export, the profile pop-up, edit details and avatar."""
 from flask import (Response, abort, current_app, flash, g, has_request_context, request,
-                   send_from_directory, stream_with_context)
+                   send_file, stream_with_context)
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -13,6 +13,8 @@ from actions.base import get_action
 from actions.customer_details import update_customer
 from actions.errors import ActionError
 from actions.export import export_filename, iter_csv, selected_ids
+from admin_app.bulk_views import BulkActionsMixin
+from admin_app.filestore import avatar_store
 from admin_app.forms import CustomerForm
 from admin_app.views.base import SecureModelView, money_formatter
 from admin_app.views.customer_search import plan_search
@@ -26,7 +28,7 @@ PROFILE_PAGE_SIZE = 25
 WALKABLE_SORTS = (None, "lifetime_value_cents")
 
 
-class CustomerView(SecureModelView):
+class CustomerView(BulkActionsMixin, SecureModelView):
     list_template = "customers/list.html"
     edit_template = "customers/edit.html"
     column_list = ["name", "email", "lifetime_value_cents"]
@@ -38,6 +40,7 @@ class CustomerView(SecureModelView):
     column_formatters = {"lifetime_value_cents": money_formatter}
     form = CustomerForm
     export_types = ["csv"]
+    bulk_actions = ("resend_latest_invoice",)
 
     @property
     def can_edit(self):
@@ -55,6 +58,13 @@ class CustomerView(SecureModelView):
         if name == "export_selected":
             return self.can_export
         return super().is_action_allowed(name)
+
+    def scope_query(self, search, filters):
+        return self.export_query(None, False, search, filters)
+
+    @action("resend_latest_invoice", "Re-send latest invoice")
+    def action_resend_latest_invoice(self, ids):
+        return self.bulk_redirect("resend_latest_invoice", ids)
 
     def export_query(self, sort_column=None, sort_desc=False, search=None, filters=None):
         """The list's query (search, filters, sort with id tie-breaker), unpaged and uncounted."""
@@ -142,7 +152,7 @@ class CustomerView(SecureModelView):
     def update_model(self, form, model):
         try:
             result = update_customer(model.id, form.details(), form.avatar_image, current_user,
-                                     current_app.config["AVATAR_DIR"])
+                                     avatar_store())
         except ActionError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -182,6 +192,11 @@ class CustomerView(SecureModelView):
         name = db.session.scalar(select(Customer.avatar).where(Customer.id == customer_id))
         if not name:
             abort(404)
-        response = send_from_directory(current_app.config["AVATAR_DIR"], name, max_age=0)
+        store = avatar_store()
+        try:
+            data = store.open(name)
+        except FileNotFoundError:
+            abort(404)
+        response = send_file(data, mimetype="image/webp", max_age=0)
         response.headers["Cache-Control"] = "private, no-store"
         return response
