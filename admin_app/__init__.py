@@ -35,6 +35,8 @@ def create_app(test_config=None):
 
     from admin_app import auth, cli, errors, queue, templating, views
     queue.init_app(app)
+    from admin_app import jobs_cli
+    jobs_cli.init_app(app)
     app.register_blueprint(auth.bp)
     errors.init_app(app)
     templating.init_app(app)

@@ -171,7 +171,9 @@ class ThreadBackend:
         """Block until every job queued so far has finished (tests, the CLI)."""
         done = threading.Event()
         threading.Thread(target=lambda: (self.jobs.join(), done.set()), daemon=True).start()
-        if not done.wait(timeout):
+        while not done.wait(1 if timeout is None else timeout):
+            if timeout is None:
+                continue
             raise TimeoutError("background jobs still running")
 
 
