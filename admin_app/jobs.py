@@ -37,10 +37,10 @@ BATCH = 500
 def create_job(actor, action_name, scope, params=None, *, title=None, retry_of=None):
     """Write a queued job (checking the actor may run it at all) and queue it."""
     action = BULK_ACTIONS[action_name]
-    if not actor.can(action.permission):
+    if actor is not None and not actor.can(action.permission):  # None: the command line
         raise NotAllowed(f"Your role ({actor.role}) does not allow “{action.title}”; "
                          "no job was started.")
-    job = Job(actor_id=actor.id, action=action_name, title=title or action.title,
+    job = Job(actor_id=getattr(actor, "id", None), action=action_name, title=title or action.title,
               scope=scope, params=params or {}, state="queued", retry_of_id=retry_of)
     db.session.add(job)
     db.session.commit()

@@ -15,7 +15,8 @@ RETRYABLE_ROW_STATES = ("failed", "unknown")
 class Job(db.Model):
     __tablename__ = "job"
     id = db.Column(BigId, primary_key=True)
-    actor_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"), nullable=False, index=True)
+    # who started it; None: the command line (whoever has shell access to the servers)
+    actor_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"), nullable=True, index=True)
     action = db.Column(db.String(40), nullable=False)  # a key of actions.bulk.BULK_ACTIONS
     title = db.Column(db.String(200), nullable=False)
     #: what it acts on: {"model": ..., "ids": [...]} or {"search": ..., "filters": [...]}

@@ -22,7 +22,7 @@ def upgrade():
     op.create_table(
         "job",
         sa.Column("id", BigId, nullable=False),
-        sa.Column("actor_id", sa.Integer(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(40), nullable=False),
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("scope", sa.JSON(), nullable=False),
