@@ -1,7 +1,7 @@
 """Bulk actions: what a background job does to one row, through the same action function
 as the row action (same permission and precondition checks, the job's actor).
 
-Each `run_row(actor, target_id, params, request_key)` returns a RowOutcome or raises an
+Each `run_row(deps, actor, target_id, params, request_key)` returns a RowOutcome or raises an
 ActionError (the runner records NotAllowed/InvalidRequest as "skipped", gateway and mail
 failures as "failed"). `request_key` is derived from (job, row): repeating a row never acts
 twice (the refund action finds its own refund by that key).
@@ -11,8 +11,9 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from actions.errors import InvalidRequest, NotAllowed
+from actions.errors import InvalidRequest
 from actions.invoice import resend_invoice
+from actions.permissions import require
 from actions.refund import check_refund, refund_transaction
 from models import Customer, Refund, Transaction, db
 from models.transaction import REFUND_REASONS
@@ -48,41 +49,29 @@ def register(action):
     return action
 
 
-def require(actor, permission):
-    """Refuse a row whose actor (as of now) lacks the permission."""
-    if not actor.can(permission):
-        raise NotAllowed(f"Your role ({actor.role}) does not allow this "
-                         f"({permission.replace('_', ' ')}); nothing was changed.")
-
-
 def outcome_of(result):
     """An ActionResult -> RowOutcome (an "error" result is the gateway saying no)."""
     return RowOutcome("failed" if result.category == "error" else "done", result.message)
 
 
-def refund_remaining_row(actor, tx_id, params, request_key):
-    """Refund what is left of a payment, at most once per (job, row)."""
+def refund_remaining_row(deps, actor, tx_id, params, request_key):
+    """Refund what is left of a payment (the function computes it under its lock), at most
+    once per (job, row)."""
     require(actor, "refund")
     earlier = db.session.scalar(select(Refund).where(Refund.request_key == request_key))
     if earlier is not None:
-        return _earlier_outcome(earlier, actor)
-    tx = db.session.get(Transaction, tx_id)
-    if tx is None:
-        raise InvalidRequest("This payment no longer exists.")
-    if tx.refundable_cents <= 0:
-        raise InvalidRequest("Nothing is left to refund on this payment.")
-    result = refund_transaction(tx.id, tx.refundable_cents, tx.currency,
-                                params.get("reason", "other"),
-                                params.get("note"), actor, request_key=request_key)
+        return _earlier_outcome(deps, earlier, actor)
+    result = refund_transaction(deps, actor, tx_id, None, params.get("reason", "other"),
+                                params.get("note"), request_key=request_key)
     return outcome_of(result)
 
 
-def _earlier_outcome(refund, actor):
+def _earlier_outcome(deps, refund, actor):
     """This row's refund exists already (the job was resumed): never a second one."""
     if refund.status == "pending" and not refund.gateway_ref:
         # the worker stopped between writing the refund and hearing the gateway's answer:
         # send it again with the same idempotency key (the gateway does not refund twice)
-        return outcome_of(check_refund(refund.id, actor))
+        return outcome_of(check_refund(deps, actor, refund.id))
     if refund.status == "failed":
         return RowOutcome("failed", refund.failure_message or "The gateway refused the refund.")
     return RowOutcome("done", f"Refund {refund.status} (recorded before the job resumed).")
@@ -104,7 +93,7 @@ def latest_invoice_id(customer_id):
         .order_by(Transaction.created_at.desc(), Transaction.id.desc()).limit(1))
 
 
-def resend_latest_invoice_row(actor, customer_id, params, request_key):
+def resend_latest_invoice_row(deps, actor, customer_id, params, request_key):
     """Email a customer's latest invoice (the runner makes it at most once per row)."""
     require(actor, "resend_invoice")
     if db.session.get(Customer, customer_id) is None:
@@ -112,7 +101,7 @@ def resend_latest_invoice_row(actor, customer_id, params, request_key):
     tx_id = latest_invoice_id(customer_id)
     if tx_id is None:
         raise InvalidRequest("This customer has no invoice yet; nothing was sent.")
-    return outcome_of(resend_invoice(tx_id, actor))
+    return outcome_of(resend_invoice(deps, actor, tx_id))
 
 
 register(BulkAction(name="resend_latest_invoice", title="Re-send the latest invoice",

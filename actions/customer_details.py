@@ -4,16 +4,19 @@ from sqlalchemy.exc import IntegrityError
 
 from actions import audit
 from actions.base import ActionResult
-from actions.errors import InvalidRequest
 from actions.avatars import delete_avatar, save_avatar
+from actions.errors import InvalidRequest
+from actions.locks import lock
+from actions.permissions import require
 from models import Customer, db
 from models.customer import DETAIL_FIELDS
 
 
-def update_customer(customer_id, details, avatar_image, actor, avatar_dir):
+def update_customer(deps, actor, customer_id, details, avatar_image=None):
     """Write `details` (field -> value) and an optional new avatar; one commit."""
-    customer = db.session.execute(
-        select(Customer).where(Customer.id == customer_id).with_for_update()).scalar_one()
+    require(actor, "edit_customer")
+    avatar_dir = deps.setting("AVATAR_DIR")
+    customer = lock(Customer, customer_id, "This customer no longer exists.")
     clash = db.session.scalar(select(Customer.id).where(
         func.lower(Customer.email) == details["email"].lower(), Customer.id != customer_id))
     if clash is not None:

@@ -1,16 +1,17 @@
 """The invoice of a payment: built from the database, shown in a pop-up, re-sent by email."""
 import mimetypes
+from pathlib import Path
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from actions import audit
-from actions.base import ActionResult, RowAction, register
-from actions.errors import EmailFailed, InvalidRequest, NotAllowed
-from actions.invoice_mail import Message, send_message
+from actions.base import ActionResult, RowAction
+from actions.errors import EmailFailed, InvalidRequest
+from actions.invoice_mail import Message
+from actions.permissions import require
 from actions.invoice_pdf import (LOGO_CID, invoice_html, invoice_pdf, invoice_text,
                                  logo_data_uri, seller_logo)
 from models import AuditEvent, Transaction, db
@@ -106,10 +107,12 @@ def invoice_label(number):
     return f"INV-{number:06d}"
 
 
-def _seller():
-    config = current_app.config
-    return Seller(name=config["SELLER_NAME"] or "", address=config["SELLER_ADDRESS"] or "",
-                  vat_id=config["SELLER_VAT_ID"] or "", logo_path=config["SELLER_LOGO"] or "")
+def _seller(deps):
+    logo = deps.setting("SELLER_LOGO")
+    if logo:  # a relative path is read from the instance folder
+        logo = str(Path(deps.setting("INSTANCE_PATH") or ".") / logo)
+    return Seller(name=deps.setting("SELLER_NAME"), address=deps.setting("SELLER_ADDRESS"),
+                  vat_id=deps.setting("SELLER_VAT_ID"), logo_path=logo)
 
 
 def _buyer(customer):
@@ -133,7 +136,7 @@ def _credits(tx):
     return tuple(credits), balance
 
 
-def build_invoice(tx_id):
+def build_invoice(deps, tx_id):
     """The invoice of payment `tx_id`; InvalidRequest if the payment has none."""
     tx = db.session.get(Transaction, tx_id)
     if tx is None:
@@ -145,7 +148,7 @@ def build_invoice(tx_id):
     credits, balance = _credits(tx)
     return Invoice(
         transaction_id=tx.id, number=tx.invoice_number, label=invoice_label(tx.invoice_number),
-        issue_date=tx.created_at.date(), currency=tx.currency, seller=_seller(),
+        issue_date=tx.created_at.date(), currency=tx.currency, seller=_seller(deps),
         buyer=_buyer(tx.customer),
         lines=(Line(description=tx.description or "Payment", net_cents=net,
                     tax_cents=tx.tax_cents, total_cents=tx.amount_cents),),
@@ -167,13 +170,13 @@ def last_sent(tx_id):
     return Sent(at=event.created_at, to=(event.after or {}).get("to", ""))
 
 
-def invoice_message(invoice):
+def invoice_message(invoice, render):
     """The email: HTML body, plain-text alternative and the invoice as a PDF attachment."""
     name = " ".join(invoice.buyer.name.split())  # no line breaks can reach a header
     message = Message(subject=f"Invoice {invoice.label} from {invoice.seller.name}",
                       recipients=[(name, invoice.buyer.email)],
-                      body=invoice_text(invoice), html=invoice_html(invoice))
-    message.attach(invoice.pdf_filename, "application/pdf", invoice_pdf(invoice))
+                      body=invoice_text(invoice, render), html=invoice_html(invoice, render))
+    message.attach(invoice.pdf_filename, "application/pdf", invoice_pdf(invoice, render))
     logo = seller_logo(invoice.seller.logo_path)
     if logo:
         message.attach(f"logo{mimetypes.guess_extension(logo[0])}", logo[0], logo[1], "inline",
@@ -181,20 +184,19 @@ def invoice_message(invoice):
     return message
 
 
-def resend_invoice(tx_id, actor):
+def resend_invoice(deps, actor, tx_id):
     """Email the invoice to the customer; audited; EmailFailed (audited) if the send fails."""
-    if not actor.can("resend_invoice"):
-        raise NotAllowed(f"Your role ({actor.role}) cannot re-send invoices.")
-    invoice = build_invoice(tx_id)
+    require(actor, "resend_invoice")
+    invoice = build_invoice(deps, tx_id)
     to = invoice.buyer.email
     if not to:
         raise InvalidRequest("This customer has no email address; nothing was sent.")
-    message = invoice_message(invoice)
+    message = invoice_message(invoice, deps.render)
     target = (Transaction.__tablename__, tx_id)
     details = {"to": to, "invoice": invoice.label}
     db.session.rollback()  # only reads so far: no database transaction stays open over SMTP
     try:
-        send_message(message, what="the invoice email")
+        deps.send_mail(message, what="the invoice email")
     except EmailFailed as exc:
         audit.record(actor, "invoice.resend", target, outcome="failed", after=details,
                      message=exc.message)
@@ -210,19 +212,21 @@ class ResendForm(FlaskForm):
     """Nothing to fill in: the form only carries the CSRF token."""
 
 
-def _context(tx):
+def _context(tx, deps):
     if tx.invoice_number is None:
         return {"invoice": None}
-    invoice = build_invoice(tx.id)
+    invoice = build_invoice(deps, tx.id)
     return {"invoice": invoice, "last_sent": last_sent(tx.id),
             "logo": logo_data_uri(invoice.seller.logo_path)}
 
 
-ACTION = register(RowAction(
+ACTION = RowAction(
     name="invoice", title="Invoice", icon="fa-file-text-o", permission="view",
     submit_permission="resend_invoice", template="actions/invoice.html",
-    form=lambda tx: ResendForm(),
-    perform=lambda tx, form, actor: resend_invoice(tx.id, actor),
+    form=lambda tx, deps: ResendForm(),
+    perform=lambda tx, form, actor, deps: resend_invoice(deps, actor, tx.id),
     context=_context,
     available=lambda tx: tx.invoice_number is not None,
-    submit_label="Re-send to customer"))
+    unavailable_message=lambda tx: f"This payment has no invoice (it is {tx.status}); "
+                                   "only completed payments get one.",
+    submit_label="Re-send to customer")

@@ -4,7 +4,6 @@ from email.charset import QP, SHORTEST, Charset
 from email.mime.text import MIMEText
 
 import flask_mail
-from flask import current_app
 from flask_mail import BadHeaderError, Connection
 
 from actions.errors import EmailFailed
@@ -65,11 +64,11 @@ def _quit(host):
         host.close()
 
 
-def send_message(message, *, what="the email"):
-    """Send `message` through the configured server; EmailFailed with an admin's message."""
-    state = current_app.extensions["mail"]
+def send_message(state, message, *, timeout, what="the email"):
+    """Send `message` through the server of Flask-Mail's `state`; EmailFailed with a message
+    an admin can act on. Bound to the app's mail settings in admin_app.composition."""
     where = f"{state.server}:{state.port}"
-    connection = TimedConnection(state, current_app.config["MAIL_TIMEOUT"])
+    connection = TimedConnection(state, timeout)
     try:
         connection.host = None if state.suppress else connection.configure_host()
     except smtplib.SMTPResponseException as exc:

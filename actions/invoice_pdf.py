@@ -4,7 +4,6 @@ import io
 import mimetypes
 from pathlib import Path
 
-from flask import current_app, render_template
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
@@ -18,13 +17,13 @@ PDF_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 LOGO_CID = "seller-logo@memberdesk"
 
 
-def seller_logo(path):
-    """SELLER_LOGO as (mimetype, bytes), or None when it is not a readable PNG/JPEG/GIF file."""
+def seller_logo(path, base_dir=""):
+    """SELLER_LOGO as (mimetype, bytes), or None when it is not a readable PNG/JPEG/GIF file.
+
+    A relative path is read from base_dir (the instance folder)."""
     if not path:
         return None
-    file = Path(path)
-    if not file.is_absolute():
-        file = Path(current_app.instance_path) / file
+    file = Path(base_dir or ".") / path
     kind = mimetypes.guess_type(file.name)[0]
     try:
         if kind not in LOGO_TYPES or file.stat().st_size > LOGO_MAX_BYTES:
@@ -34,9 +33,9 @@ def seller_logo(path):
         return None
 
 
-def logo_data_uri(path):
+def logo_data_uri(path, base_dir=""):
     """SELLER_LOGO as a data: URI (pop-up and PDF), or None."""
-    logo = seller_logo(path)
+    logo = seller_logo(path, base_dir)
     if logo is None:
         return None
     return f"data:{logo[0]};base64,{base64.b64encode(logo[1]).decode('ascii')}"
@@ -53,26 +52,28 @@ def _policy(font_dir):
                                 max_render_seconds=30)
 
 
-def invoice_html(invoice, *, for_pdf=False):
-    """The invoice as a whole HTML document: the email body (logo as cid:), or the PDF's."""
+def invoice_html(invoice, render, *, for_pdf=False):
+    """The invoice as a whole HTML document: the email body (logo as cid:), or the PDF's.
+
+    `render(template, **context)` is the app's template renderer (deps.render)."""
     if for_pdf:
         logo = logo_data_uri(invoice.seller.logo_path)
     else:
         logo = f"cid:{LOGO_CID}" if seller_logo(invoice.seller.logo_path) else None
-    return render_template("invoice/invoice.html", invoice=invoice, document=True,
+    return render("invoice/invoice.html", invoice=invoice, document=True,
                            for_pdf=for_pdf, logo=logo,
                            pdf_font_dir=_pdf_font_dir() if for_pdf else None)
 
 
-def invoice_text(invoice):
+def invoice_text(invoice, render):
     """The plain-text alternative of the invoice email."""
-    return render_template("email/invoice.txt", invoice=invoice)
+    return render("email/invoice.txt", invoice=invoice)
 
 
-def invoice_pdf(invoice):
+def invoice_pdf(invoice, render):
     """The invoice as PDF bytes (xhtml2pdf)."""
     out = io.BytesIO()
-    status = pisa.CreatePDF(invoice_html(invoice, for_pdf=True), dest=out, encoding="utf-8",
+    status = pisa.CreatePDF(invoice_html(invoice, render, for_pdf=True), dest=out, encoding="utf-8",
                             resource_policy=_policy(_pdf_font_dir()))
     if status.err:
         raise RuntimeError(f"xhtml2pdf could not render invoice {invoice.label}")

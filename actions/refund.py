@@ -1,7 +1,6 @@
 """Refund a payment, fully or partly, at its gateway: exactly once, audited."""
 import uuid
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -10,37 +9,21 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from actions import audit, ltv
-from actions.base import ActionResult, RowAction, register
+from actions.base import ActionResult, RowAction
+from actions.commission import commission_reversal
 from actions.errors import GatewayError, InvalidRequest
-from actions.gateways import get_gateway
+from actions.permissions import require
 from models import Refund, Transaction, db
-from models.money import format_money, parse_amount, plain_amount
+from models.money import parse_amount, plain_amount
+from actions.locks import lock_transaction
 from models.transaction import REFUND_REASONS
-from models._types import utcnow
+
+REQUEST_KEY_MAX = Refund.request_key.type.length
 
 
-def _money(cents, currency):
-    return format_money(cents, currency, current_app.config["STORE_LOCALE"])
-
-
-def _lock_transaction(tx_id):
-    """The transaction row, locked until commit (SELECT ... FOR UPDATE on PostgreSQL)."""
-    tx = db.session.execute(select(Transaction).where(Transaction.id == tx_id)
-                            .with_for_update().execution_options(populate_existing=True)
-                            ).scalar_one_or_none()
-    if tx is None:
-        raise InvalidRequest("This payment no longer exists.")
-    return tx
-
-
-def commission_reversal(tx, amount_cents):
-    """The share of the commission that goes with a refund, never more than is left."""
-    net = tx.net_cents
-    if net <= 0 or not tx.commission_cents:
-        return 0
-    if amount_cents >= net:
-        return tx.commission_cents
-    return min(tx.commission_cents, (tx.commission_cents * amount_cents + net // 2) // net)
+def reversal(tx, amount_cents):
+    """The commission that goes back with refunding amount_cents of this payment."""
+    return commission_reversal(tx.commission_cents, tx.net_cents, amount_cents)
 
 
 def _already_requested(request_key):
@@ -49,23 +32,32 @@ def _already_requested(request_key):
     return db.session.scalar(select(Refund).where(Refund.request_key == request_key))
 
 
-def _duplicate_result(refund):
-    amount = _money(refund.amount_cents, refund.currency)
+def _duplicate_result(deps, refund):
+    amount = deps.money(refund.amount_cents, refund.currency)
     return ActionResult(f"This refund was already submitted ({amount}, {refund.status}); "
                         "nothing more was refunded.", "info")
 
 
-def refund_transaction(tx_id, amount_cents, currency, reason, note, actor, request_key=None):
-    """Refund amount_cents of a payment; returns an ActionResult or raises ActionError."""
+def refund_transaction(deps, actor, tx_id, amount_cents, reason, note=None, request_key=None):
+    """Refund amount_cents (None: all that is left) of a payment in its own currency.
+
+    Returns an ActionResult or raises ActionError; `request_key` makes a repeated request
+    (double click, retried job row) find the first refund instead of making a second.
+    """
+    require(actor, "refund")
     if reason not in REFUND_REASONS:
         raise InvalidRequest("Choose a reason for the refund.")
-    tx = _lock_transaction(tx_id)
+    if request_key is not None and not 0 < len(request_key) <= REQUEST_KEY_MAX:
+        raise InvalidRequest("This refund form is damaged; open it again.")
+    tx = lock_transaction(tx_id)
     existing = _already_requested(request_key)
     if existing is not None:
         db.session.rollback()
-        return _duplicate_result(existing)
-    gateway = get_gateway(tx.gateway, current_app.config)  # not configured: nothing is written
-    _validate(tx, amount_cents, currency)
+        return _duplicate_result(deps, existing)
+    gateway = deps.gateways(tx.gateway)  # not configured: nothing is written
+    if amount_cents is None:
+        amount_cents = tx.refundable_cents
+    _validate(deps, tx, amount_cents)
     refund = Refund(transaction_id=tx.id, request_key=request_key, amount_cents=amount_cents,
                     currency=tx.currency, reason=reason, note=note or None, status="pending",
                     created_by_id=getattr(actor, "id", None))
@@ -76,28 +68,26 @@ def refund_transaction(tx_id, amount_cents, currency, reason, note, actor, reque
         db.session.commit()  # the pending row exists before the gateway hears of it
     except IntegrityError:
         db.session.rollback()
-        return _duplicate_result(_already_requested(request_key))
-    return _call_gateway(gateway, refund.id, actor)
+        return _duplicate_result(deps, _already_requested(request_key))
+    return _call_gateway(deps, gateway, refund.id, actor)
 
 
-def _validate(tx, amount_cents, currency):
+def _validate(deps, tx, amount_cents):
     if tx.status != "succeeded":
         raise InvalidRequest(f"Only a successful payment can be refunded; this one is {tx.status}.")
-    if currency != tx.currency:
-        raise InvalidRequest(
-            f"This payment is in {tx.currency}; a refund in {currency} is not possible.")
-    if amount_cents <= 0:
+    if amount_cents <= 0 and tx.refundable_cents > 0:
         raise InvalidRequest("Enter an amount greater than zero.")
     left = tx.refundable_cents
     if left <= 0:
         pending = tx.pending_refund_cents
         raise InvalidRequest("Nothing is left to refund on this payment" + (
-            f" ({_money(pending, tx.currency)} is still pending)." if pending else "."))
+            f" ({deps.money(pending, tx.currency)} is still pending)." if pending else "."))
     if amount_cents > left:
-        raise InvalidRequest(f"Only {_money(left, tx.currency)} of this payment is left to refund.")
+        raise InvalidRequest(
+            f"Only {deps.money(left, tx.currency)} of this payment is left to refund.")
 
 
-def _call_gateway(gateway, refund_id, actor):
+def _call_gateway(deps, gateway, refund_id, actor):
     """Send the pending refund with its own idempotency key and record what came back."""
     refund = db.session.get(Refund, refund_id)
     tx = refund.transaction
@@ -106,22 +96,21 @@ def _call_gateway(gateway, refund_id, actor):
                                 reason=refund.reason, note=refund.note,
                                 idempotency_key=refund.idempotency_key)
     except GatewayError as exc:
-        _record_failure(refund_id, exc, actor)
+        _record_failure(deps, refund_id, exc, actor)
         raise
-    return _record_outcome(refund_id, result.status, result.reference,
+    return _record_outcome(deps, refund_id, result.status, result.reference,
                            result.failure_message, actor)
 
 
-def _record_failure(refund_id, exc, actor):
+def _record_failure(deps, refund_id, exc, actor):
     db.session.rollback()
-    tx = _lock_transaction(db.session.get(Refund, refund_id).transaction_id)
+    tx = lock_transaction(db.session.get(Refund, refund_id).transaction_id)
     refund = db.session.get(Refund, refund_id)
     if exc.outcome_unknown:
-        refund.failure_message = exc.message  # stays pending: "Check again" finishes it
-        exc.message += (" The refund stays pending: use “Check refund” to finish it; "
-                        "it cannot refund twice.")
+        refund.failure_message = exc.message  # stays pending: "Check refund" finishes it
+        exc.message += " The refund stays pending: “Check refund” finishes it without refunding twice."
     else:
-        refund.status, refund.failure_message, refund.completed_at = "failed", exc.message, utcnow()
+        refund.status, refund.failure_message, refund.completed_at = "failed", exc.message, deps.clock()
     audit.record(actor, "refund", tx, outcome="pending" if exc.outcome_unknown else "failed",
                  after={"refund_id": refund.id, "amount_cents": refund.amount_cents},
                  message=exc.message)
@@ -129,25 +118,25 @@ def _record_failure(refund_id, exc, actor):
     exc.audited = True
 
 
-def _record_outcome(refund_id, status, reference, failure_message, actor, checked=False):
+def _record_outcome(deps, refund_id, status, reference, failure_message, actor, checked=False):
     """Apply the gateway's answer to refund, payment, lifetime value and commission; one commit.
 
     `checked`: the answer comes from a later status check, not from the refund call.
     """
-    tx = _lock_transaction(db.session.get(Refund, refund_id).transaction_id)
+    tx = lock_transaction(db.session.get(Refund, refund_id).transaction_id)
     refund = db.session.get(Refund, refund_id, populate_existing=True)  # as of the lock
     if refund.status != "pending":
         db.session.rollback()
-        return _duplicate_result(refund)
+        return _duplicate_result(deps, refund)
     before = {"refunded_cents": tx.refunded_cents, "commission_cents": tx.commission_cents,
               "lifetime_value_cents": tx.customer.lifetime_value_cents}
     refund.gateway_ref, refund.status = reference, status
-    amount = _money(refund.amount_cents, refund.currency)
+    amount = deps.money(refund.amount_cents, refund.currency)
     if status == "succeeded":
-        tx.commission_cents -= commission_reversal(tx, refund.amount_cents)
+        tx.commission_cents -= reversal(tx, refund.amount_cents)
         tx.refunded_cents += refund.amount_cents
-        refund.completed_at, refund.failure_message = utcnow(), None
-        ltv.adjust(tx.customer_id, -refund.amount_cents, refund.currency)
+        refund.completed_at, refund.failure_message = deps.clock(), None
+        ltv.adjust(tx.customer_id, -refund.amount_cents, refund.currency, deps.store_currency)
         message = ActionResult(f"Refunded {amount} through {tx.gateway_label}.")
     elif status == "pending" and checked:
         message = ActionResult(f"The refund of {amount} is still pending at "
@@ -156,7 +145,7 @@ def _record_outcome(refund_id, status, reference, failure_message, actor, checke
         message = ActionResult(f"{tx.gateway_label} accepted the refund of {amount}; "
                                "it is pending there.", "info")
     else:
-        refund.completed_at, refund.failure_message = utcnow(), failure_message
+        refund.completed_at, refund.failure_message = deps.clock(), failure_message
         message = ActionResult(f"{tx.gateway_label} did not make the refund of {amount}: "
                                f"{failure_message or 'it failed'}.", "error")
     db.session.flush()
@@ -169,22 +158,23 @@ def _record_outcome(refund_id, status, reference, failure_message, actor, checke
     return message
 
 
-def check_refund(refund_id, actor):
+def check_refund(deps, actor, refund_id):
     """Finish a pending refund: repeat a call whose answer was lost (same key: no double),
     or ask the gateway where a refund it accepted as pending stands now."""
+    require(actor, "refund")
     refund = db.session.get(Refund, refund_id)
     if refund is None or refund.status != "pending":
         raise InvalidRequest("This refund is not waiting for an answer from the gateway.")
     tx = refund.transaction
-    gateway = get_gateway(tx.gateway, current_app.config)
+    gateway = deps.gateways(tx.gateway)
     if not refund.gateway_ref:
-        return _call_gateway(gateway, refund_id, actor)
+        return _call_gateway(deps, gateway, refund_id, actor)
     try:
         result = gateway.refund_status(refund.gateway_ref)
     except GatewayError as exc:  # a failed lookup says nothing about the refund itself
         exc.message += " The refund stays pending; “Check refund” can ask again later."
         raise
-    return _record_outcome(refund_id, result.status, result.reference,
+    return _record_outcome(deps, refund_id, result.status, result.reference,
                            result.failure_message, actor, checked=True)
 
 
@@ -192,39 +182,45 @@ class RefundForm(FlaskForm):
     amount = StringField("Amount to refund", validators=[DataRequired()])
     reason = SelectField("Reason", choices=[SelectChoice(k, v) for k, v in REFUND_REASONS.items()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
-    currency = HiddenField()
-    request_key = HiddenField()
+    request_key = HiddenField(validators=[DataRequired("This refund form is damaged; open it "
+                                                       "again."), Length(max=REQUEST_KEY_MAX)])
+
+    def __init__(self, *args, currency, locale="en_US", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency, self.locale = currency, locale  # from the payment, never the client
 
     def validate_amount(self, field):
         try:
-            self.amount_cents = parse_amount(field.data, self.currency.data or "USD")
+            self.amount_cents = parse_amount(field.data, self.currency, self.locale)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
         if self.amount_cents <= 0:
             raise ValidationError("Enter an amount greater than zero.")
 
 
-def _form(tx):
+def _form(tx, deps):
     return RefundForm(amount=plain_amount(tx.refundable_cents, tx.currency),
-                      currency=tx.currency, request_key=uuid.uuid4().hex)
+                      request_key=uuid.uuid4().hex, currency=tx.currency, locale=deps.locale)
 
 
-def _perform(tx, form, actor):
-    return refund_transaction(tx.id, form.amount_cents, form.currency.data, form.reason.data,
-                              form.note.data, actor, request_key=form.request_key.data)
+def _perform(tx, form, actor, deps):
+    return refund_transaction(deps, actor, tx.id, form.amount_cents, form.reason.data,
+                              form.note.data, request_key=form.request_key.data)
 
 
-def _context(tx):
+def _context(tx, deps):
     customer = tx.customer
-    counts = tx.currency == current_app.config["STORE_CURRENCY"]
+    counts = ltv.counts(tx.status, tx.currency, deps.store_currency)
     return {"left_cents": tx.refundable_cents,
             "ltv_after_cents":
                 customer.lifetime_value_cents - (tx.refundable_cents if counts else 0),
             "ltv_counts": counts,
-            "commission_reversed_cents": commission_reversal(tx, tx.refundable_cents)}
+            "commission_reversed_cents": reversal(tx, tx.refundable_cents)}
 
 
-ACTION = register(RowAction(
+ACTION = RowAction(
     name="refund", title="Refund", icon="fa-undo", permission="refund",
     template="actions/refund.html", form=_form, perform=_perform, context=_context,
-    available=lambda tx: tx.refundable_cents > 0, submit_label="Refund", danger=True))
+    available=lambda tx: tx.refundable_cents > 0,
+    unavailable_message="Nothing is left to refund on this payment; nothing was changed.",
+    submit_label="Refund", danger=True)

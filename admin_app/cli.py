@@ -61,7 +61,7 @@ def seed_command(customers, transactions_per_customer, random_seed):
 @click.option("--dry-run", is_flag=True, help="Only report the drift, change nothing.")
 def recompute_ltv(dry_run):
     """Recompute lifetime values from the transactions and report any drift."""
-    rows = ltv.find_drift()
+    rows = ltv.find_drift(current_app.config["STORE_CURRENCY"])
     currency = current_app.config["STORE_CURRENCY"]
     for customer_id, stored, actual in rows[:50]:
         click.echo(f"customer {customer_id}: stored {format_money(stored, currency)}, "

@@ -23,6 +23,7 @@ from sqlalchemy import func, insert, or_, select, update
 from actions.bulk import BULK_ACTIONS, RowOutcome
 from actions.errors import ActionError, GatewayError, InvalidRequest, NotAllowed
 from admin_app import queue
+from admin_app.composition import deps_from_app
 from admin_app.ratelimit import bucket_for
 from models import AdminUser, Job, JobRow, db
 from models._types import utcnow
@@ -172,6 +173,7 @@ def _run_row(job_id, row_id, action, owner):
 def _attempt(row, job, action):
     """Call the action for one row, waiting on the gateway's rate limit; 429s back off."""
     actor = db.session.get(AdminUser, job.actor_id)
+    deps = deps_from_app(current_app)
     params, target, waited = dict(job.params), row.target_id, 0.0
     gateway = action.gateway_of(target)
     key = _key(row)
@@ -179,7 +181,7 @@ def _attempt(row, job, action):
         if gateway:
             waited += bucket_for(current_app, gateway).acquire()
         try:
-            return action.run_row(actor, target, params, key), waited
+            return action.run_row(deps, actor, target, params, key), waited
         except (NotAllowed, InvalidRequest) as exc:
             db.session.rollback()
             return RowOutcome("skipped", exc.message), waited

@@ -5,9 +5,9 @@ from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 
-from actions import audit
-from actions.base import get_action
+from actions import audit, get_action
 from actions.errors import ActionError
+from admin_app.composition import deps_from_app
 from models import db
 
 
@@ -28,6 +28,14 @@ class RowActionsMixin:
         self.column_extra_row_actions = [ActionButton(get_action(n)) for n in self.row_actions]
         super().__init__(*args, **kwargs)
 
+    def _refuse(self, action, obj, message, return_url):
+        """Say why, change nothing; a refused POST is audited, a GET writes nothing."""
+        if request.method != "POST":
+            abort(403)
+        audit.record_refusal(current_user, action.name, obj, outcome="denied", message=message)
+        flash(message, "error")
+        return redirect(return_url)
+
     @expose("/action/<action_name>/<int:obj_id>/", methods=("GET", "POST"))
     def row_action_view(self, action_name, obj_id):
         if action_name not in self.row_actions:
@@ -38,22 +46,23 @@ class RowActionsMixin:
             abort(404)
         return_url = get_redirect_target() or self.get_url(".index_view")
 
-        needed = action.permission
-        if request.method == "POST" and action.submit_permission:
-            needed = action.submit_permission
+        needed = action.submit_needs() if request.method == "POST" else action.permission
         if not current_user.can(needed):
-            audit.record_refusal(current_user, action.name, obj, outcome="denied",
-                                 message=f"role {current_user.role} lacks {needed}")
-            if request.method == "POST":
-                flash(f"Your role ({current_user.role}) does not allow “{action.title}” "
-                      f"({needed.replace('_', ' ')}); nothing was changed.", "error")
-                return redirect(return_url)
-            abort(403)
+            return self._refuse(action, obj, f"Your role ({current_user.role}) does not allow "
+                                f"“{action.title}” ({needed.replace('_', ' ')}); nothing was "
+                                "changed.", return_url)
+        if not action.available(obj):
+            if request.method != "POST":
+                return self.render("actions/_unavailable.html", action=action,
+                                   message=action.why_unavailable(obj), return_url=return_url,
+                                   modal=bool(request.args.get("modal")))
+            return self._refuse(action, obj, action.why_unavailable(obj), return_url)
 
-        form = action.form(obj)
+        deps = deps_from_app()
+        form = action.form(obj, deps)
         if request.method == "POST" and form.validate_on_submit():
             try:
-                result = action.perform(obj, form, current_user)
+                result = action.perform(obj, form, current_user, deps)
             except ActionError as exc:
                 db.session.rollback()
                 if not exc.audited:
@@ -67,4 +76,4 @@ class RowActionsMixin:
 
         return self.render(action.template, action=action, obj=obj, form=form,
                            return_url=return_url, modal=bool(request.args.get("modal")),
-                           **action.context(obj))
+                           **action.context(obj, deps))

@@ -1,6 +1,7 @@
 """Small builders for test data: explicit values, no randomness."""
 from datetime import datetime, timedelta, timezone
 
+from actions import ltv
 from models import Affiliate, Customer, Plan, Subscription, Transaction, db
 
 BASE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -37,7 +38,7 @@ def payment(cust, amount_cents=5000, *, gateway="stripe", currency="USD", status
     values.update(kw)
     tx = Transaction(**values)
     db.session.add(tx)
-    if status == "succeeded" and currency == "USD":
+    if ltv.counts(status, currency, "USD"):  # the tests' STORE_CURRENCY
         cust.lifetime_value_cents += amount_cents
     db.session.flush()
     return tx

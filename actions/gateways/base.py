@@ -2,10 +2,6 @@
 from dataclasses import dataclass, field
 from typing import Protocol
 
-#: refund reasons an action may pass; each adapter maps them onto its vendor's vocabulary
-REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent", "other")
-
-
 @dataclass(frozen=True)
 class GatewayResult:
     """The gateway's answer in our words; `raw` is the vendor's JSON, for the audit trail."""

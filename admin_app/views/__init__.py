@@ -8,10 +8,6 @@ from admin_app.views.customers import CustomerView
 from admin_app.views.jobs import JobView
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
-import actions.affiliate  # noqa: F401  (registers the row action)
-import actions.invoice  # noqa: F401  (registers the row action)
-import actions.refund  # noqa: F401
-import actions.refund_check  # noqa: F401
 import admin_app.export_job  # noqa: F401  (registers the export job)
 from models import Affiliate, AuditEvent, Customer, Job, Plan, Subscription, Transaction, db
 

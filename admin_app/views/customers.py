@@ -9,14 +9,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from actions.base import get_action
+from actions import get_action
 from actions.customer_details import update_customer
 from actions.errors import ActionError
 from actions.export import export_filename, iter_csv, selected_ids
 from admin_app.bulk_views import BulkActionsMixin
+from admin_app.composition import deps_from_app
 from admin_app.export_job import EXPORT_ACTION, export_scope
-from admin_app.jobs import create_job
 from admin_app.filestore import avatar_store
+from admin_app.jobs import create_job
 from admin_app.forms import CustomerForm
 from admin_app.views.base import SecureModelView, money_formatter
 from admin_app.views.customer_search import plan_search
@@ -168,8 +169,8 @@ class CustomerView(BulkActionsMixin, SecureModelView):
 
     def update_model(self, form, model):
         try:
-            result = update_customer(model.id, form.details(), form.avatar_image, current_user,
-                                     avatar_store())
+            result = update_customer(deps_from_app(), current_user, model.id, form.details(),
+                                     form.avatar_image)
         except ActionError as exc:
             db.session.rollback()
             flash(exc.message, "error")

@@ -2,7 +2,7 @@
 with its own key) or the gateway accepted the refund as pending (its status is asked)."""
 from flask_wtf import FlaskForm
 
-from actions.base import ActionResult, RowAction, register
+from actions.base import ActionResult, RowAction
 from actions.refund import check_refund
 
 
@@ -10,16 +10,17 @@ def pending(tx):
     return [r for r in tx.refunds if r.status == "pending"]
 
 
-def _perform(tx, form, actor):
-    results = [check_refund(r.id, actor) for r in pending(tx)]
+def _perform(tx, form, actor, deps):
+    results = [check_refund(deps, actor, r.id) for r in pending(tx)]
     if not results:
         return ActionResult("No refund of this payment is pending.", "info")
     return ActionResult(" ".join(r.message for r in results),
                         "success" if all(r.category == "success" for r in results) else "info")
 
 
-ACTION = register(RowAction(
+ACTION = RowAction(
     name="check_refund", title="Check refund", icon="fa-refresh", permission="refund",
-    template="actions/check_refund.html", form=lambda tx: FlaskForm(), perform=_perform,
-    context=lambda tx: {"refunds": pending(tx)}, available=lambda tx: bool(pending(tx)),
-    submit_label="Ask the gateway"))
+    template="actions/check_refund.html", form=lambda tx, deps: FlaskForm(), perform=_perform,
+    context=lambda tx, deps: {"refunds": pending(tx)}, available=lambda tx: bool(pending(tx)),
+    unavailable_message="No refund of this payment is pending.",
+    submit_label="Ask the gateway")

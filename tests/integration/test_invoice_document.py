@@ -1,4 +1,5 @@
-"""build_invoice(): numbers, tax, refunds as credit lines, currencies; rendering and last_sent."""
+"""build_invoice() from the database: numbers, tax, refunds as credit lines, currencies;
+rendering and last_sent."""
 import io
 from datetime import date, timedelta
 
@@ -7,10 +8,30 @@ from pypdf import PdfReader
 
 from actions import audit
 from actions.errors import InvalidRequest
-from actions.invoice import build_invoice, invoice_html, invoice_pdf, invoice_text, last_sent
+from flask import render_template
+
+from actions import invoice as invoice_module
+from actions.invoice import last_sent
+from admin_app.composition import deps_from_app
 from models import Refund, db
 from tests import factories
 from tests.factories import BASE_TIME
+
+
+def build_invoice(tx_id):
+    return invoice_module.build_invoice(deps_from_app(), tx_id)
+
+
+def invoice_html(invoice, **kwargs):
+    return invoice_module.invoice_html(invoice, render_template, **kwargs)
+
+
+def invoice_text(invoice):
+    return invoice_module.invoice_text(invoice, render_template)
+
+
+def invoice_pdf(invoice):
+    return invoice_module.invoice_pdf(invoice, render_template)
 
 
 def _refund(tx, amount_cents, status="succeeded", days=3):

@@ -1,0 +1,44 @@
+"""The collaborators an action function is given instead of reaching for the Flask app."""
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from models._types import utcnow
+from models.money import format_money
+
+
+def _no_mail(message, *, what="the email"):
+    raise RuntimeError("no mail sender was given to this action")
+
+
+def _no_render(template, **context):
+    raise RuntimeError("no template renderer was given to this action")
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Settings and services for one call of an action function.
+
+    `gateways(name)` returns the adapter for "stripe" or "paypal" (GatewayNotConfigured when
+    it has no credentials); `clock()` is an aware UTC now; `send_mail(message, what=...)`
+    sends an email or raises EmailFailed; `render(template, **context)` renders a template
+    (invoices); `settings` holds the other read-only settings (seller, instance path).
+    """
+
+    store_currency: str
+    gateways: Callable[[str], Any]
+    locale: str = "en_US"
+    clock: Callable[[], datetime] = utcnow
+    send_mail: Callable[..., None] = _no_mail
+    render: Callable[..., str] = _no_render
+    settings: Mapping = field(default_factory=lambda: MappingProxyType({}))
+
+    def money(self, cents, currency=None):
+        """Minor units as the admin reads them: '$1,234.50' in the store locale."""
+        return format_money(cents, currency or self.store_currency, self.locale)
+
+    def setting(self, key, default=""):
+        value = self.settings.get(key, default)
+        return default if value is None else value
