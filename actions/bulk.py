@@ -42,6 +42,8 @@ class BulkAction:
     at_most_once: bool = False
     #: a job that is one piece of work (an export) instead of one call per row
     run_whole: Callable = None
+    #: gateway requests one row makes (a cancel first reads the subscription)
+    requests_per_row: int = 1
 
 
 def register(action):

@@ -25,6 +25,10 @@ class BulkForm(FlaskForm):
 
     expected_count = HiddenField()
 
+    def __init__(self, *args, summary=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.summary = summary or {}
+
     def params(self):
         return {}
 
@@ -121,7 +125,7 @@ class BulkActionsMixin:
         form_class, summarize = self.bulk_forms.get(name, (BulkForm, _plain_summary))
         summary = summarize(self, query)
         count = summary["count"]
-        form = form_class()
+        form = form_class(summary=summary)
         if request.method == "POST" and form.validate_on_submit():
             problem = _confirmation_problem(form, count)
             if problem:

@@ -20,6 +20,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, insert, or_, select, update
 
+import actions.bulk_subscriptions  # noqa: F401  (registers the subscription bulk actions)
 from actions.bulk import BULK_ACTIONS, RowOutcome
 from actions.errors import ActionError, GatewayError, InvalidRequest, NotAllowed
 from admin_app import queue
@@ -179,7 +180,8 @@ def _attempt(row, job, action):
     key = _key(row)
     for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
         if gateway:
-            waited += bucket_for(current_app, gateway).acquire()
+            bucket = bucket_for(current_app, gateway)
+            waited += sum(bucket.acquire() for _ in range(action.requests_per_row))
         try:
             return action.run_row(deps, actor, target, params, key), waited
         except (NotAllowed, InvalidRequest) as exc:

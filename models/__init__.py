@@ -17,7 +17,8 @@ from models.audit import AuditEvent  # noqa: E402
 from models.customer import Customer  # noqa: E402
 from models.job import Job, JobRow  # noqa: E402
 from models.subscription import Plan, Subscription  # noqa: E402
+from models.subscription_change import SubscriptionChange  # noqa: E402
 from models.transaction import Refund, Transaction  # noqa: E402
 
-__all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "Job", "JobRow", "Plan",
-           "Subscription", "Refund", "Transaction"]
+__all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "Job", "JobRow",
+           "Plan", "Subscription", "SubscriptionChange", "Refund", "Transaction"]

@@ -1,7 +1,7 @@
 """background jobs: job and job_row
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-29 13:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 from models._types import UTCDateTime
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
