@@ -6,7 +6,10 @@ in `row_actions`. Adding a row action is one module plus its name here and in a 
 """
 import importlib
 
-ROW_ACTIONS = ("invoice", "refund", "check_refund", "affiliate", "webhook_reprocess")
+ROW_ACTIONS = ("invoice", "refund", "check_refund", "affiliate",
+               "subscription_price", "subscription_plan", "subscription_affiliate",
+               "subscription_cancel", "subscription_undo_cancel", "subscription_pause",
+               "subscription_resume", "webhook_reprocess")
 
 
 def get_action(name):

@@ -33,7 +33,10 @@ def create_app(test_config=None):
     mail.init_app(app)
     csrf.init_app(app)
 
-    from admin_app import auth, cli, errors, templating, views, webhooks
+    from admin_app import auth, cli, errors, queue, templating, views, webhooks
+    queue.init_app(app)
+    from admin_app import jobs_cli
+    jobs_cli.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(webhooks.bp)
     errors.init_app(app)

@@ -102,9 +102,15 @@ def demo(host, port, no_run):
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--search", default=None, help="Only the customers the list's search would show.")
 @click.option("--bom", is_flag=True, help="Start with a UTF-8 byte order mark (for Excel).")
-def export_customers(file, search, bom):
+@click.option("--job", "as_job", is_flag=True,
+              help="Run it as a background job (its file also stays on the Jobs page).")
+def export_customers(file, search, bom, as_job):
     """Write the customers CSV (as the list's Export button does) to FILE, or - for stdout."""
     from tqdm import tqdm
+
+    if as_job:
+        from admin_app.export_job import export_through_job
+        return export_through_job(file, search, bom)
 
     from actions.export import iter_csv
     from admin_app.views.customers import CustomerView

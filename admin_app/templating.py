@@ -2,6 +2,8 @@
 from babel.dates import format_date, format_datetime
 from flask import current_app
 
+from models._types import utcnow
+from models.access import has_access, status_label
 from models.country import country_name
 from models.money import format_money
 
@@ -19,6 +21,12 @@ def datetime_(value, fmt="medium"):
     return format_datetime(value, fmt, locale=current_app.config["STORE_LOCALE"]) if value else ""
 
 
+def subscription_status(sub):
+    """'Active — cancels on 20 Dec 2026', 'Cancelled — access until …' (models/access.py)."""
+    return status_label(sub, utcnow(), current_app.config["STORE_LOCALE"])
+
+
 def init_app(app):
     app.jinja_env.filters.update(money=money, date=date, datetime=datetime_,
-                                 country=country_name)
+                                 country=country_name, subscription_status=subscription_status)
+    app.jinja_env.tests["with_access"] = lambda sub: has_access(sub, utcnow())

@@ -1,7 +1,7 @@
 """POST /webhooks/stripe and /webhooks/paypal: authenticated by the gateway's signature (no
 login, no CSRF), stored once, answered at once, processed in the background."""
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -12,7 +12,7 @@ from actions.sync import events
 from admin_app.composition import deps_from_app
 from admin_app.extensions import csrf
 from models import db
-from admin_app.webhook_queue import enqueue
+from admin_app.queue import enqueue, on_worker_start
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
@@ -27,6 +27,15 @@ def process_job(event_pk):
                                 delay=float(config["WEBHOOK_RETRY_DELAY"]))
     finally:
         db.session.remove()
+
+
+@on_worker_start
+def resume_events(app):
+    """Events a stopped process stored but never finished (older than a minute: younger
+    ones are still in some worker's hands) are queued again; processing them twice is
+    harmless (the event row is locked, a processed event is skipped)."""
+    for event_pk in events.pending_events(older_than=timedelta(minutes=1)):
+        enqueue(process_job, event_pk)
 
 
 def _reply(status, message, **extra):

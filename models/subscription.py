@@ -53,6 +53,11 @@ class Subscription(db.Model):
     gateway = db.Column(db.String(16), nullable=False)
     gateway_id = db.Column(db.String(64), nullable=False)
     affiliate_id = db.Column(db.Integer, db.ForeignKey("affiliate.id"))
+    # Payment collection paused (Stripe pause_collection / PayPal SUSPENDED), until a date if set.
+    paused = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    pause_resumes_at = db.Column(UTCDateTime)
+    # A change PayPal holds until the payer approves it at this link (see SubscriptionChange).
+    approval_url = db.Column(db.String(500))
     # The gateway's time of the newest state applied from it (webhook or sync).
     gateway_updated_at = db.Column(UTCDateTime)
 

@@ -12,6 +12,7 @@ from admin_app import create_app
 from models import AdminUser, db
 
 pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake",
+                  "tests.fakes.stripe_bulk_fake", "tests.fakes.s3_server",
                   "tests.fakes.stripe_events", "tests.fakes.paypal_webhooks",
                   "tests.fakes.localstripe_server", "tests.fakes.smtp_server"]
 

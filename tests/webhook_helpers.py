@@ -3,7 +3,7 @@ background worker, and a snapshot of what a customer's records look like."""
 import pytest
 from sqlalchemy import select
 
-from admin_app.webhook_queue import wait_idle
+from admin_app.queue import backend
 from models import Customer, Dispute, Refund, Subscription, Transaction, WebhookEvent, db
 from tests.fakes import stripe_events as se
 
@@ -14,7 +14,7 @@ def hook_app(app, stripe_reads):
                       STRIPE_API_BASE=stripe_reads.url, STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2,
                       WEBHOOK_RETRY_DELAY=0, WEBHOOK_MAX_ATTEMPTS=3)
     yield app
-    wait_idle()
+    backend().wait_idle()
 
 
 def post_stripe(client, evt, secret=se.SECRET, timestamp=None, header=None):
@@ -26,7 +26,7 @@ def post_stripe(client, evt, secret=se.SECRET, timestamp=None, header=None):
 
 def settle():
     """Wait for the background worker, then look at the database afresh."""
-    wait_idle()
+    backend().wait_idle()
     db.session.rollback()
     db.session.expire_all()
 

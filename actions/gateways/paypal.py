@@ -1,22 +1,19 @@
 """PayPal adapter on `requests`: the official SDK cannot change its base URL or verify webhooks."""
 import threading
 import time
-from decimal import Decimal
 from urllib.parse import quote
 
 import requests
-from babel.numbers import get_currency_precision
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavailable,
-                            InvalidRequest)
-from actions.gateways.base import GatewayResult
+from actions.errors import GatewayDeclined, GatewayNotConfigured, GatewayUnavailable
+from actions.gateways.base import VERBS, GatewayResult
+from actions.gateways.paypal_subscriptions import PayPalSubscriptions
+from actions.gateways.paypal_wire import json_object, paypal_amount
 
 #: a cached token is renewed this many seconds before PayPal says it expires
 TOKEN_MARGIN = 60
-#: currencies PayPal takes in whole units only, although ISO 4217 gives them cents
-WHOLE_UNITS_ONLY = ("HUF", "TWD")
 
 _STATUS = {"COMPLETED": "succeeded", "PENDING": "pending", "CANCELLED": "failed",
            "FAILED": "failed"}
@@ -24,11 +21,10 @@ _REFUND_ISSUES = {
     "CAPTURE_FULLY_REFUNDED": "PayPal says this payment is already fully refunded.",
     "REFUND_TIME_LIMIT_EXCEEDED": "PayPal refuses refunds after 180 days.",
 }
-_SAFE_TO_RETRY = "Trying again is safe: it will not refund twice."
 
-
-class PayPalGateway:
-    """Refunds through PayPal's REST API, with a cached OAuth token and retries."""
+class PayPalGateway(PayPalSubscriptions):
+    """Refunds and subscription changes through PayPal's REST API, with a cached OAuth
+    token and retries."""
 
     name = "paypal"
 
@@ -69,36 +65,38 @@ class PayPalGateway:
             return _refund_result(response.json())
         raise self._refund_error(response, missing=f"PayPal has no refund {refund_ref}.")
 
-    # The subscription verbs (change_price, change_plan, cancel) come with their issue.
-
-    def _call(self, method, path, **kwargs):
-        """An authenticated API call; a token PayPal no longer accepts is renewed once."""
-        response = self._send(method, path, token=self._access_token(), **kwargs)
+    def _call(self, method, path, verb="refund", **kwargs):
+        """An authenticated API call for `verb` (VERBS, for the messages); a token PayPal
+        no longer accepts is renewed once."""
+        token = self._access_token(verb)
+        response = self._send(method, path, verb, token=token, **kwargs)
         if response.status_code == 401:
-            response = self._send(method, path, token=self._access_token(renew=True), **kwargs)
+            token = self._access_token(verb, renew=True)
+            response = self._send(method, path, verb, token=token, **kwargs)
         if response.status_code == 401:
-            raise self._credentials_rejected()
+            raise self._credentials_rejected(verb)
         return response
 
-    def _access_token(self, renew=False):
+    def _access_token(self, verb, renew=False):
         """The cached OAuth2 token, fetched again when missing, expiring or rejected."""
         with self._token_lock:
             if renew or self._token is None or time.monotonic() >= self._token_expires:
-                response = self._send("POST", "/v1/oauth2/token", auth=self._credentials,
+                response = self._send("POST", "/v1/oauth2/token", verb,
+                                      auth=self._credentials,
                                       data={"grant_type": "client_credentials"})
                 if response.status_code in (400, 401):
-                    raise self._credentials_rejected()
+                    raise self._credentials_rejected(verb)
                 if response.status_code != 200:
                     raise self._unavailable(
                         f"PayPal did not issue an access token (HTTP {response.status_code})",
-                        sent=False, code=_json(response).get("error"))
+                        verb, sent=False, code=json_object(response).get("error"))
                 data = response.json()
                 self._token = data["access_token"]
                 self._token_expires = (time.monotonic()
                                        + max(0, int(data["expires_in"]) - TOKEN_MARGIN))
             return self._token
 
-    def _send(self, method, path, token=None, headers=None, **kwargs):
+    def _send(self, method, path, verb, token=None, headers=None, **kwargs):
         """One HTTP exchange (with retries); network failures become GatewayUnavailable."""
         headers = {"Accept": "application/json", **(headers or {})}
         if token:
@@ -107,18 +105,22 @@ class PayPalGateway:
             return self._session().request(method, self.api_base + path, headers=headers,
                                            timeout=self.timeout, **kwargs)
         except requests.Timeout as e:
-            raise self._unavailable(f"PayPal did not answer within {self.timeout} s",
+            raise self._unavailable(f"PayPal did not answer within {self.timeout} s", verb,
                                     sent=bool(token)) from e
         except requests.RequestException as e:
             raise self._unavailable(f"Could not reach PayPal at {self.api_base} "
-                                    "(network error)", sent=bool(token)) from e
+                                    "(network error)", verb, sent=bool(token)) from e
 
-    def _unavailable(self, what, *, sent, code=None):
-        """GatewayUnavailable saying whether the refund itself may have reached PayPal."""
-        if sent:
-            tail = f"so we cannot tell whether the refund went through. {_SAFE_TO_RETRY}"
+    def _unavailable(self, what, verb, *, sent, code=None):
+        """GatewayUnavailable saying whether the call itself may have reached PayPal."""
+        v = VERBS[verb]
+        if v.reads:
+            tail = f"so {v.noun} failed; {v.nothing}. Try again in a minute."
+        elif sent:
+            tail = (f"so we cannot tell whether {v.noun} went through. "
+                    f"Trying again is safe: {v.twice}.")
         else:
-            tail = "before the refund was sent; nothing was refunded. Try again in a minute."
+            tail = f"before {v.noun} was sent; {v.nothing}. Try again in a minute."
         return GatewayUnavailable(f"{what}, {tail}", gateway=self.name, code=code)
 
     def _session(self):
@@ -130,18 +132,23 @@ class PayPalGateway:
             session.mount("http://", HTTPAdapter(max_retries=self._retry))
         return session
 
-    def _credentials_rejected(self):
+    def _credentials_rejected(self, verb):
         return GatewayNotConfigured(
             "PayPal rejected the client id/secret (PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET); "
-            "nothing was refunded.", gateway=self.name, code="invalid_client")
+            f"{VERBS[verb].nothing}.", gateway=self.name, code="invalid_client")
 
     def _refund_error(self, response, capture_id=None, *, missing=None):
-        """The GatewayError an admin should see for a PayPal error answer.
+        return self._error(response, "refund",
+                           missing=missing or f"PayPal has no capture {capture_id}.")
 
-        `missing` is the message for a 404 (default: no such capture_id).
+    def _error(self, response, verb, *, missing):
+        """The GatewayError an admin should see for PayPal's error answer to `verb`.
+
+        `missing` is the message for a 404.
         """
+        v = VERBS[verb]
         status = response.status_code
-        error = _json(response)
+        error = json_object(response)
         details = error.get("details") or [{}]
         issue = details[0].get("issue")
         code = issue or error.get("name") or error.get("error") or f"HTTP_{status}"
@@ -151,43 +158,21 @@ class PayPalGateway:
         def declined(message):
             return GatewayDeclined(message, gateway=self.name, code=code)
 
-        if issue in _REFUND_ISSUES:
+        if verb == "refund" and issue in _REFUND_ISSUES:
             return declined(_REFUND_ISSUES[issue])
         if status == 404:
-            return declined(missing or f"PayPal has no capture {capture_id}.")
+            return declined(missing)
         if status == 403:
             return GatewayNotConfigured(
-                f"PayPal does not allow this app to refund ({text}); nothing was refunded.",
+                f"PayPal does not allow this app to {v.do} ({text}); {v.nothing}.",
                 gateway=self.name, code=code)
         if status == 429:
-            return declined("PayPal is limiting requests right now; nothing was refunded. "
+            return declined(f"PayPal is limiting requests right now; {v.nothing}. "
                             "Try again in a minute.")
         if 400 <= status < 500 and status != 409:
-            return declined(f"PayPal refused the refund: {text}")
-        return self._unavailable(f"PayPal failed (HTTP {status}: {text})", sent=True,
+            return declined(f"PayPal refused {v.noun}: {text}")
+        return self._unavailable(f"PayPal failed (HTTP {status}: {text})", verb, sent=True,
                                  code=code)
-
-
-def paypal_amount(cents, currency):
-    """Integer minor units -> PayPal's decimal string: (1000, 'EUR') -> '10.00', JPY -> '1000'."""
-    currency = currency.upper()
-    digits = get_currency_precision(currency)
-    value = Decimal(int(cents)).scaleb(-digits)
-    if currency in WHOLE_UNITS_ONLY:
-        if value != value.to_integral_value():
-            raise InvalidRequest(f"PayPal takes whole {currency} amounts only; {value} "
-                                 f"{currency} cannot be refunded through PayPal.")
-        digits = 0
-    return f"{value:.{digits}f}"
-
-
-def _json(response):
-    """The answer's JSON object, or {} when PayPal (or a proxy) sent something else."""
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _refund_result(data):

@@ -4,7 +4,8 @@ import stripe
 
 from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavailable,
                             InvalidRequest)
-from actions.gateways.base import GatewayResult
+from actions.gateways.base import VERBS, GatewayResult
+from actions.gateways.stripe_subscriptions import StripeSubscriptions
 
 #: our refund reasons Stripe knows; "other" is not sent (Stripe has no such reason)
 STRIPE_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
@@ -12,11 +13,10 @@ STRIPE_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 _STATUS = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
            "failed": "failed", "canceled": "failed"}
 
-_SAFE_TO_RETRY = "Trying again is safe: it will not refund twice."
 
-
-class StripeGateway:
-    """Refunds through Stripe's API (or any server speaking it, such as localstripe)."""
+class StripeGateway(StripeSubscriptions):
+    """Refunds and subscription changes through Stripe's API (or a server speaking it,
+    such as localstripe)."""
 
     name = "stripe"
 
@@ -54,13 +54,12 @@ class StripeGateway:
             raise self._refund_error(e, missing=f"Stripe has no refund {refund_ref}.") from e
         return _refund_result(refund.to_dict(for_json=True))
 
-    # The subscription verbs (change_price, change_plan, cancel) come with their issue.
+    def _error(self, e, verb, *, missing):
+        """The GatewayError an admin should see for a failed call of `verb` (VERBS).
 
-    def _refund_error(self, e, payment_ref=None, *, missing=None):
-        """The GatewayError an admin should see for a failed refund call.
-
-        `missing` is the message for a 404 (default: no such payment_ref).
+        `missing` is the message for a 404 (no such payment, refund or subscription).
         """
+        v = VERBS[verb]
         code = _vendor_code(e)
         text = e.user_message or "no explanation given"
 
@@ -68,37 +67,47 @@ class StripeGateway:
             return GatewayDeclined(message, gateway=self.name, code=code)
 
         if isinstance(e, stripe.CardError):
-            return declined(f"The card issuer declined the refund: {text}")
+            return declined(f"The card issuer declined {v.noun}: {text}")
         if isinstance(e, stripe.RateLimitError):
-            return declined("Stripe is limiting requests right now; nothing was refunded. "
+            return declined(f"Stripe is limiting requests right now; {v.nothing}. "
                             "Try again in a minute.")
         if isinstance(e, stripe.AuthenticationError):
             return GatewayNotConfigured(
-                "Stripe rejected the API key (STRIPE_API_KEY); nothing was refunded. "
+                f"Stripe rejected the API key (STRIPE_API_KEY); {v.nothing}. "
                 f"Stripe said: {text}", gateway=self.name, code=code)
         if isinstance(e, stripe.PermissionError):
             return GatewayNotConfigured(
-                "Stripe does not let this API key (STRIPE_API_KEY) refund; nothing was "
-                f"refunded. Stripe said: {text}", gateway=self.name, code=code)
+                f"Stripe does not let this API key (STRIPE_API_KEY) {v.do}; {v.nothing}. "
+                f"Stripe said: {text}", gateway=self.name, code=code)
         if isinstance(e, stripe.APIConnectionError):
-            return GatewayUnavailable(self._no_answer(e), gateway=self.name, code=code)
-        if code == "charge_already_refunded":
+            return GatewayUnavailable(self._no_answer(e, v), gateway=self.name, code=code)
+        if code == "charge_already_refunded" and verb == "refund":
             return declined("Stripe says this payment is already fully refunded.")
-        if code == "resource_missing" or e.http_status == 404:
-            return declined(missing or f"Stripe has no payment {payment_ref}.")
+        about_items = str(getattr(e, "param", None) or "").startswith("items")
+        if e.http_status == 404 or (code == "resource_missing" and not about_items):
+            return declined(missing)
         if e.http_status is not None and 400 <= e.http_status < 500 and e.http_status != 409:
-            return declined(f"Stripe refused the refund: {text}")
+            return declined(f"Stripe refused {v.noun}: {text}")
         return GatewayUnavailable(
-            f"Stripe failed (HTTP {e.http_status}: {text}), so we cannot tell whether the "
-            f"refund went through. {_SAFE_TO_RETRY}", gateway=self.name, code=code)
+            f"Stripe failed (HTTP {e.http_status}: {text}), {_unknown(v)}",
+            gateway=self.name, code=code)
 
-    def _no_answer(self, e):
+    def _refund_error(self, e, payment_ref=None, *, missing=None):
+        return self._error(e, "refund",
+                           missing=missing or f"Stripe has no payment {payment_ref}.")
+
+    def _no_answer(self, e, v):
         """Message for a network failure: a timeout or a connection that never opened."""
         if isinstance(e.__cause__, requests.Timeout):
-            return (f"Stripe did not answer within {self.timeout} s, so we cannot tell "
-                    f"whether the refund went through. {_SAFE_TO_RETRY}")
-        return ("Could not reach Stripe (network error), so we cannot tell whether the "
-                f"refund went through. {_SAFE_TO_RETRY}")
+            return f"Stripe did not answer within {self.timeout} s, {_unknown(v)}"
+        return f"Could not reach Stripe (network error), {_unknown(v)}"
+
+
+def _unknown(v):
+    """The end of a message for a call whose outcome we did not hear."""
+    if v.reads:
+        return f"so {v.noun} failed; {v.nothing}. Try again in a minute."
+    return f"so we cannot tell whether {v.noun} went through. Trying again is safe: {v.twice}."
 
 
 def _payment_field(payment_ref):

@@ -87,7 +87,8 @@ def _values(rec):
             "currency": rec.currency, "interval": rec.interval,
             "interval_count": rec.interval_count, "current_period_end": rec.current_period_end,
             "next_payment_date": None if rec.status == "canceled" else rec.current_period_end,
-            "cancel_at_period_end": rec.cancel_at_period_end, "canceled_at": rec.canceled_at}
+            "cancel_at_period_end": rec.cancel_at_period_end, "canceled_at": rec.canceled_at,
+            "paused": rec.paused}
 
 
 def apply_subscription(deps, actor, rec, fetch_customer=None):

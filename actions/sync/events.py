@@ -119,11 +119,12 @@ def run_event(deps, event_pk, *, max_attempts=DEFAULT_MAX_ATTEMPTS, delay=2.0,
     return status
 
 
-def pending_events(limit=1000):
+def pending_events(limit=1000, older_than=None):
     """Events stored but not finished (a crashed worker's, or those waiting for a retry)."""
-    return db.session.scalars(select(WebhookEvent.id).where(
-        WebhookEvent.status.in_(("received", "retrying"))).order_by(WebhookEvent.id)
-        .limit(limit)).all()
+    query = select(WebhookEvent.id).where(WebhookEvent.status.in_(("received", "retrying")))
+    if older_than is not None:
+        query = query.where(WebhookEvent.received_at < utcnow() - older_than)
+    return db.session.scalars(query.order_by(WebhookEvent.id).limit(limit)).all()
 
 
 def reprocess(deps, actor, event_pk):

@@ -12,7 +12,7 @@ _PAYMENT = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pend
             "pending": "pending", "DECLINED": "failed", "FAILED": "failed", "denied": "failed"}
 _REFUND = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pending",
            "pending": "pending", "FAILED": "failed", "CANCELLED": "failed", "failed": "failed"}
-_SUBSCRIPTION = {"ACTIVE": "active", "SUSPENDED": "paused", "CANCELLED": "canceled",
+_SUBSCRIPTION = {"ACTIVE": "active", "SUSPENDED": "active", "CANCELLED": "canceled",
                  "EXPIRED": "canceled"}
 _UNITS = {"DAY": "day", "WEEK": "week", "MONTH": "month", "YEAR": "year"}
 
@@ -136,7 +136,8 @@ def subscription(obj, updated_at, price, status=None):
         status or _SUBSCRIPTION.get(obj.get("status"), "active"), price[4], price[0], price[1],
         price[2], price[3], when(obj.get("start_time") or obj.get("create_time")), updated_at,
         obj.get("plan_id"), when(info.get("next_billing_time")), False,
-        updated_at if obj.get("status") in ("CANCELLED", "EXPIRED") else None)
+        updated_at if obj.get("status") in ("CANCELLED", "EXPIRED") else None,
+        obj.get("status") == "SUSPENDED")
 
 
 def plan_price(plan):

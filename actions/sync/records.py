@@ -1,5 +1,5 @@
 """A gateway's objects in our words: what the apply functions write. Plain values only."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -86,7 +86,7 @@ class SubscriptionRecord:
     gateway: str
     ref: str
     customer: CustomerRecord
-    status: str  # active / trialing / past_due / paused / canceled
+    status: str  # active / trialing / past_due / canceled
     name: str
     price_cents: int
     currency: str
@@ -98,4 +98,4 @@ class SubscriptionRecord:
     current_period_end: datetime | None = None
     cancel_at_period_end: bool = False
     canceled_at: datetime | None = None
-    extra: dict = field(default_factory=dict)
+    paused: bool = False  # collection paused (Stripe pause_collection, PayPal SUSPENDED)

@@ -9,7 +9,7 @@ _PAYMENT = {"succeeded": "succeeded", "pending": "pending", "failed": "failed"}
 _REFUND = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
            "failed": "failed", "canceled": "failed"}
 _SUBSCRIPTION = {"active": "active", "trialing": "trialing", "past_due": "past_due",
-                 "unpaid": "past_due", "incomplete": "past_due", "paused": "paused",
+                 "unpaid": "past_due", "incomplete": "past_due", "paused": "active",
                  "canceled": "canceled", "incomplete_expired": "canceled"}
 _REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
@@ -124,4 +124,5 @@ def subscription(obj, updated_at, store):
         (price.get("currency") or store).upper(), recurring.get("interval") or "month",
         int(recurring.get("interval_count") or 1),
         ts(obj.get("start_date") or obj.get("created")), updated_at, _id(price.get("id")),
-        ts(period_end), bool(obj.get("cancel_at_period_end")), ts(obj.get("canceled_at")))
+        ts(period_end), bool(obj.get("cancel_at_period_end")), ts(obj.get("canceled_at")),
+        bool(obj.get("pause_collection")) or obj.get("status") == "paused")

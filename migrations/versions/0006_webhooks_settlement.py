@@ -1,7 +1,7 @@
 """webhook events, disputes, sync state; settlement amounts on payments and refunds
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-29 13:30:00
 
 Existing payments and refunds are given their own amount as settlement amount, in their own
@@ -15,7 +15,7 @@ from alembic import op
 from models._types import UTCDateTime
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

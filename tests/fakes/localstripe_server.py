@@ -52,6 +52,16 @@ class LocalStripe:
         return self.post("/v1/charges", amount=amount_cents, currency=currency,
                          customer=customer["id"], source="pm_card_visa")
 
+    def subscription(self, amount_cents, currency="eur", interval="month"):
+        """A customer paying by pm_card_visa, subscribed to a new Plan; the subscription."""
+        customer = self.post("/v1/customers", email="member@example.com",
+                             payment_method="pm_card_visa",
+                             **{"invoice_settings[default_payment_method]": "pm_card_visa"})
+        plan = self.post("/v1/plans", amount=amount_cents, currency=currency,
+                         interval=interval, **{"product[name]": "Membership"})
+        return self.post("/v1/subscriptions", customer=customer["id"],
+                         **{"items[0][plan]": plan["id"]})
+
     def _request(self, method, path, **kwargs):
         response = requests.request(method, self.url + path, auth=(API_KEY, ""), timeout=10,
                                     **kwargs)

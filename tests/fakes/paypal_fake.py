@@ -1,5 +1,5 @@
 """An in-test PayPal REST API on loopback: OAuth2 tokens, capture refunds and refund
-look-ups, with state."""
+look-ups, and subscriptions (tests/fakes/paypal_subscriptions_fake.py), with state."""
 import json
 import re
 import secrets
@@ -13,6 +13,7 @@ from werkzeug import Response
 from werkzeug.datastructures import Headers
 
 from tests.fakes.loopback import fresh_handlers, loopback_server
+from tests.fakes.paypal_subscriptions_fake import PayPalSubscriptionsFake
 
 CLIENT_ID = "memberdesk-client-id"
 CLIENT_SECRET = "memberdesk-client-secret"
@@ -35,6 +36,7 @@ class PayPalCall:
     path: str
     headers: Headers
     body: dict
+    method: str = "POST"
 
 
 @dataclass
@@ -71,6 +73,28 @@ class PayPalFake:
                               method="POST").respond_with_handler(self._refund)
         server.expect_request(re.compile(r"^/v2/payments/refunds/[^/]+$"),
                               method="GET").respond_with_handler(self._get_refund)
+        self.subs = PayPalSubscriptionsFake(server, self)
+
+    def handler(self, answer):
+        """A request handler: record the call, check the token, answer(request, body) ->
+        (HTTP status, JSON body or None for 204)."""
+        def handle(request):
+            body = request.get_json(silent=True)
+            self._record(request, body)
+            if not self._token_ok(request):
+                return _bad_token()
+            status, data = answer(request, body)
+            if data is None:
+                return Response(status=status,
+                                headers={"Paypal-Debug-Id": secrets.token_hex(7)})
+            return _json(data, status)
+        return handle
+
+    def error(self, name, issue=None, description=None):
+        return _error(name, issue, description)
+
+    def _token_ok(self, request):
+        return request.headers.get("Authorization", "").removeprefix("Bearer ") in self._tokens
 
     def add_capture(self, value, currency="EUR"):
         """A new capture of `value` (a decimal string, e.g. "50.00"); returns its id."""
@@ -96,6 +120,8 @@ class PayPalFake:
     def release(self):
         """Let delayed answers go now."""
         self._released.set()
+        self.subs.faults.release()
+        self.subs.read_faults.release()
 
     def settle(self, refund_id, status="COMPLETED"):
         """Change a stored refund's status, as PayPal does when a pending refund finishes."""
@@ -126,7 +152,8 @@ class PayPalFake:
         return [call for call in self.calls if call.path.endswith("/refund")]
 
     def _record(self, request, body):
-        self.calls.append(PayPalCall(request.path, Headers(request.headers), body))
+        self.calls.append(PayPalCall(request.path, Headers(request.headers), body,
+                                     request.method))
 
     def _token(self, request):
         self._record(request, request.form.to_dict())
@@ -147,9 +174,8 @@ class PayPalFake:
     def _refund(self, request):
         body = request.get_json(silent=True)
         self._record(request, body)
-        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self._tokens:
-            return _json({"error": "invalid_token",
-                          "error_description": "Access Token not found in cache"}, 401)
+        if not self._token_ok(request):
+            return _bad_token()
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
         if failure:
@@ -166,9 +192,8 @@ class PayPalFake:
 
     def _get_refund(self, request):
         self._record(request, None)
-        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self._tokens:
-            return _json({"error": "invalid_token",
-                          "error_description": "Access Token not found in cache"}, 401)
+        if not self._token_ok(request):
+            return _bad_token()
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
             stored = self._refunds.get(request.path.rsplit("/", 1)[-1])
@@ -234,6 +259,11 @@ class PayPalFake:
             refund["status_details"] = {"reason": "ECHECK"}
         self._refunds[refund_id] = (capture, refund)
         return refund
+
+
+def _bad_token():
+    return _json({"error": "invalid_token",
+                  "error_description": "Access Token not found in cache"}, 401)
 
 
 def _id():

@@ -1,5 +1,5 @@
-"""An in-test Stripe API on loopback answering POST /v1/refunds and GET /v1/refunds/<id>
-in API 2026-10-28 shapes."""
+"""An in-test Stripe API on loopback answering in API 2026-10-28 shapes: POST /v1/refunds,
+GET /v1/refunds/<id>, and subscriptions (tests/fakes/stripe_subscriptions_fake.py)."""
 import json
 import re
 import secrets
@@ -12,6 +12,7 @@ from werkzeug import Response
 from werkzeug.datastructures import Headers
 
 from tests.fakes.loopback import fresh_handlers, loopback_server
+from tests.fakes.stripe_subscriptions_fake import StripeSubscriptionsFake
 
 API_VERSION = "2026-10-28.endive"
 API_KEY = "sk_test_memberdesk_fake"
@@ -24,6 +25,7 @@ class StripeCall:
     path: str
     headers: Headers
     form: dict
+    method: str = "POST"
 
 
 class StripeFake:
@@ -41,6 +43,29 @@ class StripeFake:
         server.expect_request("/v1/refunds", method="POST").respond_with_handler(self._handle)
         server.expect_request(re.compile(r"^/v1/refunds/[^/]+$"),
                               method="GET").respond_with_handler(self._handle)
+        self.clock = None  # a fixed Unix time for "now", or None for the real time
+        self.subs = StripeSubscriptionsFake(server, self)
+
+    def now(self):
+        return self.clock if self.clock is not None else int(time.time())
+
+    def new_id(self, prefix):
+        return _id(prefix)
+
+    def handler(self, answer):
+        """A request handler: record the call, check the API key, answer(request) ->
+        (HTTP status, JSON body)."""
+        def handle(request):
+            self._record(request)
+            if request.headers.get("Authorization") != f"Bearer {API_KEY}":
+                return _bad_key()
+            status, body = answer(request)
+            return _json_response(body, status)
+        return handle
+
+    def _record(self, request):
+        self.calls.append(StripeCall(request.path, Headers(request.headers),
+                                     request.form.to_dict(), request.method))
 
     def refund_status(self, status="succeeded", failure_reason=None):
         """Answer refunds at once, with this status (after `fail` or `hang` too)."""
@@ -65,6 +90,8 @@ class StripeFake:
     def release(self):
         """Let hanging answers go now."""
         self._released.set()
+        self.subs.faults.release()
+        self.subs.read_faults.release()
 
     def settle(self, refund_id, status="succeeded", failure_reason=None):
         """Change a stored refund's status, as Stripe does when a pending refund finishes."""
@@ -78,12 +105,9 @@ class StripeFake:
             refund["failure_balance_transaction"] = _id("txn_")
 
     def _handle(self, request):
-        self.calls.append(StripeCall(request.path, Headers(request.headers),
-                                     request.form.to_dict()))
+        self._record(request)
         if request.headers.get("Authorization") != f"Bearer {API_KEY}":
-            return _json_response({"error": {
-                "type": "invalid_request_error",
-                "message": "Invalid API Key provided: sk_test_****"}}, 401)
+            return _bad_key()
         if request.method == "GET":
             return self._retrieve(request)
         return self._answer(request)
@@ -121,6 +145,11 @@ class StripeFake:
             refund["failure_balance_transaction"] = _id("txn_")
         self.refunds[refund["id"]] = refund
         return _json_response(refund, 200)
+
+
+def _bad_key():
+    return _json_response({"error": {"type": "invalid_request_error",
+                                     "message": "Invalid API Key provided: sk_test_****"}}, 401)
 
 
 def _id(prefix):

@@ -1,0 +1,150 @@
+"""The subscription verbs of the PayPal adapter (Subscriptions API v1)."""
+from datetime import datetime
+from urllib.parse import quote
+
+from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
+from actions.gateways.base import ChangePreview, SubscriptionResult, SubscriptionState
+from actions.gateways.paypal_wire import paypal_amount
+
+#: PayPal's statuses in our words (SUSPENDED: active, payments paused)
+_STATUS = {"APPROVAL_PENDING": "approval_pending", "APPROVED": "approval_pending",
+           "ACTIVE": "active", "SUSPENDED": "active", "CANCELLED": "canceled",
+           "EXPIRED": "canceled"}
+#: the `reason` PayPal requires on cancel / suspend / activate (at most 128 characters)
+REASONS = {"cancel": "Cancelled by the seller in the admin panel.",
+           "pause": "Payments paused by the seller in the admin panel.",
+           "resume": "Payments resumed by the seller in the admin panel."}
+NO_PRORATION = ("PayPal does not prorate: a price or plan change applies from a billing "
+                "cycle onwards and nothing is charged or credited now.")
+
+
+class PayPalSubscriptions:
+    """Mixed into PayPalGateway: needs self._call(method, path, verb, ...) and self._error."""
+
+    def get_subscription(self, ref):
+        """GET the subscription: status, plan, billing_info.next_billing_time."""
+        response = self._call("GET", _path(ref), "get_subscription")
+        if response.status_code != 200:
+            raise self._error(response, "get_subscription", missing=_missing(ref))
+        return _state(response.json())
+
+    def preview_change(self, ref, *, amount_cents=None, currency=None, interval=None,
+                       interval_count=None, plan_ref=None, proration, proration_date=None):
+        """PayPal has no proration and no preview: nothing is charged or credited now."""
+        _no_proration(proration)
+        return ChangePreview(currency=(currency or "").upper(), proration="none",
+                             proration_cents=0, due_now_cents=0, next_invoice_cents=None)
+
+    def change_price(self, ref, amount_cents, currency, interval, interval_count, *,
+                     proration, idempotency_key, proration_date=None):
+        """Revise with a subscription-level plan override of the regular cycle's
+        fixed_price (the cycle length stays the plan's)."""
+        _no_proration(proration)
+        value = paypal_amount(amount_cents, currency, "charged")
+        state = self.get_subscription(ref)
+        override = {"billing_cycles": [{
+            "sequence": _regular_sequence(state.raw),
+            "pricing_scheme": {"fixed_price": {"value": value,
+                                               "currency_code": currency.upper()}}}]}
+        return self._revise("change_price", ref, {"plan_id": state.price_ref,
+                                                  "plan": override}, idempotency_key)
+
+    def change_plan(self, ref, plan_ref, *, proration, idempotency_key, proration_date=None):
+        """Revise to another plan; PayPal may answer with a link the payer must approve."""
+        _no_proration(proration)
+        return self._revise("change_plan", ref, {"plan_id": plan_ref}, idempotency_key)
+
+    def cancel(self, ref, *, at_period_end, idempotency_key):
+        """PayPal cancels at once whatever we ask; the state returned is the one read just
+        before cancelling (its period_end is when the member's paid access ends)."""
+        before = self.get_subscription(ref)
+        if before.status == "canceled":
+            return SubscriptionResult(ref, "already_canceled", before, raw=before.raw)
+        try:
+            self._post_action("cancel", ref, idempotency_key)
+        except GatewayDeclined:
+            now = self._quiet_state(ref)
+            if now is None or now.status != "canceled":
+                raise
+            return SubscriptionResult(ref, "already_canceled", before, raw=now.raw)
+        return SubscriptionResult(ref, "succeeded", before, raw=before.raw)
+
+    def undo_cancel(self, ref, *, idempotency_key):
+        """Not possible: a PayPal cancellation is final."""
+        raise InvalidRequest("PayPal cancels at once and cannot undo a cancellation; "
+                             "nothing was sent to PayPal.")
+
+    def pause(self, ref, resumes_at, *, idempotency_key):
+        """Suspend the subscription; PayPal resumes only when told (no resume date)."""
+        if resumes_at is not None:
+            raise InvalidRequest("PayPal cannot resume payments on a date: pause without a "
+                                 "date and resume by hand. Nothing was sent to PayPal.")
+        self._post_action("pause", ref, idempotency_key)
+        return SubscriptionResult(ref, "succeeded")
+
+    def resume(self, ref, *, idempotency_key):
+        """Activate a suspended subscription."""
+        self._post_action("resume", ref, idempotency_key)
+        return SubscriptionResult(ref, "succeeded")
+
+    def _revise(self, verb, ref, body, idempotency_key):
+        response = self._call("POST", _path(ref, "revise"), verb, json=body,
+                              headers={"PayPal-Request-Id": idempotency_key})
+        if response.status_code != 200:
+            raise self._error(response, verb, missing=_missing(ref))
+        data = response.json()
+        approve = next((link["href"] for link in data.get("links") or []
+                        if link.get("rel") == "approve"), None)
+        return SubscriptionResult(ref, "approval_pending" if approve else "succeeded",
+                                  approval_url=approve, raw=data)
+
+    def _post_action(self, verb, ref, idempotency_key):
+        """POST cancel / suspend / activate with PayPal's required reason; 204 expected."""
+        endpoint = {"cancel": "cancel", "pause": "suspend", "resume": "activate"}[verb]
+        response = self._call("POST", _path(ref, endpoint), verb,
+                              json={"reason": REASONS[verb]},
+                              headers={"PayPal-Request-Id": idempotency_key})
+        if response.status_code not in (200, 204):
+            raise self._error(response, verb, missing=_missing(ref))
+
+    def _quiet_state(self, ref):
+        try:
+            return self.get_subscription(ref)
+        except GatewayError:  # the refusal itself says more than a failed look-up
+            return None
+
+
+def _path(ref, action=None):
+    path = f"/v1/billing/subscriptions/{quote(ref, safe='')}"
+    return f"{path}/{action}" if action else path
+
+
+def _missing(ref):
+    return f"PayPal has no subscription {ref}."
+
+
+def _no_proration(proration):
+    if proration != "none":
+        raise InvalidRequest(NO_PRORATION + " Nothing was sent to PayPal.")
+
+
+def _regular_sequence(sub):
+    """The sequence number of the REGULAR billing cycle (after any trial cycles)."""
+    cycles = (sub.get("billing_info") or {}).get("cycle_executions") or []
+    regular = [c for c in cycles if c.get("tenure_type") == "REGULAR"]
+    return int(regular[0]["sequence"]) if regular else 1
+
+
+def _when(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def _state(sub):
+    """A PayPal subscription (JSON) -> SubscriptionState."""
+    billing = sub.get("billing_info") or {}
+    last = (billing.get("last_payment") or {}).get("amount") or {}
+    return SubscriptionState(
+        reference=sub["id"], status=_STATUS.get(sub.get("status"), "active"),
+        period_end=_when(billing.get("next_billing_time")),
+        paused=sub.get("status") == "SUSPENDED", price_ref=sub.get("plan_id"),
+        currency=last.get("currency_code"), raw=sub)

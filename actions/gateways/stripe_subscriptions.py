@@ -1,0 +1,180 @@
+"""The subscription verbs of the Stripe adapter (API 2026-10-28: periods live on the item)."""
+from datetime import datetime, timezone
+
+import stripe
+
+from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
+from actions.gateways.base import (PRORATIONS, ChangePreview, SubscriptionResult,
+                                   SubscriptionState)
+
+#: Stripe's subscription statuses in our words (see SubscriptionState.status)
+_STATUS = {"active": "active", "trialing": "trialing", "past_due": "past_due",
+           "unpaid": "past_due", "canceled": "canceled", "incomplete": "incomplete",
+           "incomplete_expired": "canceled", "paused": "active"}
+#: what Stripe does with the invoices of a paused subscription: they are voided (not owed)
+PAUSE_BEHAVIOR = "void"
+
+
+class StripeSubscriptions:
+    """Mixed into StripeGateway: needs self._client and self._error(e, verb, missing=...)."""
+
+    def get_subscription(self, ref):
+        """The subscription as Stripe holds it now."""
+        sub = self._sub_call("get_subscription", ref,
+                             lambda: self._client.v1.subscriptions.retrieve(ref))
+        return _state(sub)
+
+    def preview_change(self, ref, *, amount_cents=None, currency=None, interval=None,
+                       interval_count=None, plan_ref=None, proration, proration_date=None):
+        """Stripe's own invoice preview of a new price (amount_cents…) or plan (plan_ref)."""
+        _check_proration(proration)
+        state = self.get_subscription(ref)
+        item = _item(state, amount_cents, currency, interval, interval_count, plan_ref)
+        details = {"items": [item], "proration_behavior": proration}
+        if proration_date is not None:
+            details["proration_date"] = int(proration_date)
+        invoice = self._sub_call(
+            "preview_change", ref, lambda: self._client.v1.invoices.create_preview(
+                {"subscription": ref, "subscription_details": details}))
+        return _preview(invoice, proration, proration_date)
+
+    def change_price(self, ref, amount_cents, currency, interval, interval_count, *,
+                     proration, idempotency_key, proration_date=None):
+        """Put the item on an inline price (price_data) of amount_cents per cycle."""
+        _check_proration(proration)
+        state = self.get_subscription(ref)
+        item = _item(state, amount_cents, currency, interval, interval_count, None)
+        return self._update("change_price", ref, _change(item, proration, proration_date),
+                            idempotency_key)
+
+    def change_plan(self, ref, plan_ref, *, proration, idempotency_key, proration_date=None):
+        """Put the item on another Price (a Plan id works too)."""
+        _check_proration(proration)
+        state = self.get_subscription(ref)
+        item = _item(state, None, None, None, None, plan_ref)
+        return self._update("change_plan", ref, _change(item, proration, proration_date),
+                            idempotency_key)
+
+    def cancel(self, ref, *, at_period_end, idempotency_key):
+        """At period end: cancel_at_period_end; now: DELETE the subscription."""
+        try:
+            if at_period_end:
+                return self._update("cancel", ref, {"cancel_at_period_end": True},
+                                    idempotency_key)
+            sub = self._sub_call("cancel", ref, lambda: self._client.v1.subscriptions.cancel(
+                ref, options={"idempotency_key": idempotency_key}))
+            return SubscriptionResult(ref, "succeeded", _state(sub), raw=sub)
+        except GatewayDeclined:
+            already = self._already_canceled(ref)
+            if already is None:
+                raise
+            return already
+
+    def undo_cancel(self, ref, *, idempotency_key):
+        """Withdraw a cancellation scheduled for the period end."""
+        return self._update("undo_cancel", ref, {"cancel_at_period_end": False},
+                            idempotency_key)
+
+    def pause(self, ref, resumes_at, *, idempotency_key):
+        """pause_collection (invoices voided meanwhile), until resumes_at if given."""
+        pause = {"behavior": PAUSE_BEHAVIOR}
+        if resumes_at is not None:
+            pause["resumes_at"] = int(resumes_at.timestamp())
+        return self._update("pause", ref, {"pause_collection": pause}, idempotency_key)
+
+    def resume(self, ref, *, idempotency_key):
+        """Clear pause_collection."""
+        return self._update("resume", ref, {"pause_collection": ""}, idempotency_key)
+
+    def _update(self, verb, ref, params, idempotency_key):
+        sub = self._sub_call(verb, ref, lambda: self._client.v1.subscriptions.update(
+            ref, params, options={"idempotency_key": idempotency_key}))
+        return SubscriptionResult(ref, "succeeded", _state(sub), raw=sub)
+
+    def _sub_call(self, verb, ref, call):
+        """call() -> the vendor object as a dict; StripeError -> our GatewayError."""
+        try:
+            return call().to_dict(for_json=True)
+        except stripe.StripeError as e:
+            raise self._error(e, verb, missing=f"Stripe has no subscription {ref}.") from e
+
+    def _already_canceled(self, ref):
+        """A SubscriptionResult if Stripe refused because it is cancelled already, else None."""
+        try:
+            state = self.get_subscription(ref)
+        except GatewayError:  # the original refusal says more than a failed look-up
+            return None
+        if state.status != "canceled":
+            return None
+        return SubscriptionResult(ref, "already_canceled", state, raw=state.raw)
+
+
+def _check_proration(proration):
+    if proration not in PRORATIONS:
+        raise InvalidRequest(f"Unknown proration “{proration}”; nothing was sent to Stripe.")
+
+
+def _change(item, proration, proration_date):
+    params = {"items": [item], "proration_behavior": proration}
+    if proration_date is not None:
+        params["proration_date"] = int(proration_date)
+    return params
+
+
+def _item(state, amount_cents, currency, interval, interval_count, plan_ref):
+    """The `items[0]` parameter: the same item, on plan_ref or on an inline price."""
+    if not state.item_ref:
+        raise InvalidRequest(f"Stripe subscription {state.reference} has no item to change; "
+                             "nothing was changed.")
+    if plan_ref:
+        return {"id": state.item_ref, "price": plan_ref}
+    return {"id": state.item_ref, "price_data": {
+        "currency": currency.lower(), "product": state.product_ref,
+        "unit_amount": int(amount_cents),
+        "recurring": {"interval": interval, "interval_count": int(interval_count)}}}
+
+
+def _when(timestamp):
+    if timestamp in (None, ""):
+        return None
+    return datetime.fromtimestamp(int(timestamp), tz=timezone.utc)
+
+
+def _state(sub):
+    """A Stripe subscription (dict) -> SubscriptionState."""
+    items = (sub.get("items") or {}).get("data") or [{}]
+    item = items[0]
+    price = item.get("price") or item.get("plan") or {}
+    product = price.get("product")
+    pause = sub.get("pause_collection") or None
+    return SubscriptionState(
+        reference=sub["id"], status=_STATUS.get(sub.get("status"), sub.get("status")),
+        # API 2026-10-28: on the item; older layouts (localstripe): on the subscription
+        period_end=_when(item.get("current_period_end") or sub.get("current_period_end")),
+        cancel_at_period_end=bool(sub.get("cancel_at_period_end")),
+        paused=pause is not None, pause_resumes_at=_when((pause or {}).get("resumes_at")),
+        price_ref=price.get("id"), item_ref=item.get("id"),
+        product_ref=product.get("id") if isinstance(product, dict) else product,
+        amount_cents=price.get("unit_amount", price.get("amount")),
+        currency=(price.get("currency") or sub.get("currency") or "").upper() or None,
+        raw=sub)
+
+
+def _is_proration(line):
+    """API 2026-10-28 marks prorations under parent.subscription_item_details."""
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or {}
+    return bool(details.get("proration", line.get("proration")))
+
+
+def _preview(invoice, proration, proration_date):
+    lines = (invoice.get("lines") or {}).get("data") or []
+    proration_cents = sum(int(line["amount"]) for line in lines if _is_proration(line))
+    if proration == "none":
+        proration_cents = 0
+    now = proration_cents if proration == "always_invoice" else 0
+    return ChangePreview(
+        currency=invoice["currency"].upper(), proration=proration,
+        proration_cents=proration_cents, due_now_cents=now,
+        next_invoice_cents=None if proration == "always_invoice" else int(invoice["total"]),
+        proration_date=proration_date, raw=invoice)

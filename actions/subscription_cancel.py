@@ -1,0 +1,144 @@
+"""Cancel Subscription (×): at the end of the billing period or now; undo a scheduled one.
+
+The guide: cancelled on the 10th, renewing on the 20th: access until the 20th, on Stripe
+(cancel_at_period_end) and PayPal (which cancels at once: we keep access until the next
+billing time read from PayPal just before cancelling).
+"""
+import uuid
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
+
+from actions.base import RowAction
+from actions.errors import InvalidRequest
+from actions.subscription_changes import Change, act, gateway_label, require_live
+from models.access import LIVE_STATUSES, format_day
+
+WHEN = {"period_end": "At the end of the billing period", "now": "Immediately"}
+
+
+def cancel_subscription(deps, actor, sub_id, *, when="period_end", request_key=None):
+    """Cancel at the period end (access until then) or now."""
+    def prepare(sub):
+        day = format_day(sub.access_until or sub.current_period_end, deps.locale)
+        if sub.status == "canceled":
+            ends = f" (access until {day})" if sub.access_until else ""
+            raise InvalidRequest(f"This subscription is already cancelled{ends}; nothing was "
+                                 "changed.")
+        require_live(sub, "cancelling it")
+        if when not in WHEN:
+            raise InvalidRequest("Choose when the subscription ends; nothing was changed.")
+        if sub.cancel_at_period_end and when == "period_end":
+            raise InvalidRequest(f"This subscription already cancels on {day}; nothing was "
+                                 "changed.")
+        state = deps.gateways(sub.gateway).get_subscription(sub.gateway_id)
+        period_end = state.period_end or sub.current_period_end
+        return {"ask": {"when": when},
+                "period_end": period_end.isoformat() if period_end else None}
+
+    def call(gateway, sub, change):
+        return gateway.cancel(sub.gateway_id, idempotency_key=change.idempotency_key,
+                              at_period_end=change.params["ask"]["when"] == "period_end")
+
+    def apply(sub, change, result, now):
+        return _apply_cancel(deps, sub, change, result, now)
+
+    return act(deps, actor, sub_id, permission="cancel_subscription", request_key=request_key,
+               prepare=prepare, spec=Change("cancel", call, apply))
+
+
+def _apply_cancel(deps, sub, change, result, now):
+    stored = change.params.get("period_end")
+    period_end = (result.state.period_end if result.state and result.state.period_end
+                  else datetime.fromisoformat(stored) if stored else None)
+    at_end = change.params["ask"]["when"] == "period_end"
+    label = gateway_label(sub)
+    if period_end:
+        sub.current_period_end = period_end
+    if result.status == "succeeded" and sub.gateway == "stripe" and at_end:
+        sub.cancel_at_period_end = True
+        return (f"The subscription cancels on {format_day(period_end, deps.locale)}; the "
+                "member keeps access until then. “Undo Cancellation” withdraws it until then.")
+    keeps = at_end or result.status == "already_canceled"
+    if sub.gateway == "stripe" and result.status == "already_canceled":
+        keeps = False  # Stripe ends a subscription only when its access ends
+    sub.status, sub.cancel_at_period_end, sub.next_payment_date = "canceled", False, None
+    sub.canceled_at = sub.canceled_at or now
+    sub.access_until = period_end if keeps and period_end and period_end > now else now
+    until = (f"the member keeps access until {format_day(sub.access_until, deps.locale)}"
+             if sub.access_until > now else "access has ended")
+    if result.status == "already_canceled":
+        return f"{label} says this subscription was already cancelled; our record now says " \
+               f"so too ({until})."
+    if sub.gateway == "paypal":
+        return f"PayPal cancelled the subscription (PayPal always cancels at once); {until}."
+    return f"Stripe cancelled the subscription now; {until}."
+
+
+def undo_cancel(deps, actor, sub_id, *, request_key=None):
+    """Withdraw a cancellation scheduled for the period end (Stripe), before it happens."""
+    def prepare(sub):
+        require_live(sub, "undoing a cancellation")
+        if not sub.cancel_at_period_end:
+            raise InvalidRequest("This subscription has no cancellation to undo; nothing was "
+                                 "changed.")
+        if sub.gateway != "stripe":
+            raise InvalidRequest(f"{gateway_label(sub)} cannot undo a cancellation; nothing "
+                                 "was changed.")
+        if sub.current_period_end and sub.current_period_end <= deps.clock():
+            raise InvalidRequest("The cancellation has taken effect already; nothing was "
+                                 "changed.")
+        return {"ask": {}}
+
+    def call(gateway, sub, change):
+        return gateway.undo_cancel(sub.gateway_id, idempotency_key=change.idempotency_key)
+
+    def apply(sub, change, result, now):
+        sub.cancel_at_period_end = False
+        renews = format_day(sub.current_period_end or sub.next_payment_date, deps.locale)
+        return f"The cancellation is withdrawn: the subscription renews on {renews}."
+
+    return act(deps, actor, sub_id, permission="cancel_subscription", request_key=request_key,
+               prepare=prepare, spec=Change("undo_cancel", call, apply))
+
+
+class CancelForm(FlaskForm):
+    when = SelectField("When", choices=[SelectChoice(k, v) for k, v in WHEN.items()])
+    request_key = HiddenField()
+
+
+def _form(sub, deps):
+    return CancelForm(when="period_end", request_key=uuid.uuid4().hex)
+
+
+def _perform(sub, form, actor, deps):
+    return cancel_subscription(deps, actor, sub.id, when=form.when.data,
+                               request_key=form.request_key.data)
+
+
+def _context(sub, deps):
+    end = format_day(sub.current_period_end or sub.next_payment_date, deps.locale)
+    if sub.gateway == "stripe":
+        lines = [f"At the end of the billing period: the subscription stays active and is "
+                 f"not renewed; access ends on {end}. You can undo this until then.",
+                 "Immediately: Stripe cancels now and access ends now. Nothing is refunded."]
+    else:
+        lines = [f"PayPal cancels at once whichever you choose, and no further payment is "
+                 f"taken. At the end of the billing period: the member keeps access until "
+                 f"{end} (PayPal's next billing time, read again just before cancelling).",
+                 "Immediately: access ends now. Nothing is refunded. A PayPal cancellation "
+                 "cannot be undone."]
+    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
+                        ("Paid until", end), ("Payment system", gateway_label(sub))],
+            "consequences": lines}
+
+
+ACTION = RowAction(
+    name="subscription_cancel", title="Cancel Subscription", icon="fa-times",
+    permission="cancel_subscription", form=_form, perform=_perform, context=_context,
+    available=lambda sub: sub.status in LIVE_STATUSES and not sub.cancel_at_period_end,
+    submit_label="Cancel subscription", danger=True,
+    unavailable_message="This subscription is already cancelled or cancels at the end of its "
+                        "period; nothing was changed.")

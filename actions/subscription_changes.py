@@ -1,0 +1,183 @@
+"""What every subscription action shares: the pending record, the gateway call with its key,
+the outcome under the row lock, the audit entry, and the retry that never acts twice."""
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from actions import audit
+from actions.base import ActionResult
+from actions.errors import GatewayError, InvalidRequest
+from actions.locks import lock
+from actions.permissions import require
+from models import Subscription, SubscriptionChange, db
+from models.access import LIVE_STATUSES
+from models.transaction import GATEWAYS
+
+KIND_NAMES = {"price": "price change", "plan": "plan change", "affiliate": "affiliate change",
+              "cancel": "cancellation", "undo_cancel": "undoing of the cancellation",
+              "pause": "pause", "resume": "resumption"}
+#: the fields an audit entry shows before and after a change
+AUDITED = ("status", "price_cents", "plan_id", "name", "cancel_at_period_end", "access_until",
+           "canceled_at", "current_period_end", "paused", "pause_resumes_at", "affiliate_id",
+           "approval_url", "next_payment_date")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One kind of change: what to ask the gateway and how to write its answer.
+
+    call(gateway, sub, change) -> SubscriptionResult (sub and change are read-only there);
+    apply(sub, change, result, now) -> message, run under the row lock, before the commit.
+    """
+
+    kind: str
+    call: Callable[[Any, Subscription, SubscriptionChange], Any]
+    apply: Callable[[Subscription, SubscriptionChange, Any, Any], str]
+
+
+def act(deps, actor, sub_id, *, permission, request_key, prepare, spec):
+    """The path of every subscription action: permission, lock, preconditions (prepare(sub)
+    raises InvalidRequest or returns the change's params), pending record, gateway, outcome."""
+    require(actor, permission)
+    sub = lock_subscription(sub_id)
+    done = existing_request(request_key)
+    if done is not None:
+        db.session.rollback()
+        return duplicate_result(done)
+    deps.gateways(sub.gateway)  # not configured: refused before anything is written
+    params = prepare(sub)
+    change_id, duplicate = start(deps, actor, sub, spec.kind, params, request_key)
+    if duplicate is not None:
+        return duplicate
+    return run(deps, actor, change_id, spec)
+
+
+def lock_subscription(sub_id):
+    return lock(Subscription, sub_id, "This subscription no longer exists.")
+
+
+def gateway_label(sub):
+    return GATEWAYS.get(sub.gateway, sub.gateway)
+
+
+def require_live(sub, doing):
+    """Refuse politely to change a cancelled (or not yet started) subscription."""
+    if sub.status == "canceled":
+        raise InvalidRequest(f"This subscription is cancelled; {doing} is not possible. "
+                             "Nothing was changed.")
+    if sub.status not in LIVE_STATUSES:
+        raise InvalidRequest(f"This subscription is {sub.status.replace('_', ' ')}; {doing} "
+                             "is not possible. Nothing was changed.")
+
+
+def existing_request(request_key):
+    if not request_key:
+        return None
+    return db.session.scalar(select(SubscriptionChange).where(
+        SubscriptionChange.request_key == request_key))
+
+
+def duplicate_result(change):
+    what = KIND_NAMES[change.kind]
+    return ActionResult(f"This {what} was already submitted ({change.status.replace('_', ' ')});"
+                        " nothing more was done.", "info")
+
+
+def unfinished(sub_id):
+    """A change of this subscription whose gateway answer was lost (still pending)."""
+    return db.session.scalar(select(SubscriptionChange).where(
+        SubscriptionChange.subscription_id == sub_id, SubscriptionChange.status == "pending")
+        .order_by(SubscriptionChange.id))
+
+
+def start(deps, actor, sub, kind, params, request_key):
+    """Write the pending change (committed before the gateway hears of it), or return the one
+    a lost answer left pending: repeating it with its own key cannot act twice.
+
+    Returns (change id, None) or (None, ActionResult) for a request already submitted.
+    """
+    pending = unfinished(sub.id)
+    if pending is not None:
+        if pending.kind != kind or pending.params.get("ask") != params.get("ask"):
+            raise InvalidRequest(
+                f"A {KIND_NAMES[pending.kind]} of this subscription is still waiting for "
+                f"{gateway_label(sub)}'s answer; repeat that one first (it cannot act twice). "
+                "Nothing was changed.")
+        db.session.rollback()
+        return pending.id, None
+    change = SubscriptionChange(subscription_id=sub.id, kind=kind, params=params,
+                                request_key=request_key or None, status="pending",
+                                created_by_id=getattr(actor, "id", None),
+                                created_at=deps.clock())
+    db.session.add(change)
+    audit.record(actor, f"subscription.{kind}", sub, outcome="pending", after=params)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None, duplicate_result(existing_request(request_key))
+    return change.id, None
+
+
+def run(deps, actor, change_id, spec):
+    """Call the gateway for a pending change and write what it answered; one commit."""
+    change = db.session.get(SubscriptionChange, change_id)
+    sub = change.subscription
+    gateway = deps.gateways(sub.gateway)
+    try:
+        result = spec.call(gateway, sub, change)
+    except GatewayError as exc:
+        _record_failure(deps, actor, change_id, exc)
+        raise
+    return finish(deps, actor, change_id, spec, result)
+
+
+def finish(deps, actor, change_id, spec, result):
+    """Apply the gateway's answer to the subscription under its lock; audit; commit."""
+    sub = lock_subscription(db.session.get(SubscriptionChange, change_id).subscription_id)
+    change = db.session.get(SubscriptionChange, change_id, populate_existing=True)
+    if change.status != "pending":
+        db.session.rollback()
+        return duplicate_result(change)
+    before = snapshot(sub)
+    now = deps.clock()
+    message = spec.apply(sub, change, result, now)
+    change.gateway_ref = getattr(result, "reference", None) if result else None
+    if change.status == "pending":
+        change.status = "succeeded"
+    change.completed_at, change.failure_message = now, None
+    audit.record(actor, f"subscription.{change.kind}", sub, outcome=change.status,
+                 gateway_ref=change.gateway_ref, before=before, after=snapshot(sub),
+                 message=message)
+    db.session.commit()
+    return ActionResult(message, "info" if change.status == "awaiting_approval" else "success")
+
+
+def _record_failure(deps, actor, change_id, exc):
+    db.session.rollback()
+    sub = lock_subscription(db.session.get(SubscriptionChange, change_id).subscription_id)
+    change = db.session.get(SubscriptionChange, change_id, populate_existing=True)
+    what = KIND_NAMES[change.kind]
+    if exc.outcome_unknown:
+        change.failure_message = exc.message[:500]  # stays pending: the retry finishes it
+        exc.message += (f" The {what} stays pending here: do it again to finish it; "
+                        "it cannot act twice.")
+    else:
+        change.status, change.completed_at = "failed", deps.clock()
+        change.failure_message = exc.message[:500]
+    audit.record(actor, f"subscription.{change.kind}", sub,
+                 outcome="pending" if exc.outcome_unknown else "failed",
+                 after={"change_id": change.id}, message=exc.message)
+    db.session.commit()
+    exc.audited = True
+
+
+def snapshot(sub):
+    """The audited fields of a subscription, JSON-ready."""
+    values = {}
+    for name in AUDITED:
+        value = getattr(sub, name)
+        values[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return values

@@ -1,0 +1,103 @@
+"""Pause Payments / Resume Payments: stop and restart collecting (Stripe pause_collection,
+PayPal suspend / activate); access lasts until the end of the period paid for."""
+import uuid
+from datetime import datetime, time, timezone
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField
+from wtforms.validators import Optional
+
+from actions.base import RowAction
+from actions.errors import InvalidRequest
+from actions.subscription_changes import Change, act, gateway_label, require_live
+from models.access import LIVE_STATUSES, format_day
+
+
+def pause_subscription(deps, actor, sub_id, *, resumes_at=None, request_key=None):
+    """Stop collecting payments, until resumes_at (aware datetime; Stripe only) if given."""
+    def prepare(sub):
+        require_live(sub, "pausing its payments")
+        if sub.paused:
+            raise InvalidRequest("Payments of this subscription are paused already; nothing "
+                                 "was changed.")
+        if resumes_at is not None and sub.gateway != "stripe":
+            raise InvalidRequest(f"{gateway_label(sub)} cannot resume payments on a date: "
+                                 "pause without a date and resume by hand. Nothing was "
+                                 "changed.")
+        if resumes_at is not None and resumes_at <= deps.clock():
+            raise InvalidRequest("The date payments resume must be in the future; nothing "
+                                 "was changed.")
+        return {"ask": {"resumes_at": resumes_at.isoformat() if resumes_at else None}}
+
+    def call(gateway, sub, change):
+        return gateway.pause(sub.gateway_id, resumes_at, idempotency_key=change.idempotency_key)
+
+    def apply(sub, change, result, now):
+        sub.paused, sub.pause_resumes_at = True, resumes_at
+        if resumes_at:
+            return (f"Payments are paused until {format_day(resumes_at, deps.locale)}; "
+                    f"{gateway_label(sub)} resumes them then.")
+        return "Payments are paused until you resume them."
+
+    return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
+               prepare=prepare, spec=Change("pause", call, apply))
+
+
+def resume_subscription(deps, actor, sub_id, *, request_key=None):
+    """Collect payments again."""
+    def prepare(sub):
+        require_live(sub, "resuming its payments")
+        if not sub.paused:
+            raise InvalidRequest("Payments of this subscription are not paused; nothing was "
+                                 "changed.")
+        return {"ask": {}}
+
+    def call(gateway, sub, change):
+        return gateway.resume(sub.gateway_id, idempotency_key=change.idempotency_key)
+
+    def apply(sub, change, result, now):
+        sub.paused, sub.pause_resumes_at = False, None
+        return "Payments are collected again from the next renewal."
+
+    return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
+               prepare=prepare, spec=Change("resume", call, apply))
+
+
+class PauseForm(FlaskForm):
+    resumes_on = DateField("Resume payments on (optional)", validators=[Optional()])
+    request_key = HiddenField()
+
+
+def _form(sub, deps):
+    form = PauseForm(request_key=uuid.uuid4().hex)
+    if sub.gateway != "stripe":
+        del form.resumes_on
+    return form
+
+
+def _perform(sub, form, actor, deps):
+    day = getattr(form, "resumes_on", None)
+    resumes = (datetime.combine(day.data, time(), tzinfo=timezone.utc)
+               if day is not None and day.data else None)
+    return pause_subscription(deps, actor, sub.id, resumes_at=resumes,
+                              request_key=form.request_key.data)
+
+
+def _context(sub, deps):
+    end = format_day(sub.current_period_end or sub.next_payment_date, deps.locale)
+    lines = [f"No payment is taken while paused; the member keeps access until {end}, the "
+             "end of the period already paid for.",
+             "Stripe voids the invoices of the paused periods; with a date, Stripe resumes "
+             "by itself on that day." if sub.gateway == "stripe" else
+             "PayPal suspends the subscription until you resume it (PayPal takes no date)."]
+    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
+                        ("Paid until", end), ("Payment system", gateway_label(sub))],
+            "consequences": lines}
+
+
+ACTION = RowAction(
+    name="subscription_pause", title="Pause Payments", icon="fa-pause",
+    permission="change_subscription", form=_form, perform=_perform, context=_context,
+    available=lambda sub: sub.status in LIVE_STATUSES and not sub.paused,
+    unavailable_message="Only a running subscription whose payments are not paused can be "
+                        "paused; nothing was changed.")

@@ -1,0 +1,126 @@
+"""Upgrade Plan (arrows): move a subscription to another plan of the same currency and cycle."""
+import uuid
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from actions.base import RowAction
+from actions.errors import InvalidRequest
+from actions.subscription_changes import Change, act, gateway_label, require_live
+from models import Plan, db
+from models.access import LIVE_STATUSES
+
+PRORATIONS = {"none": "No proration: the new price from the next renewal",
+              "create_prorations": "Credit or charge the difference on the next invoice",
+              "always_invoice": "Invoice the difference now"}
+
+
+def other_plans(sub):
+    """The plans a subscription may move to: active, same currency and cycle, not its own."""
+    return db.session.scalars(select(Plan).where(
+        Plan.active.is_(True), Plan.currency == sub.currency, Plan.interval == sub.interval,
+        Plan.interval_count == sub.interval_count, Plan.id != (sub.plan_id or 0))
+        .order_by(Plan.price_cents, Plan.id)).all()
+
+
+def plan_ref(plan, gateway):
+    return plan.stripe_price_id if gateway == "stripe" else plan.paypal_plan_id
+
+
+def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
+                             request_key=None, proration_date=None):
+    """Move the subscription to plan_id; proration only on Stripe."""
+    def prepare(sub):
+        require_live(sub, "changing its plan")
+        plan = db.session.get(Plan, plan_id) if plan_id else None
+        if plan is None or plan not in other_plans(sub):
+            raise InvalidRequest("Choose another active plan in the same currency and cycle; "
+                                 "nothing was changed.")
+        if not plan_ref(plan, sub.gateway):
+            raise InvalidRequest(f"The plan “{plan.name}” has no {gateway_label(sub)} id; "
+                                 "add it in Catalog > Plans. Nothing was changed.")
+        if proration not in PRORATIONS or (sub.gateway != "stripe" and proration != "none"):
+            raise InvalidRequest(f"{gateway_label(sub)} does not prorate a plan change; "
+                                 "nothing was changed.")
+        when = int(proration_date or deps.clock().timestamp())
+        return {"ask": {"plan_id": plan.id, "proration": proration},
+                "from_plan_id": sub.plan_id, "before_cents": sub.price_cents,
+                "proration_date": when}
+
+    def call(gateway, sub, change):
+        ask = change.params["ask"]
+        plan = db.session.get(Plan, ask["plan_id"])
+        return gateway.change_plan(
+            sub.gateway_id, plan_ref(plan, sub.gateway), proration=ask["proration"],
+            idempotency_key=change.idempotency_key,
+            proration_date=change.params["proration_date"] if ask["proration"] != "none"
+            else None)
+
+    def apply(sub, change, result, now):
+        plan = db.session.get(Plan, change.params["ask"]["plan_id"])
+        if result.status == "approval_pending":
+            change.status, change.approval_url = "awaiting_approval", result.approval_url
+            sub.approval_url = result.approval_url
+            return (f"{gateway_label(sub)} needs the customer's approval to move to "
+                    f"“{plan.name}”; the subscription is waiting for it. Send the customer "
+                    f"this link: {result.approval_url}")
+        sub.plan_id, sub.name, sub.price_cents = plan.id, plan.name, plan.price_cents
+        return (f"The subscription is now on “{plan.name}” at "
+                f"{deps.money(plan.price_cents, plan.currency)} per cycle.")
+
+    return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
+               prepare=prepare, spec=Change("plan", call, apply))
+
+
+class PlanForm(FlaskForm):
+    plan = SelectField("New plan", validators=[DataRequired()])
+    proration = SelectField("Proration")
+    proration_date = HiddenField()
+    request_key = HiddenField()
+
+    def __init__(self, *args, sub, deps, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan.choices = [SelectChoice(str(p.id), f"{p.name} — "
+                                          f"{deps.money(p.price_cents, p.currency)} · {p.cycle}")
+                             for p in other_plans(sub)]
+        self.proration.choices = [SelectChoice(k, v) for k, v in PRORATIONS.items()
+                                  if k == "none" or sub.gateway == "stripe"]
+
+
+def _form(sub, deps):
+    return PlanForm(sub=sub, deps=deps, proration="none", request_key=uuid.uuid4().hex)
+
+
+def _perform(sub, form, actor, deps):
+    when = form.proration_date.data or ""
+    return change_subscription_plan(
+        deps, actor, sub.id, int(form.plan.data), proration=form.proration.data,
+        request_key=form.request_key.data, proration_date=int(when) if when.isdigit() else None)
+
+
+def _context(sub, deps):
+    if sub.gateway == "stripe":
+        lines = ["The amount charged or credited now, and on the next invoice, is shown below "
+                 "from Stripe's own preview for the plan and proration you choose."]
+    else:
+        lines = ["PayPal does not prorate: nothing is charged or credited now; the new plan's "
+                 "price applies from the next billing cycle.",
+                 "PayPal may ask the customer to approve the change: the subscription is then "
+                 "marked “waiting for the customer's approval” and you get the link to send."]
+    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
+                        ("Current plan", f"{deps.money(sub.price_cents, sub.currency)} "
+                                         f"· {sub.cycle}"),
+                        ("Payment system", gateway_label(sub))],
+            "consequences": lines, "preview_kind": "plan"}
+
+
+ACTION = RowAction(
+    name="subscription_plan", title="Upgrade Plan", icon="fa-exchange",
+    permission="change_subscription", template="actions/subscription_change.html",
+    form=_form, perform=_perform, context=_context,
+    available=lambda sub: sub.status in LIVE_STATUSES and not sub.approval_url,
+    unavailable_message="Only a running subscription with no change awaiting the customer's "
+                        "approval can change plans; nothing was changed.")

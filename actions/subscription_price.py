@@ -1,0 +1,128 @@
+"""Edit Subscription (pencil): a new price per cycle, from the next renewal or (Stripe) now."""
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, ValidationError
+
+from actions.base import RowAction
+from actions.errors import InvalidRequest
+from actions.subscription_changes import Change, act, gateway_label, require_live
+from models.access import LIVE_STATUSES, format_day
+from models.money import parse_amount, plain_amount
+
+EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
+#: PayPal's documented rule for price changes of existing subscribers
+PAYPAL_NOTICE = ("PayPal emails the customer about the new price and gives 10 days' notice: "
+                 "a payment due within 10 days of the change is still charged the old price, "
+                 "the new price applies from the billing cycle after that.")
+
+
+def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="next_renewal",
+                              request_key=None, proration_date=None):
+    """Charge amount_cents (the subscription's currency) per cycle from now on."""
+    def prepare(sub):
+        require_live(sub, "changing its price")
+        if effective not in EFFECTIVE:
+            raise InvalidRequest("Choose when the new price applies; nothing was changed.")
+        if effective == "now" and sub.gateway != "stripe":
+            raise InvalidRequest(f"{gateway_label(sub)} applies a new price from a billing "
+                                 "cycle on, not now; choose “From the next renewal”. "
+                                 "Nothing was changed.")
+        if not isinstance(amount_cents, int) or amount_cents <= 0:
+            raise InvalidRequest("Enter a price greater than zero; nothing was changed.")
+        if amount_cents == sub.price_cents:
+            raise InvalidRequest(f"The subscription already costs "
+                                 f"{deps.money(amount_cents, sub.currency)}; nothing was changed.")
+        when = int(proration_date or deps.clock().timestamp())
+        return {"ask": {"amount_cents": amount_cents, "effective": effective},
+                "currency": sub.currency, "before_cents": sub.price_cents,
+                "proration_date": when}
+
+    def call(gateway, sub, change):
+        proration = "always_invoice" if change.params["ask"]["effective"] == "now" else "none"
+        return gateway.change_price(
+            sub.gateway_id, change.params["ask"]["amount_cents"], sub.currency, sub.interval,
+            sub.interval_count, proration=proration, idempotency_key=change.idempotency_key,
+            proration_date=change.params["proration_date"] if proration != "none" else None)
+
+    def apply(sub, change, result, now):
+        amount = deps.money(change.params["ask"]["amount_cents"], sub.currency)
+        if result.status == "approval_pending":
+            change.status, change.approval_url = "awaiting_approval", result.approval_url
+            sub.approval_url = result.approval_url
+            return (f"{gateway_label(sub)} needs the customer's approval of {amount}: send "
+                    f"them this link: {result.approval_url}")
+        sub.price_cents = change.params["ask"]["amount_cents"]
+        if change.params["ask"]["effective"] == "now":
+            return (f"The subscription now costs {amount} per cycle; Stripe charged or "
+                    "credited the difference for the rest of this period.")
+        when = format_day(sub.next_payment_date, deps.locale)
+        extra = " (PayPal's 10-day notice rule applies)" if sub.gateway == "paypal" else ""
+        return f"The subscription costs {amount} from the renewal on {when}{extra}."
+
+    return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
+               prepare=prepare, spec=Change("price", call, apply))
+
+
+class PriceForm(FlaskForm):
+    amount = StringField("New amount", validators=[DataRequired()])
+    effective = SelectField("From when")
+    proration_date = HiddenField()
+    request_key = HiddenField()
+
+    def __init__(self, *args, currency, locale, gateway, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency, self.locale = currency, locale
+        self.amount.label.text = f"New amount ({currency})"
+        self.effective.choices = [SelectChoice(k, v) for k, v in EFFECTIVE.items()
+                                  if k == "next_renewal" or gateway == "stripe"]
+
+    def validate_amount(self, field):
+        try:
+            self.amount_cents = parse_amount(field.data, self.currency, self.locale)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if self.amount_cents <= 0:
+            raise ValidationError("Enter a price greater than zero.")
+
+
+def _form(sub, deps):
+    return PriceForm(currency=sub.currency, locale=deps.locale, gateway=sub.gateway,
+                     amount=plain_amount(sub.price_cents, sub.currency),
+                     effective="next_renewal", request_key=uuid.uuid4().hex)
+
+
+def _perform(sub, form, actor, deps):
+    when = form.proration_date.data or ""
+    return change_subscription_price(
+        deps, actor, sub.id, form.amount_cents, effective=form.effective.data,
+        request_key=form.request_key.data, proration_date=int(when) if when.isdigit() else None)
+
+
+def _context(sub, deps):
+    renewal = format_day(sub.next_payment_date, deps.locale)
+    lines = [f"“From the next renewal”: the customer pays the new amount from {renewal} on; "
+             "nothing is charged or credited now."]
+    if sub.gateway == "stripe":
+        lines.append("“Now, with proration”: the new price applies at once and Stripe "
+                     "invoices the difference for the rest of this period now (a credit to "
+                     "the customer's Stripe balance if the price goes down). The exact amount "
+                     "is shown below from Stripe's own preview.")
+    else:
+        lines.append(PAYPAL_NOTICE)
+    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
+                        ("Current price", f"{deps.money(sub.price_cents, sub.currency)} "
+                                          f"· {sub.cycle}"),
+                        ("Next renewal", renewal), ("Payment system", gateway_label(sub))],
+            "consequences": lines, "preview_kind": "price"}
+
+
+ACTION = RowAction(
+    name="subscription_price", title="Edit Subscription", icon="fa-pencil",
+    permission="change_subscription", template="actions/subscription_change.html",
+    form=_form, perform=_perform, context=_context,
+    available=lambda sub: sub.status in LIVE_STATUSES and not sub.approval_url,
+    unavailable_message="Only a running subscription with no change awaiting the customer's "
+                        "approval can get a new price; nothing was changed.")

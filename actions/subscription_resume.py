@@ -1,0 +1,36 @@
+"""Resume Payments: collect a paused subscription's payments again."""
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from actions.base import RowAction
+from actions.subscription_changes import gateway_label
+from actions.subscription_pause import resume_subscription
+from models.access import format_day
+
+
+class ResumeForm(FlaskForm):
+    request_key = HiddenField()
+
+
+def _perform(sub, form, actor, deps):
+    return resume_subscription(deps, actor, sub.id, request_key=form.request_key.data)
+
+
+def _context(sub, deps):
+    renewal = format_day(sub.current_period_end or sub.next_payment_date, deps.locale)
+    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
+                        ("Payment system", gateway_label(sub))],
+            "consequences": [f"The customer is charged "
+                             f"{deps.money(sub.price_cents, sub.currency)} again at the "
+                             f"renewal on {renewal}."]}
+
+
+ACTION = RowAction(
+    name="subscription_resume", title="Resume Payments", icon="fa-play",
+    permission="change_subscription",
+    form=lambda sub, deps: ResumeForm(request_key=uuid.uuid4().hex),
+    perform=_perform, context=_context,
+    available=lambda sub: sub.status != "canceled" and sub.paused,
+    unavailable_message="Payments of this subscription are not paused; nothing was changed.")

@@ -1,0 +1,38 @@
+"""Undo Cancellation: withdraw a Stripe cancellation scheduled for the period end."""
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from actions.base import RowAction
+from actions.subscription_cancel import undo_cancel
+from actions.subscription_changes import gateway_label
+from models.access import format_day
+
+
+class UndoForm(FlaskForm):
+    request_key = HiddenField()
+
+
+def _perform(sub, form, actor, deps):
+    return undo_cancel(deps, actor, sub.id, request_key=form.request_key.data)
+
+
+def _context(sub, deps):
+    end = format_day(sub.current_period_end, deps.locale)
+    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
+                        ("Cancels on", end), ("Payment system", gateway_label(sub))],
+            "consequences": [f"The subscription will not end on {end}: it renews then and "
+                             f"the customer is charged "
+                             f"{deps.money(sub.price_cents, sub.currency)} as before."]}
+
+
+ACTION = RowAction(
+    name="subscription_undo_cancel", title="Undo Cancellation", icon="fa-undo",
+    permission="cancel_subscription",
+    form=lambda sub, deps: UndoForm(request_key=uuid.uuid4().hex),
+    perform=_perform, context=_context, submit_label="Keep the subscription",
+    available=lambda sub: (sub.status != "canceled" and sub.cancel_at_period_end
+                           and sub.gateway == "stripe"),
+    unavailable_message="Only a Stripe subscription set to cancel at the end of its period "
+                        "can be kept; nothing was changed.")

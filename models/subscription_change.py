@@ -1,0 +1,34 @@
+"""A change to a subscription asked of its gateway: written `pending` before the call."""
+from models import db
+from models._types import BigId, UTCDateTime, utcnow
+
+CHANGE_KINDS = ("price", "plan", "affiliate", "cancel", "undo_cancel", "pause", "resume")
+#: awaiting_approval: PayPal accepted the change but the payer must approve it (approval_url)
+CHANGE_STATUSES = ("pending", "succeeded", "failed", "awaiting_approval")
+
+
+class SubscriptionChange(db.Model):
+    __tablename__ = "subscription_change"
+    id = db.Column(BigId, primary_key=True)
+    subscription_id = db.Column(db.BigInteger, db.ForeignKey("subscription.id"),
+                                nullable=False, index=True)
+    kind = db.Column(db.String(16), nullable=False)
+    # What was asked, in plain values (amount_cents, plan_id, when, proration, ...), plus what
+    # was read from the gateway before the call (access_until for a PayPal cancellation).
+    params = db.Column(db.JSON, nullable=False, default=dict)
+    # The token of the form (or job row) that asked: repeating the request finds this row.
+    request_key = db.Column(db.String(64), unique=True)
+    status = db.Column(db.String(20), nullable=False, default="pending")
+    gateway_ref = db.Column(db.String(255))
+    approval_url = db.Column(db.String(500))
+    failure_message = db.Column(db.String(500))
+    created_by_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    completed_at = db.Column(UTCDateTime)
+
+    subscription = db.relationship("Subscription")
+    created_by = db.relationship("AdminUser")
+
+    @property
+    def idempotency_key(self):
+        return f"subscription_change:{self.id}"

@@ -1,0 +1,92 @@
+"""Cancel Subscription on both gateways: the guide's 10th/20th example with a fixed clock,
+cancelling twice, a gateway that cancelled already, undoing a scheduled cancellation."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from actions.errors import InvalidRequest
+from actions.subscription_cancel import cancel_subscription, undo_cancel
+from models import AuditEvent, SubscriptionChange, db
+from models.access import has_access, status_label
+from tests.integration.subscription_setup import (RENEWAL, TENTH, deps_at, finance,  # noqa: F401
+                                                  setup)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_the_guides_example_cancelled_on_the_10th_keeps_access_until_the_20th(app, setup,
+                                                                            finance):
+    result = cancel_subscription(deps_at(app, TENTH), finance, setup.sub_id)
+
+    sub = setup.sub()
+    change = db.session.scalar(select(SubscriptionChange))
+    assert change.status == "succeeded" and change.kind == "cancel"
+    if setup.gateway == "stripe":
+        assert setup.effects() == ["cancel_at_period_end"]
+        assert (sub.status, sub.cancel_at_period_end) == ("active", True)
+        assert status_label(sub, TENTH) == "Active — cancels on 20 Dec 2026"
+        assert result.message.startswith("The subscription cancels on 20 Dec 2026")
+    else:
+        assert setup.effects() == ["cancel"]  # PayPal cancels at once
+        assert (sub.status, sub.access_until) == ("canceled", RENEWAL)
+        assert status_label(sub, TENTH) == "Cancelled — access until 20 Dec 2026"
+        assert "keeps access until 20 Dec 2026" in result.message
+    assert has_access(sub, RENEWAL - timedelta(minutes=1))
+    assert not has_access(sub, RENEWAL)
+    assert status_label(sub, RENEWAL + timedelta(days=1)) == "Cancelled"
+    [(call, key)] = setup.change_calls()
+    assert key == f"subscription_change:{change.id}"
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "subscription.cancel", AuditEvent.outcome == "succeeded"))
+    assert event.actor_email == "finance@example.com"
+    assert event.before["status"] == "active"
+
+
+def test_cancel_now(app, setup, finance):
+    cancel_subscription(deps_at(app), finance, setup.sub_id, when="now")
+
+    sub = setup.sub()
+    assert (sub.status, sub.access_until) == ("canceled", TENTH)
+    assert not has_access(sub, TENTH) and status_label(sub, TENTH) == "Cancelled"
+
+
+def test_cancelling_what_is_cancelled_is_refused_politely(app, setup, finance):
+    cancel_subscription(deps_at(app), finance, setup.sub_id, when="now")
+    calls = len(setup.fake._fake.calls)
+
+    with pytest.raises(InvalidRequest, match="^This subscription is already cancelled"):
+        cancel_subscription(deps_at(app), finance, setup.sub_id, when="now")
+
+    assert len(setup.fake._fake.calls) == calls
+    assert db.session.scalar(select(db.func.count(SubscriptionChange.id))) == 1
+
+
+def test_a_subscription_the_gateway_cancelled_already_is_brought_in_line(app, setup, finance):
+    if setup.gateway == "stripe":
+        setup.fake.subscriptions[setup.ref]["status"] = "canceled"
+    else:
+        setup.fake.subscriptions[setup.ref]["status"] = "CANCELLED"
+
+    result = cancel_subscription(deps_at(app), finance, setup.sub_id)
+
+    sub = setup.sub()
+    assert sub.status == "canceled" and setup.effects() == []
+    assert "says this subscription was already cancelled; our record now says so too" in (
+        result.message)
+
+
+def test_undo_a_scheduled_cancellation_on_stripe(app, setup, finance):
+    cancel_subscription(deps_at(app), finance, setup.sub_id)
+    if setup.gateway == "paypal":
+        with pytest.raises(InvalidRequest):
+            undo_cancel(deps_at(app), finance, setup.sub_id)
+        return
+
+    result = undo_cancel(deps_at(app), finance, setup.sub_id)
+
+    sub = setup.sub()
+    assert not sub.cancel_at_period_end and status_label(sub, TENTH) == "Active"
+    assert setup.effects() == ["cancel_at_period_end", "undo_cancel"]
+    assert result.message == "The cancellation is withdrawn: the subscription renews on " \
+                             "20 Dec 2026."

@@ -1,0 +1,60 @@
+"""The access rule: the guide's 10th/20th example and the status labels."""
+from datetime import datetime, timezone
+
+import pytest
+
+from models import Subscription
+from models.access import access_ends_at, has_access, status_label
+
+
+def at(day, month=12):
+    return datetime(2026, month, day, 12, tzinfo=timezone.utc)
+
+
+def sub(**fields):
+    values = {"status": "active", "cancel_at_period_end": False, "paused": False,
+              "current_period_end": at(20), "access_until": None, "pause_resumes_at": None,
+              "approval_url": None}
+    values.update(fields)
+    return Subscription(**values)
+
+
+def test_renewing_subscription_has_access_with_no_end():
+    active = sub()
+    assert has_access(active, at(25)) and access_ends_at(active) is None
+    assert status_label(active, at(10)) == "Active"
+
+
+def test_cancelled_on_the_10th_keeps_access_until_the_20th():
+    scheduled = sub(cancel_at_period_end=True)
+    assert status_label(scheduled, at(10)) == "Active — cancels on 20 Dec 2026"
+    assert has_access(scheduled, at(19)) and not has_access(scheduled, at(20))
+
+    cancelled = sub(status="canceled", access_until=at(20), canceled_at=at(10))
+    assert has_access(cancelled, at(10)) and has_access(cancelled, at(19))
+    assert status_label(cancelled, at(10)) == "Cancelled — access until 20 Dec 2026"
+    assert not has_access(cancelled, at(20))
+    assert status_label(cancelled, at(21)) == "Cancelled"
+
+
+def test_cancelled_with_no_access_left():
+    assert not has_access(sub(status="canceled"), at(1))
+
+
+@pytest.mark.parametrize(("resumes", "label"), [
+    (None, "Active — payments paused"),
+    (datetime(2027, 1, 5, tzinfo=timezone.utc), "Active — payments paused until 5 Jan 2027"),
+])
+def test_paused_keeps_access_for_the_period_paid(resumes, label):
+    paused = sub(paused=True, pause_resumes_at=resumes)
+    assert status_label(paused, at(10)) == label
+    assert has_access(paused, at(19)) and not has_access(paused, at(21))
+
+
+def test_incomplete_gives_no_access():
+    assert not has_access(sub(status="incomplete"), at(1))
+
+
+def test_paused_until_before_the_renewal_keeps_renewing():
+    short_pause = sub(paused=True, pause_resumes_at=at(15))
+    assert access_ends_at(short_pause) is None and has_access(short_pause, at(25))
