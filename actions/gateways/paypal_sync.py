@@ -21,6 +21,7 @@ class PayPalReader:
     name = "paypal"
     #: called before every request (the sync's rate limit); None: no limit
     throttle = None
+    page_size = PAGE_SIZE
 
     def __init__(self, gateway):
         self._gateway = gateway
@@ -55,7 +56,7 @@ class PayPalReader:
         data = self._get("/v1/reporting/transactions", params={
             "start_date": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "end_date": end.strftime("%Y-%m-%dT%H:%M:%SZ"), "fields": "all",
-            "page_size": PAGE_SIZE, "page": page})
+            "page_size": self.page_size, "page": page})
         return data.get("transaction_details", []), int(data.get("total_pages") or 1)
 
     def _get(self, path, **kwargs):
