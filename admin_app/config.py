@@ -47,6 +47,7 @@ DEFAULTS = {
     "WEBHOOK_MAX_ATTEMPTS": 5,
     "WEBHOOK_RETRY_DELAY": 2,  # seconds before the first retry; doubled at each retry
     "SYNC_RATE_LIMIT": 20,  # gateway requests per second during `flask sync`
+    "SYNC_PAGE_SIZE": 100,  # objects per list page (Stripe's largest)
     "REDIS_URL": "",  # set: background jobs go to RQ workers; empty: a thread of this process
     "RQ_QUEUE": "memberdesk",
     "JOB_TIMEOUT": 6 * 3600,  # seconds an RQ worker may spend on one job
