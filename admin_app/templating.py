@@ -3,7 +3,7 @@ from babel.dates import format_date, format_datetime
 from flask import current_app
 
 from models._types import utcnow
-from models.access import has_access, status_label
+from models.access import status_label
 from models.country import country_name
 from models.money import format_money
 
@@ -29,4 +29,3 @@ def subscription_status(sub):
 def init_app(app):
     app.jinja_env.filters.update(money=money, date=date, datetime=datetime_,
                                  country=country_name, subscription_status=subscription_status)
-    app.jinja_env.tests["with_access"] = lambda sub: has_access(sub, utcnow())

@@ -14,7 +14,8 @@ from models import AdminUser, db
 pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake",
                   "tests.fakes.stripe_bulk_fake", "tests.fakes.s3_server",
                   "tests.fakes.stripe_events", "tests.fakes.paypal_webhooks",
-                  "tests.fakes.localstripe_server", "tests.fakes.smtp_server"]
+                  "tests.fakes.localstripe_server", "tests.fakes.smtp_server",
+                  "tests.redis_support"]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -14,7 +14,7 @@ from models import Job, Refund, db
 from tests.conftest import _config, make_admin
 from tests.fakes.stripe_bulk_fake import API_KEY
 from tests.job_support import make_payments, snapshot, wait_for_job
-from tests.redis_support import REDIS_URL, ROOT, VENV_BIN, redis_queue, start_worker, worker_env  # noqa: F401,E501
+from tests.redis_support import REDIS_URL, ROOT, VENV_BIN, start_worker, worker_env
 
 ROWS = 40
 

@@ -159,6 +159,8 @@ VERBS = {
                "the cancellation", "nothing was cancelled", "cancel"),
     "pause": (lambda g, s, k: g.pause(s, None, idempotency_key=k),
               "the pause", "nothing was paused", "suspend"),
+    "resume": (lambda g, s, k: g.resume(s, idempotency_key=k),
+               "the resumption", "nothing was resumed", "activate"),
 }
 PLAN = []
 
@@ -168,6 +170,8 @@ PLAN = []
 def test_faults_give_our_message_and_a_retry_acts_once(paypal_fake, gateway, sub, verb,
                                                        fault):
     PLAN[:] = [paypal_fake.subs.add_plan("50.00", "USD")]
+    if verb == "resume":
+        paypal_fake.subs.subscriptions[sub]["status"] = "SUSPENDED"
     call, noun, nothing, effect = VERBS[verb]
     paypal_fake.subs.faults.add(fault)
 
@@ -195,7 +199,8 @@ def test_faults_give_our_message_and_a_retry_acts_once(paypal_fake, gateway, sub
 
 VERB_TWICE = {"change_price": "it will not change the price twice",
               "change_plan": "it will not change the plan twice",
-              "cancel": "it will not cancel twice", "pause": "it will not pause twice"}
+              "cancel": "it will not cancel twice", "pause": "it will not pause twice",
+              "resume": "it will not resume twice"}
 
 
 def test_resume_after_a_lost_answer_acts_once(paypal_fake, gateway, sub):

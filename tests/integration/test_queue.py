@@ -6,7 +6,7 @@ import pytest
 from admin_app import create_app, queue
 from tests.conftest import _config
 from tests.jobs_probe import write_marker
-from tests.redis_support import REDIS_URL, ROOT, VENV_BIN, redis_queue, start_worker, worker_env  # noqa: F401,E501
+from tests.redis_support import REDIS_URL, ROOT, VENV_BIN, start_worker, worker_env
 
 
 def _rq_app(database_url, tmp_path, queue_name):

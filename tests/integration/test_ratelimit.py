@@ -5,7 +5,7 @@ import time
 from redis import Redis
 
 from admin_app.ratelimit import DEFAULT_RATES, LocalBucket, RedisBucket, bucket_for
-from tests.redis_support import REDIS_URL, redis_queue  # noqa: F401
+from tests.redis_support import REDIS_URL
 
 
 def test_two_workers_share_one_redis_bucket(redis_queue):

@@ -13,6 +13,7 @@ from actions.subscription_price import change_subscription_price
 from models import AuditEvent, SubscriptionChange, db
 from models.access import status_label
 from tests import factories
+from tests.conftest import login
 from tests.integration.subscription_setup import (TENTH, deps_at, finance,  # noqa: F401
                                                   paypal_setup, setup)
 
@@ -90,7 +91,8 @@ def test_plan_change(app, setup, finance):
     assert only_change().status == "succeeded"
 
 
-def test_paypal_plan_change_waiting_for_the_payers_approval(app, paypal_setup, finance):
+def test_paypal_plan_change_waiting_for_the_payers_approval(app, client, paypal_setup,
+                                                            finance):
     setup = paypal_setup
     setup.fake.require_approval = True
 
@@ -104,6 +106,10 @@ def test_paypal_plan_change_waiting_for_the_payers_approval(app, paypal_setup, f
     assert status_label(sub, TENTH) == ("Active — waiting for the customer's approval of a "
                                         "change")
     assert result.category == "info" and sub.approval_url in result.message
+    login(client, "viewer")
+    profile = client.get(f"/admin/customer/profile/{sub.customer_id}/").get_data(as_text=True)
+    assert "waiting for the customer&#39;s approval" in profile
+    assert sub.approval_url.replace("&", "&amp;") in profile
 
 
 def test_plan_of_another_currency_is_refused(app, setup, finance):
