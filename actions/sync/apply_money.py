@@ -4,7 +4,7 @@ Money states only move forward: a payment pending -> succeeded | failed, a refun
 succeeded | failed (through actions.refund.apply_outcome, the same code as the panel's
 refunds), a dispute open -> won | lost. A repeated or older record changes nothing.
 """
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from actions import audit, ltv
 from actions.refund import apply_outcome
@@ -25,7 +25,15 @@ def find_payment(gateway, refs):
         .with_for_update().execution_options(populate_existing=True))
 
 
+#: PostgreSQL advisory lock serialising invoice numbers among concurrent event processors
+INVOICE_NUMBER_LOCK = 7_263_540
+
+
 def _next_invoice_number():
+    """The next gapless invoice number; concurrent processors take turns (held to commit)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": INVOICE_NUMBER_LOCK})
     return (db.session.scalar(select(func.max(Transaction.invoice_number))) or 0) + 1
 
 
