@@ -94,7 +94,8 @@ def _values(rec):
 def apply_subscription(deps, actor, rec, fetch_customer=None):
     """Create or update a subscription; (subscription, "created"|"updated"|"unchanged").
 
-    Older states (by the gateway's time) and anything after a cancellation are ignored.
+    Older states (by the gateway's time) and anything after a cancellation are ignored; a
+    cancellation applies whenever it arrives (neither gateway reactivates a canceled one).
     """
     sub = find_subscription(rec.gateway, rec.ref)
     values = _values(rec)
@@ -110,8 +111,9 @@ def apply_subscription(deps, actor, rec, fetch_customer=None):
         audit.record(actor, "subscription.imported", sub, outcome="succeeded",
                      after={"status": sub.status, "gateway_id": sub.gateway_id})
         return sub, "created"
+    ending = rec.status in FINAL and sub.status not in FINAL  # final: applies whenever seen
     if (sub.status in FINAL and rec.status not in FINAL) or \
-            not _newer(rec.updated_at, sub.gateway_updated_at):
+            not (ending or _newer(rec.updated_at, sub.gateway_updated_at)):
         return sub, "unchanged"
     changes = {k: v for k, v in values.items() if getattr(sub, k) != v}
     sub.gateway_updated_at = rec.updated_at

@@ -1,4 +1,6 @@
 """What each Stripe event does: translate its object (stripe_map), apply it (apply_*)."""
+from datetime import timedelta
+
 from actions.sync import stripe_map as m
 from actions.sync.apply_accounts import apply_customer, apply_subscription, find_subscription
 from actions.sync.apply_money import MissingParent, apply_dispute, apply_payment, apply_refund
@@ -8,7 +10,13 @@ def _fetch_customer(ctx):
     """The gateway's customer, when a payment or subscription names one we do not have."""
     if ctx.reader is None:
         return None
-    return lambda ref: m.customer(ctx.reader.customer(ref), ctx.clock())
+    return lambda ref: m.customer(ctx.reader.customer(ref), _fetched_at(ctx))
+
+
+def _fetched_at(ctx):
+    """The time to stamp a fetched object's state with: whole seconds, like Stripe's event
+    times, and a second early, so that an event of the same second still applies."""
+    return ctx.clock().replace(microsecond=0) - timedelta(seconds=1)
 
 
 def _obj(event):
@@ -31,8 +39,8 @@ def invoice_paid(event, ctx):
     if record.subscription_ref and ctx.reader is not None and \
             find_subscription("stripe", record.subscription_ref, lock=False) is None:
         current = ctx.reader.get(f"/v1/subscriptions/{record.subscription_ref}")
-        apply_subscription(ctx.deps, ctx.actor, m.subscription(current, ctx.clock(), ctx.store),
-                           _fetch_customer(ctx))
+        record = m.subscription(current, _fetched_at(ctx), ctx.store)
+        apply_subscription(ctx.deps, ctx.actor, record, _fetch_customer(ctx))
     apply_payment(ctx.deps, ctx.actor, record, _fetch_customer(ctx))
 
 

@@ -190,7 +190,7 @@ def test_a_failing_event_is_retried_rolled_back_then_marked_failed_and_reprocess
 
 
 def test_reprocessing_needs_csrf_and_a_finance_role(hook_app, client, stripe_reads):
-    from tests.conftest import csrf_token, login
+    from tests.conftest import csrf_token
     post_stripe(client, se.event("some.new_event", {"id": "x", "object": "thing"}))
     settle()
     [event] = events()
@@ -201,6 +201,14 @@ def test_reprocessing_needs_csrf_and_a_finance_role(hook_app, client, stripe_rea
     assert client.get("/admin/webhook_event/").status_code == 403
     response = client.post(url, data={"csrf_token": csrf_token(client, "/admin/customer/")})
     assert response.status_code in (302, 403)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/customer/")})
+    login(client, "finance")
+    assert client.post(url, data={}).status_code == 400  # no CSRF token
     settle()
     assert not db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "webhook.reprocess"))
+    response = client.post(url, data={"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    settle()
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "webhook.reprocess")) == 2
