@@ -1,13 +1,20 @@
-"""CSV export of customers: a query in, CSV text chunks out, streamed from the database."""
+"""CSV export of customers: a query in, CSV text chunks out, streamed from the database;
+export_customers() checks the permission and audits each export when its stream ends."""
 import csv
 import io
+from contextlib import closing
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from models import Customer, db
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from actions.permissions import require
+from models import AuditEvent, Customer, db
 from models.country import country_name
 from models.customer import DETAIL_FIELDS
 from models.money import plain_amount
+from models.queries.customer_search import plan_search
 
 BATCH_SIZE = 2000
 HEADER = [label for _, label in DETAIL_FIELDS] + ["Lifetime Value"]
@@ -85,3 +92,78 @@ def iter_csv(query, currency, *, bom=False, session=None, batch_size=BATCH_SIZE,
             yield chunk
     finally:
         result.close()
+
+
+def customers_query(search=None, session=None):
+    """Every customer, or those the list's search finds, in the list's default order."""
+    query = select(Customer)
+    plan = plan_search(session or db.session, search, walkable=False)
+    if plan is not None:
+        query = query.where(plan.clause)
+    return query.order_by(Customer.created_at.desc(), Customer.id.desc())
+
+
+def count_rows(query, session=None):
+    """How many customers an export of `query` writes."""
+    if hasattr(query, "with_entities"):
+        query = query.with_entities(Customer.id).statement
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    return (session or db.session).scalar(counted)
+
+
+def export_scope(search=None, filters=None, ids=None):
+    """What an export covers, for its audit entry: all, search text, filters or ticked ids."""
+    if ids is not None:
+        return {"scope": "ids", "ids": list(ids)}
+    scope = {"scope": "filters" if filters else "search" if search else "all"}
+    if search:
+        scope["search"] = search
+    if filters:
+        scope["filters"] = filters
+    return scope
+
+
+def describe_scope(scope):
+    """'all customers', 'search “ali”', 'filters …', '3 ticked customers'."""
+    if scope["scope"] == "ids":
+        return f"{len(scope['ids'])} ticked customer(s)"
+    parts = [f"search “{scope['search']}”"] if scope.get("search") else []
+    parts += [" ".join(str(part) for part in flt) for flt in scope.get("filters", ())]
+    return ", ".join(parts) or "all customers"
+
+
+def export_customers(query, scope, actor, currency, *, bom=False, progress=None):
+    """The CSV of `query` as text chunks, for an actor allowed to export.
+
+    Refuses (NotAllowed) before anything is read. When the stream ends, one AuditEvent
+    records who exported what (scope) and how many rows, in a short transaction of its own:
+    outcome succeeded for a finished download, failed for one that stopped early."""
+    require(actor, "export")
+    who = {"actor_id": getattr(actor, "id", None), "actor_email": getattr(actor, "email", None)}
+    return _audited_stream(query, scope, who, currency, bom, progress)
+
+
+def _audited_stream(query, scope, who, currency, bom, progress):
+    written, finished = [0], False
+
+    def count(rows):
+        written[0] += rows
+        if progress:
+            progress(rows)
+
+    try:
+        with closing(iter_csv(query, currency, bom=bom, progress=count)) as chunks:
+            yield from chunks
+        finished = True
+    finally:
+        _audit_export(who, scope, written[0], finished)
+
+
+def _audit_export(who, scope, rows, finished):
+    what = describe_scope(scope)
+    message = (f"Exported {rows} customer(s): {what}." if finished else
+               f"Export of {what} stopped after {rows} customer(s).")
+    with Session(db.engine) as session, session.begin():
+        session.add(AuditEvent(**who, action="customers.export", target_type="customer",
+                               target_id=None, after={**scope, "rows": rows},
+                               outcome="succeeded" if finished else "failed", message=message))

@@ -138,7 +138,6 @@ def _context(sub, deps):
 ACTION = RowAction(
     name="subscription_cancel", title="Cancel Subscription", icon="fa-times",
     permission="cancel_subscription", form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES and not sub.cancel_at_period_end,
+    available=lambda sub: sub.status in LIVE_STATUSES,
     submit_label="Cancel subscription", danger=True,
-    unavailable_message="This subscription is already cancelled or cancels at the end of its "
-                        "period; nothing was changed.")
+    unavailable_message="This subscription is already cancelled; nothing was changed.")

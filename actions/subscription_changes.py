@@ -72,6 +72,13 @@ def require_live(sub, doing):
                              "is not possible. Nothing was changed.")
 
 
+def require_no_approval_pending(sub):
+    """A change the payer has not approved yet blocks the next one (its button is hidden)."""
+    if sub.approval_url:
+        raise InvalidRequest(f"{gateway_label(sub)} is waiting for the customer's approval of an "
+                             "earlier change; nothing was changed.")
+
+
 def existing_request(request_key):
     if not request_key:
         return None
@@ -148,7 +155,10 @@ def finish(deps, actor, change_id, spec, result):
     if change.status == "pending":
         change.status = "succeeded"
     change.completed_at, change.failure_message = now, None
-    audit.record(actor, f"subscription.{change.kind}", sub, outcome=change.status,
+    # the audit's outcomes are succeeded / failed / pending / denied: waiting for the payer
+    # is pending there (the message says why)
+    outcome = "pending" if change.status == "awaiting_approval" else change.status
+    audit.record(actor, f"subscription.{change.kind}", sub, outcome=outcome,
                  gateway_ref=change.gateway_ref, before=before, after=snapshot(sub),
                  message=message)
     db.session.commit()

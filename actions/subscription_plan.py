@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.subscription_changes import Change, act, gateway_label, require_live
+from actions.subscription_changes import (Change, act, gateway_label, require_live,
+                                          require_no_approval_pending)
 from models import Plan, db
 from models.access import LIVE_STATUSES
 
@@ -35,6 +36,7 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
     """Move the subscription to plan_id; proration only on Stripe."""
     def prepare(sub):
         require_live(sub, "changing its plan")
+        require_no_approval_pending(sub)
         plan = db.session.get(Plan, plan_id) if plan_id else None
         if plan is None or plan not in other_plans(sub):
             raise InvalidRequest("Choose another active plan in the same currency and cycle; "

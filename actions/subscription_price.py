@@ -8,7 +8,8 @@ from wtforms.validators import DataRequired, ValidationError
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.subscription_changes import Change, act, gateway_label, require_live
+from actions.subscription_changes import (Change, act, gateway_label, require_live,
+                                          require_no_approval_pending)
 from models.access import LIVE_STATUSES, format_day
 from models.money import parse_amount, plain_amount
 
@@ -24,6 +25,7 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
     """Charge amount_cents (the subscription's currency) per cycle from now on."""
     def prepare(sub):
         require_live(sub, "changing its price")
+        require_no_approval_pending(sub)
         if effective not in EFFECTIVE:
             raise InvalidRequest("Choose when the new price applies; nothing was changed.")
         if effective == "now" and sub.gateway != "stripe":

@@ -1,13 +1,15 @@
 """Command-line tools: admins, demo data, seeding, lifetime value checks, CSV export."""
+import getpass
 import secrets
 
 import click
 from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
+from tqdm import tqdm
 from werkzeug.serving import run_simple
 
-from actions import ltv
+from actions import export, ltv
 from models import AdminUser, Customer, ROLES, db
 from models.money import format_money
 
@@ -53,7 +55,7 @@ def create_admin(email, role, password):
 @click.option("--random-seed", type=int, default=7, show_default=True)
 def seed_command(customers, transactions_per_customer, random_seed):
     """Add realistic random customers, payments, refunds and subscriptions."""
-    from admin_app.seed import seed
+    from bench.seed import seed
     counts = seed(customers, transactions_per_customer, random_seed=random_seed,
                   store_currency=current_app.config["STORE_CURRENCY"])
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " added.")
@@ -87,7 +89,7 @@ def demo(host, port, no_run):
     """Bring the database up to date, add demo data on first start, serve the panel."""
     upgrade()
     if not db.session.scalar(select(func.count()).select_from(Customer)):
-        from admin_app.seed import seed
+        from bench.seed import seed
         seed(300, 4, store_currency=current_app.config["STORE_CURRENCY"])
     password = secrets.token_urlsafe(9)
     ensure_admin(DEMO_EMAIL, "owner", password)
@@ -98,6 +100,23 @@ def demo(host, port, no_run):
         run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
+class ShellOperator:
+    """Whoever runs a command on the server: may do what the command line offers, and is
+    named in audit entries by their system user."""
+
+    id = None
+
+    def __init__(self):
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+            user = "unknown"
+        self.email = f"{user}@command-line"
+
+    def can(self, permission):
+        return True
+
+
 @click.command("export-customers")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--search", default=None, help="Only the customers the list's search would show.")
@@ -106,26 +125,20 @@ def demo(host, port, no_run):
               help="Run it as a background job (its file also stays on the Jobs page).")
 def export_customers(file, search, bom, as_job):
     """Write the customers CSV (as the list's Export button does) to FILE, or - for stdout."""
-    from tqdm import tqdm
-
     if as_job:
         from admin_app.export_job import export_through_job
         return export_through_job(file, search, bom)
-
-    from actions.export import iter_csv
-    from admin_app.views.customers import CustomerView
-    view = next(v for admin in current_app.extensions["admin"] for v in admin._views
-                if isinstance(v, CustomerView))
-    query = view.export_query(search=search)
-    currency = current_app.config["STORE_CURRENCY"]
+    query = export.customers_query(search)
+    scope, currency = export.export_scope(search=search), current_app.config["STORE_CURRENCY"]
     if file == "-":
         out = click.get_binary_stream("stdout")
-        for chunk in iter_csv(query, currency, bom=bom):
+        for chunk in export.export_customers(query, scope, ShellOperator(), currency, bom=bom):
             out.write(chunk.encode("utf-8"))
         out.flush()
         return
-    total = query.order_by(None).with_entities(func.count()).scalar()
+    total = export.count_rows(query)
     with open(file, "wb") as out, tqdm(total=total, unit=" customers", unit_scale=True) as bar:
-        for chunk in iter_csv(query, currency, bom=bom, progress=bar.update):
+        for chunk in export.export_customers(query, scope, ShellOperator(), currency, bom=bom,
+                                             progress=bar.update):
             out.write(chunk.encode("utf-8"))
     click.echo(f"{bar.n} customer(s) written to {file}.", err=True)

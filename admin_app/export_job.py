@@ -6,17 +6,26 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from actions.bulk import BulkAction, register
-from actions.export import export_filename, iter_csv
+from actions import export
+from actions.export import export_filename
 from admin_app.filestore import file_store
 from models import Customer, Job, db
 
 EXPORT_ACTION = "export_customers"
 
 
-def export_scope(search=None, filters=None, sort=None, sort_desc=False, bom=False):
+def export_job_scope(search=None, filters=None, sort=None, sort_desc=False, bom=False):
     return {"view": "customer", "search": search or None,
             "filters": [list(f) for f in filters or []], "sort": sort,
             "sort_desc": bool(sort_desc), "bom": bool(bom)}
+
+
+def _actor(job):
+    """Who exports: the admin who started the job (checked again now), or the command line."""
+    if job.actor is not None:
+        return job.actor
+    from admin_app.cli import ShellOperator
+    return ShellOperator()
 
 
 def run_export(job):
@@ -43,9 +52,13 @@ def run_export(job):
             conn.execute(update(Job).where(Job.id == job_id)
                          .values(done_count=Job.done_count + n))
 
+    filters = scope.get("filters") or []
+    audited = export.export_scope(search=scope.get("search"), filters=[
+        [name, view._filters[index].operation(), value] for index, name, value in filters])
     with tempfile.TemporaryFile() as out:
-        for chunk in iter_csv(query, current_app.config["STORE_CURRENCY"],
-                              bom=scope.get("bom", False), progress=progress):
+        for chunk in export.export_customers(query, audited, _actor(job),
+                                             current_app.config["STORE_CURRENCY"],
+                                             bom=scope.get("bom", False), progress=progress):
             out.write(chunk.encode("utf-8"))
         db.session.rollback()
         out.seek(0)
@@ -69,7 +82,7 @@ def export_through_job(file, search, bom, poll=0.5):
     from tqdm import tqdm
 
     from admin_app.jobs import create_job
-    job_id = create_job(None, EXPORT_ACTION, export_scope(search, bom=bom),
+    job_id = create_job(None, EXPORT_ACTION, export_job_scope(search, bom=bom),
                         title="Export customers (CSV, command line)").id
     click.echo(f"Job #{job_id} queued.", err=True)
     with tqdm(unit=" customers", unit_scale=True) as bar:

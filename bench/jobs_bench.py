@@ -1,7 +1,7 @@
 """Bulk subscription cancels as RQ jobs: rows per second and the share of worker time spent
 waiting on the gateway rate limit (docs/PERFORMANCE.md, "Background jobs").
 
-    python bench/jobs_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench \
+    python -m bench.jobs_bench --database-url postgresql+psycopg://postgres@127.0.0.1/bench \
         --rows 10000 --workers 2 [--rate 20] [--redis-url redis://127.0.0.1:6379/0]
 
 Starts the Stripe HTTP fake of the tests (loopback, subscriptions API shapes, idempotent) with
@@ -21,17 +21,16 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from flask_migrate import upgrade
+from sqlalchemy import insert, select, text
+
+from admin_app import create_app, jobs
+from admin_app.cli import ensure_admin
+from models import Customer, Job, Subscription, db
+from tests.fakes.loopback import loopback_server
+from tests.fakes.stripe_fake import API_KEY, StripeFake
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
-
-from admin_app import create_app, jobs  # noqa: E402
-from admin_app.cli import ensure_admin  # noqa: E402
-from models import Customer, Job, Subscription, db  # noqa: E402
-from tests.fakes.loopback import loopback_server  # noqa: E402
-from tests.fakes.stripe_fake import API_KEY, StripeFake  # noqa: E402
 
 START = datetime(2026, 11, 20, tzinfo=timezone.utc)
 END = datetime(2026, 12, 20, tzinfo=timezone.utc)

@@ -6,6 +6,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from sqlalchemy import event
 
@@ -65,28 +66,31 @@ def time_requests(client, timer, url, repeats, warmups, check=None):
 
 
 RSS_RE = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
-# Without GNU time the script reports its own peak (RUSAGE_CHILDREN would be the largest of
+REPO = Path(__file__).resolve().parent.parent
+# Without GNU time the module reports its own peak (RUSAGE_CHILDREN would be the largest of
 # every child so far, the seed included); the process's Python startup is part of both.
 SELF_PEAK = ("import resource, runpy, sys\n"
              "sys.argv = sys.argv[1:]\n"
              "try:\n"
-             "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+             "    runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
              "finally:\n"
              "    print('peak_rss_kib=%d' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
 
 
-def run_measured(args, env=None, timeout=None):
-    """Run a Python script in a subprocess; returns (its name=value output, peak RSS in MiB)."""
+def run_measured(module, args, env=None, timeout=None):
+    """Run `python -m module args` from the repository's top directory in a subprocess;
+    returns (its name=value output, peak RSS in MiB)."""
     gnu_time = shutil.which("time", path="/usr/bin:/bin")
     if gnu_time:
-        cmd = [gnu_time, "-v", sys.executable, *args]
+        cmd = [gnu_time, "-v", sys.executable, "-m", module, *args]
     else:
-        cmd = [sys.executable, "-c", SELF_PEAK, *args]
+        cmd = [sys.executable, "-c", SELF_PEAK, module, *args]
     run_env = {**os.environ, **(env or {})}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=timeout)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=timeout,
+                          cwd=REPO)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{tail}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed ({proc.returncode}):\n{tail}")
     values = {}
     for line in proc.stdout.splitlines():
         for part in line.split():

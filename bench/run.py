@@ -1,6 +1,7 @@
 """Memberdesk against the vanilla Flask-Admin baseline: server-side times, queries, export."""
-# python bench/run.py --database-url URL --customers N --transactions-per-customer K
-# python bench/run.py --smoke        # tiny SQLite run for CI (fails on errors, not on goals)
+# python -m bench.run --database-url URL --customers N --transactions-per-customer K
+# python -m bench.run --smoke        # tiny SQLite run for CI (fails on errors, not on goals)
+# (from the repository's top directory, which makes `bench` importable as a package)
 # Prints a side-by-side table, then one `name=value` line per figure (docs/PERFORMANCE.md).
 import argparse
 import os
@@ -9,13 +10,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench import baseline, ours
+from bench.measure import install, run_measured, time_requests
+from bench.report import GOALS_AT, evaluate, print_lines, print_table
+from models import db
 
-from bench import baseline, ours  # noqa: E402
-from bench.measure import install, run_measured, time_requests  # noqa: E402
-from bench.report import GOALS_AT, evaluate, print_lines, print_table  # noqa: E402
-from models import db  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 log = ours.log
 
@@ -88,12 +88,11 @@ def time_baseline(args, vanilla, app):
 
 def export(args):
     """Rows/s and peak RSS of each export, each in a process of its own."""
-    log("ours: export in a subprocess (bench/export_bench.py)")
-    mine, mine_rss = run_measured([str(REPO / "bench" / "export_bench.py"),
-                                   args.database_url, "export"])
-    log("baseline: export in a subprocess (bench/vanilla_export.py)")
-    theirs, theirs_rss = run_measured([str(REPO / "bench" / "vanilla_export.py"),
-                                       str(args.baseline), args.database_url])
+    log("ours: export in a subprocess (python -m bench.export_bench)")
+    mine, mine_rss = run_measured("bench.export_bench", [args.database_url])
+    log("baseline: export in a subprocess (python -m bench.vanilla_export)")
+    theirs, theirs_rss = run_measured("bench.vanilla_export",
+                                      [str(args.baseline), args.database_url])
     return ({"rows": int(mine["export_rows"]), "rows_per_s": float(mine["export_rows_per_s"]),
              "peak_rss_mb": mine_rss},
             {"rows": int(theirs["export_rows"]),

@@ -3,12 +3,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.baseline import load
 
-from bench.baseline import load  # noqa: E402
-
-# Prints export_rows=, export_s=, export_rows_per_s= (as bench/export_bench.py does).
-USAGE = "usage: python bench/vanilla_export.py PATH/vanilla_admin.py DATABASE_URL"
+# Prints export_rows=, export_s=, export_rows_per_s= (as bench.export_bench does).
+USAGE = "usage: python -m bench.vanilla_export PATH/vanilla_admin.py DATABASE_URL"
 
 
 def main():

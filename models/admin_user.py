@@ -8,13 +8,15 @@ from models._types import UTCDateTime, utcnow
 
 _hasher = PasswordHasher()
 
-# What each role may do; the shared action mechanism checks these names on the server.
+# What each role may do; the action functions (and the views, to hide what is refused)
+# check these names on the server. change_subscription: price, plan, pause / resume;
+# cancel_subscription: cancel and undo (actions/subscription_*.py).
 ROLES = {
-    "owner": {"view", "edit_customer", "refund", "resend_invoice", "edit_affiliate",
-              "change_subscription", "cancel_subscription", "export", "manage_catalog",
-              "manage_admins", "webhooks"},
-    "finance": {"view", "refund", "resend_invoice", "edit_affiliate", "change_subscription",
-                "cancel_subscription", "export", "webhooks"},
+    "owner": {"view", "edit_customer", "refund", "resend_invoice", "edit_affiliate", "export",
+              "view_audit", "manage_catalog", "manage_admins", "change_subscription",
+              "cancel_subscription", "webhooks"},
+    "finance": {"view", "refund", "resend_invoice", "edit_affiliate", "export", "view_audit",
+                "change_subscription", "cancel_subscription", "webhooks"},
     "support": {"view", "edit_customer", "resend_invoice", "edit_affiliate"},
     "viewer": {"view"},
 }

@@ -1,7 +1,6 @@
 """Shared fixtures: the app on SQLite and PostgreSQL, logged-in clients, CSRF tokens."""
 import os
 import re
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -112,8 +111,3 @@ def login(client, role="owner", email=None):
 def owner_client(client):
     login(client, "owner")
     return client
-
-
-@pytest.fixture
-def fixtures_dir():
-    return Path(__file__).parent / "data"

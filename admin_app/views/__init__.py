@@ -3,7 +3,8 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from admin_app.views.base import IndexView
-from admin_app.views.catalog import AffiliateView, AuditView, PlanView
+from admin_app.views.audit import AuditView
+from admin_app.views.catalog import AffiliateView, PlanView
 from admin_app.views.customers import CustomerView
 from admin_app.views.drift import DriftView
 from admin_app.views import drift

@@ -11,17 +11,17 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from actions import get_action, ltv
 from actions.customer_details import update_customer
-from actions.errors import ActionError
-from actions.export import export_filename, iter_csv, selected_ids
+from actions.errors import ActionError, NotAllowed
+from actions.export import export_customers, export_filename, export_scope, selected_ids
 from admin_app.bulk_views import BulkActionsMixin
 from admin_app.composition import deps_from_app
-from admin_app.export_job import EXPORT_ACTION, export_scope
+from admin_app.export_job import EXPORT_ACTION, export_job_scope
 from admin_app.filestore import avatar_store
 from admin_app.jobs import create_job
 from admin_app.forms import CustomerForm
 from admin_app.views.base import SecureModelView, money_formatter
-from admin_app.views.customer_search import plan_search
-from admin_app.views.paging import ListCount, at_least, capped_count
+from models.queries.counting import ListCount, at_least, capped_count
+from models.queries.customer_search import plan_search
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 from models import Customer, Subscription, Transaction, db
@@ -115,6 +115,13 @@ class CustomerView(BulkActionsMixin, SecureModelView):
         return None, self.export_query(sort[0] if sort else None, args.sort_desc, args.search,
                                        args.filters)
 
+    def export_scope(self):
+        """The list's search and filters (column, operation, value), for the audit entry."""
+        args = self._get_list_extra_args()
+        filters = [[name, self._filters[index].operation(), value]
+                   for index, name, value in args.filters or ()]
+        return export_scope(search=args.search, filters=filters)
+
     def get_export_name(self, export_type="csv"):
         return export_filename()
 
@@ -124,9 +131,13 @@ class CustomerView(BulkActionsMixin, SecureModelView):
         args = {k: v for k, v in request.args.items() if k not in skip}
         return self.get_url(".export", export_type="csv", **args, **({"bom": 1} if bom else {}))
 
-    def csv_response(self, query):
-        chunks = iter_csv(query, current_app.config["STORE_CURRENCY"],
-                          bom=request.values.get("bom") == "1")
+    def csv_response(self, query, scope):
+        try:
+            chunks = export_customers(query, scope, current_user,
+                                      current_app.config["STORE_CURRENCY"],
+                                      bom=request.values.get("bom") == "1")
+        except NotAllowed:
+            abort(403)
         return Response(stream_with_context(chunks), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{self.get_export_name()}"',
             "Cache-Control": "private, no-store", "X-Accel-Buffering": "no"})
@@ -144,14 +155,14 @@ class CustomerView(BulkActionsMixin, SecureModelView):
         threshold = current_app.config["EXPORT_JOB_THRESHOLD"]
         if capped_count(query.order_by(None), Customer, threshold + 1) > threshold:
             return self._export_job()
-        return self.csv_response(query)
+        return self.csv_response(query, self.export_scope())
 
     def _export_job(self):
         """Too large to stream within one request: a job writes the file, its page links it."""
         args = self._get_list_extra_args()
         sort = self._get_column_by_idx(args.sort)
-        scope = export_scope(args.search, args.filters, sort[0] if sort else None,
-                             args.sort_desc, request.values.get("bom") == "1")
+        scope = export_job_scope(args.search, args.filters, sort[0] if sort else None,
+                                 args.sort_desc, request.values.get("bom") == "1")
         job = create_job(current_user, EXPORT_ACTION, scope)
         flash(f"The export is large: job #{job.id} writes the file; download it from here "
               "when it is done.", "info")
@@ -161,7 +172,9 @@ class CustomerView(BulkActionsMixin, SecureModelView):
     def action_export_selected(self, ids):
         if not self.can_export:
             abort(403)
-        return self.csv_response(self.export_query().filter(Customer.id.in_(selected_ids(ids))))
+        chosen = selected_ids(ids)
+        return self.csv_response(self.export_query().filter(Customer.id.in_(chosen)),
+                                 export_scope(ids=chosen))
 
     def edit_form(self, obj=None):
         return CustomerForm(obj=obj, customer_id=obj.id if obj else None,

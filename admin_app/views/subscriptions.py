@@ -25,7 +25,7 @@ from models.transaction import GATEWAYS
 
 SUBSCRIPTION_ACTIONS = ["subscription_price", "subscription_plan", "subscription_affiliate",
                         "subscription_cancel", "subscription_undo_cancel",
-                        "subscription_pause", "subscription_resume"]
+                        "subscription_pause", "subscription_resume", "subscription_approval"]
 
 
 class AccessEndsWithinFilter(BaseSQLAFilter):

@@ -7,7 +7,7 @@ Create Date: 2026-11-27 10:00:00
 """
 from alembic import op
 
-# The customer search (admin_app/views/customer_search.py) matches any fragment of the name or
+# The customer search (models/queries/customer_search.py) matches any fragment of the name or
 # email, case-insensitively. A LIKE '%x%' cannot use a B-tree index; these indexes make it an
 # index lookup.
 #

@@ -78,10 +78,3 @@ def browser_login(page, role="owner"):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/admin/customer/**")
     return user
-
-
-@pytest.fixture
-def owner_page(page):
-    """A page logged in as an owner, on Sales > Customers."""
-    browser_login(page, "owner")
-    return page

@@ -31,6 +31,7 @@ class PayPalSubscriptionsFake:
         self.prices = {}  # subscription id -> (value, currency) it is charged now
         self.effects = []  # (what, subscription id)
         self.require_approval = False  # revise answers with an "approve" link
+        self.awaiting = {}  # subscription id -> (plan id, price, overridden) the payer must approve
         self.faults, self.read_faults = Faults(), Faults()
         self._replies = {}
         self._lock = threading.Lock()
@@ -71,6 +72,13 @@ class PayPalSubscriptionsFake:
                        "rel": "self", "method": "GET"}]}
         self.prices[sub_id] = (value, currency)
         return sub_id
+
+    def approve(self, sub_id):
+        """The payer follows the approval link: the revision takes effect."""
+        plan_id, price, overridden = self.awaiting.pop(sub_id)
+        sub = self.subscriptions[sub_id]
+        sub["plan_id"], sub["plan_overridden"] = plan_id, overridden
+        self.prices[sub_id] = price
 
     def _get(self, request, body):
         sub = self.subscriptions.get(request.path.rsplit("/", 1)[-1])
@@ -145,6 +153,7 @@ class PayPalSubscriptionsFake:
                                      f"update?ba_token=BA-{token}",
                              "rel": "approve", "method": "GET"})
             sub["status_update_time"] = "2026-12-10T10:00:00Z"  # waits for the payer
+            self.awaiting[sub["id"]] = (plan_id, price, bool(override))
         else:
             sub["plan_id"], sub["plan_overridden"] = plan_id, bool(override)
             self.prices[sub["id"]] = price

@@ -7,7 +7,7 @@ import requests
 from sqlalchemy import select
 
 from admin_app import queue
-from models import Customer, Job, db
+from models import AuditEvent, Customer, Job, db
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.integration.test_customer_edit import FIELDS, _png
@@ -43,6 +43,10 @@ def test_large_export_runs_as_a_job_with_a_download_link(app, client):
     download = client.get(link)
     assert download.status_code == 200 and download.data == direct
     assert "attachment" in download.headers["Content-Disposition"]
+    audited = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "customers.export").order_by(AuditEvent.id)).all()
+    assert [(e.actor_email, e.after["rows"], e.outcome) for e in audited] == [
+        ("finance@example.com", 5, "succeeded")] * 2  # the direct export, then the job's
 
 
 def test_export_job_into_an_s3_bucket(app, client, s3_bucket):

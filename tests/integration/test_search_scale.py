@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from admin_app.views import customer_search
+from models.queries import customer_search
 from admin_app.views.customers import CustomerView
 from models import Customer, db
 from tests import factories
@@ -99,7 +99,7 @@ def test_renamed_and_deleted_customers_follow_in_search(owner_client, way):
 
 
 def test_seeded_customers_are_searchable(app, owner_client):
-    from admin_app.seed import seed
+    from bench.seed import seed
     seed(30, 1, progress=False)
     _fts_integrity()
     name, email = db.session.execute(

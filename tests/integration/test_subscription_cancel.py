@@ -90,3 +90,14 @@ def test_undo_a_scheduled_cancellation_on_stripe(app, setup, finance):
     assert setup.effects() == ["cancel_at_period_end", "undo_cancel"]
     assert result.message == "The cancellation is withdrawn: the subscription renews on " \
                              "20 Dec 2026."
+
+
+def test_a_scheduled_cancellation_can_be_made_immediate(app, setup, finance):
+    cancel_subscription(deps_at(app), finance, setup.sub_id)
+    if setup.gateway == "stripe":
+        with pytest.raises(InvalidRequest, match="^This subscription already cancels on "
+                                                 "20 Dec 2026"):
+            cancel_subscription(deps_at(app), finance, setup.sub_id)
+        cancel_subscription(deps_at(app), finance, setup.sub_id, when="now")
+        assert setup.effects() == ["cancel_at_period_end", "cancel"]
+    assert setup.sub().status == "canceled"

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from actions.errors import InvalidRequest
 from actions.subscription_affiliate import set_subscription_affiliate
+from actions.subscription_approval import check_approval
 from actions.subscription_pause import pause_subscription, resume_subscription
 from actions.subscription_plan import change_subscription_plan
 from actions.subscription_preview import preview_subscription_change
@@ -106,10 +107,26 @@ def test_paypal_plan_change_waiting_for_the_payers_approval(app, client, paypal_
     assert status_label(sub, TENTH) == ("Active — waiting for the customer's approval of a "
                                         "change")
     assert result.category == "info" and sub.approval_url in result.message
+    with pytest.raises(InvalidRequest, match="waiting for the customer's approval of an earlier"):
+        change_subscription_price(deps_at(app), finance, setup.sub_id, 4000)
     login(client, "viewer")
     profile = client.get(f"/admin/customer/profile/{sub.customer_id}/").get_data(as_text=True)
     assert "waiting for the customer&#39;s approval" in profile
     assert sub.approval_url.replace("&", "&amp;") in profile
+
+    waiting = check_approval(deps_at(app), finance, setup.sub_id)
+    assert waiting.message == ("PayPal says the customer has not approved the change yet; it "
+                               "is still waiting.")
+    setup.fake.approve(setup.ref)  # the payer follows the link
+
+    done = check_approval(deps_at(app), finance, setup.sub_id)
+
+    sub = setup.sub()
+    assert done.message == ("The customer approved the change: the subscription now costs "
+                            "$50.00 per cycle on “Gold”.")
+    assert (sub.name, sub.price_cents, sub.approval_url) == ("Gold", 5000, None)
+    assert only_change().status == "succeeded"
+    assert status_label(sub, TENTH) == "Active"
 
 
 def test_plan_of_another_currency_is_refused(app, setup, finance):

@@ -29,7 +29,7 @@ from math import sqrt
 
 from sqlalchemy import String, and_, bindparam, column, func, literal_column, or_, select, table
 
-from admin_app.views.paging import COUNT_CAP, estimate_rows
+from models.queries.counting import COUNT_CAP, estimate_rows
 from models import Customer
 
 INDEX_MIN = 3  # a fragment shorter than a trigram cannot use the trigram indexes
