@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from actions import audit
+from actions.address import address_lines
 from actions.base import ActionResult, RowAction
 from actions.errors import EmailFailed, InvalidRequest
 from actions.invoice_mail import Message
@@ -46,6 +47,12 @@ class Buyer:
     country: str
     vat_number: str
     tax_id: str
+
+    @property
+    def address_lines(self):
+        """Street, place and country in the order and form of the country's post."""
+        return address_lines(self.address, self.city, self.state, self.postal_code,
+                             self.country)
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,28 @@ def foreign_share(customer_id, store):
                        and r.settlement_currency == store)
         totals[tx.currency] = (paid + tx.net_cents, settled + tx.settlement_cents - refunded)
     return sorted((c, p, s) for c, (p, s) in totals.items())
+
+
+def uncounted_totals(customer_ids, store_currency):
+    """{customer_id: [(currency, cents), ...]}: the payments lifetime value leaves out.
+
+    Succeeded payments settled in a currency other than the store's (so not counted), minus
+    their refunds, one total per original currency (never added together, nor to the lifetime
+    value), for the given customers. Payments converted into the store currency count (see
+    foreign_share).
+    """
+    if not customer_ids:
+        return {}
+    rows = db.session.execute(
+        select(Transaction.customer_id, Transaction.currency,
+               func.sum(Transaction.amount_cents - Transaction.refunded_cents))
+        .where(Transaction.customer_id.in_(list(customer_ids)),
+               Transaction.status == "succeeded",
+               Transaction.settlement_currency != store_currency)
+        .group_by(Transaction.customer_id, Transaction.currency)
+        .order_by(Transaction.customer_id, Transaction.currency)).all()
+    totals = {}
+    for customer_id, currency, cents in rows:
+        if cents:
+            totals.setdefault(customer_id, []).append((currency, int(cents)))
+    return totals

@@ -108,7 +108,9 @@ def _record_failure(deps, refund_id, exc, actor):
     refund = db.session.get(Refund, refund_id)
     if exc.outcome_unknown:
         refund.failure_message = exc.message  # stays pending: "Check refund" finishes it
-        exc.message += " The refund stays pending: “Check refund” finishes it without refunding twice."
+        cause = exc.message.split(" Trying again is safe")[0].rstrip(".")  # one sentence
+        exc.message = (f"{cause}; it stays pending until “Check refund” finishes it, "
+                       "which never refunds twice.")
     else:
         refund.status, refund.failure_message, refund.completed_at = "failed", exc.message, deps.clock()
     audit.record(actor, "refund", tx, outcome="pending" if exc.outcome_unknown else "failed",

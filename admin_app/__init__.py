@@ -33,12 +33,18 @@ def create_app(test_config=None):
     mail.init_app(app)
     csrf.init_app(app)
 
-    from admin_app import auth, cli, errors, queue, templating, views, webhooks
+    from admin_app import auth, cli, errors, queue, security, templating, views, webhooks
+    from models.admin_user import use_cheap_hashing
+    use_cheap_hashing(bool(app.config.get("TESTING")))
     queue.init_app(app)
     from admin_app import jobs_cli
     jobs_cli.init_app(app)
-    app.register_blueprint(auth.bp)
+    auth.init_app(app)
+    security.init_app(app)
     app.register_blueprint(webhooks.bp)
+    # Browsers ask for /favicon.ico on every page; the icon lives in admin_app/static.
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: app.send_static_file("favicon.ico"))
     errors.init_app(app)
     templating.init_app(app)
     views.init_app(app)

@@ -48,7 +48,7 @@ DEFAULTS = {
     "WEBHOOK_RETRY_DELAY": 2,  # seconds before the first retry; doubled at each retry
     "SYNC_RATE_LIMIT": 20,  # gateway requests per second during `flask sync`
     "SYNC_PAGE_SIZE": 100,  # objects per list page (Stripe's largest)
-    "REDIS_URL": "",  # set: background jobs go to RQ workers; empty: a thread of this process
+    "REDIS_URL": "",  # set: RQ workers run background jobs, login limits shared by all workers
     "RQ_QUEUE": "memberdesk",
     "JOB_TIMEOUT": 6 * 3600,  # seconds an RQ worker may spend on one job
     "STRIPE_RATE_LIMIT": 20.0,  # requests/s a job sends to Stripe (docs: 25 test, 100 live)
@@ -61,6 +61,12 @@ DEFAULTS = {
     "S3_BUCKET": "",
     "S3_ENDPOINT_URL": "",  # an S3-compatible server (MinIO, Ceph, ...); empty: AWS
     "S3_REGION": "",  # a job whose runner is silent this long is resumed elsewhere
+    "SESSION_IDLE_MINUTES": 30,  # a login session ends after this long without a request
+    "SESSION_MAX_HOURS": 12,  # ... and this long after the login, active or not
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",  # login POSTs per client address
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",  # failed logins per e-mail
+    "RATELIMIT_KEY_PREFIX": "memberdesk",
+    "PASSWORD_LINK_HOURS": 72,  # how long an invitation / set-password link works
 }
 
 

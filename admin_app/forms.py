@@ -1,11 +1,12 @@
 """The Edit customer details form: every export field plus the avatar, with clear messages."""
+import re
+
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import func, select
 from stdnum import get_cc_module
-from stdnum.eu import vat as eu_vat
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -18,7 +19,6 @@ from models.customer import DETAIL_FIELDS
 COUNTRY_CHOICES = [SelectChoice("", "—")] + sorted(
     (SelectChoice(c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries),
     key=lambda c: c.label)
-EU_VAT_PREFIX = {"GR": "EL"}
 
 
 def _email_syntax(form, field):
@@ -29,26 +29,39 @@ def _email_syntax(form, field):
             raise ValidationError(str(exc)) from None
 
 
+def vat_module(country):
+    """python-stdnum's module for the VAT number of `country` (alpha-2), None if it has none."""
+    try:
+        return get_cc_module(country.lower(), "vat")
+    except (ImportError, AttributeError, ValueError):
+        return None
+
+
+def expected_format(module):
+    """What python-stdnum says such a number looks like: its name, the format, an example."""
+    paragraphs = [" ".join(p.split()) for p in (module.__doc__ or "").split("\n\n")]
+    name = paragraphs[0].rstrip(".") if paragraphs else "the VAT number"
+    described = next((p for p in paragraphs[1:]
+                      if p and not p.startswith((">>>", "*", "More information"))), "")
+    sentence = re.split(r"(?<=[a-z0-9)])\. ", described, maxsplit=1)[0].rstrip(".")
+    example = re.search(r">>> validate\('([^']+)'\)\n'", module.__doc__ or "")
+    text = f"Expected {name}" + (f": {sentence}" if sentence else "") + "."
+    return text + (f" For example {example.group(1).strip()}." if example else "")
+
+
 def vat_error(number, country):
-    """A message when `number` is not a valid VAT number for `country`, else None."""
+    """A message when `number` is not a valid VAT number for `country`, else None.
+
+    Checked with python-stdnum where it knows the country's format (the number may carry the
+    country's prefix or not); accepted as typed for a country it does not know.
+    """
     if not country:
         return "Choose the country that issued this VAT number."
-    name = country_name(country)
-    if country in eu_vat.MEMBER_STATES or country.lower() in eu_vat.MEMBER_STATES:
-        prefix = EU_VAT_PREFIX.get(country, country)
-        compact = eu_vat.compact(number)
-        if not compact.startswith(prefix):
-            compact = prefix + compact
-        if not eu_vat.is_valid(compact):
-            return f"{number} is not a valid VAT number for {name}."
+    module = vat_module(country)
+    if module is None or module.is_valid(number):
         return None
-    try:
-        module = get_cc_module(country.lower(), "vat")
-    except (ImportError, AttributeError):
-        module = None
-    if module is not None and not module.is_valid(number):
-        return f"{number} is not a valid VAT number for {name}."
-    return None
+    return (f"{number} is not a valid VAT number for {country_name(country)}. "
+            f"{expected_format(module)}")
 
 
 class CustomerForm(FlaskForm):

@@ -1,5 +1,5 @@
 """The one shared piece behind every row action: button, modal, CSRF, role, audit, flash."""
-from flask import abort, flash, redirect, request
+from flask import abort, flash, jsonify, redirect, request
 from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
@@ -9,6 +9,32 @@ from actions import audit, get_action
 from actions.errors import ActionError
 from admin_app.composition import deps_from_app
 from models import db
+
+# Sent by the pop-up's own form submission (templates/admin/memberdesk_base.html): the answer
+# is then the pop-up's new content (errors, what was typed) or {"redirect": url} once done.
+POPUP_HEADER = "X-Memberdesk-Popup"
+
+
+def _from_popup():
+    return request.headers.get(POPUP_HEADER) == "1"
+
+
+def _finished(return_url):
+    """Where to go once the request is over (its message flashed): the page, or the pop-up's."""
+    if _from_popup():
+        return jsonify(redirect=return_url)
+    return redirect(return_url)
+
+
+def _renew_hidden_fields(form, fresh):
+    """A refused form is shown again as typed, with fresh bookkeeping (a new request key).
+
+    `fresh` is the action's form built anew; its hidden fields' own values (object_data: the
+    posted ones override .data) replace the ones sent.
+    """
+    for field in form:
+        if field.type == "HiddenField" and field.name in fresh:
+            field.data = fresh[field.name].object_data
 
 
 class ActionButton(TemplateLinkRowAction):
@@ -34,7 +60,7 @@ class RowActionsMixin:
             abort(403)
         audit.record_refusal(current_user, action.name, obj, outcome="denied", message=message)
         flash(message, "error")
-        return redirect(return_url)
+        return _finished(return_url)
 
     @expose("/action/<action_name>/<int:obj_id>/", methods=("GET", "POST"))
     def row_action_view(self, action_name, obj_id):
@@ -60,6 +86,7 @@ class RowActionsMixin:
 
         deps = deps_from_app()
         form = action.form(obj, deps)
+        error = None
         if request.method == "POST" and form.validate_on_submit():
             try:
                 result = action.perform(obj, form, current_user, deps)
@@ -69,11 +96,16 @@ class RowActionsMixin:
                     audit.record_refusal(current_user, action.name,
                                          (obj.__tablename__, obj_id), outcome="rejected",
                                          message=exc.message)
-                flash(exc.message, "error")
+                if not _from_popup() or getattr(exc, "outcome_unknown", False):
+                    flash(exc.message, "error")  # (a pending outcome: nothing to resubmit)
+                    return _finished(return_url)
+                error = exc.message  # refused: the pop-up again, with what was typed
+                _renew_hidden_fields(form, action.form(obj, deps))
             else:
                 flash(result.message, result.category)
-            return redirect(return_url)
+                return _finished(return_url)
 
-        return self.render(action.template, action=action, obj=obj, form=form,
-                           return_url=return_url, modal=bool(request.args.get("modal")),
+        return self.render(action.template, action=action, obj=obj, form=form, error=error,
+                           return_url=return_url,
+                           modal=bool(request.args.get("modal")) or _from_popup(),
                            **action.context(obj, deps))

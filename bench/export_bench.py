@@ -28,11 +28,13 @@ def logged_in_client(app):
             user = AdminUser(email=EMAIL, role="finance", password_hash="!")
             db.session.add(user)
             db.session.commit()
-        user_id = user.id
+        user_key = user.get_id()  # "<id>:<session token>", as the login stores it
+        db.session.commit()
         total = db.session.scalar(select(func.count()).select_from(Customer))
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = str(user_id), True
+        session["_user_id"], session["_fresh"] = user_key, True
+        session["login_at"] = session["seen_at"] = time.time()  # admin_app/login_session.py
     return client, total
 
 

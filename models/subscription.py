@@ -3,7 +3,14 @@ from models import db
 from models._types import BigId, UTCDateTime
 
 SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "canceled")
+STATUS_LABELS = {"active": "Active", "trialing": "Trialing", "past_due": "Past due",
+                 "canceled": "Cancelled"}
 INTERVALS = ("day", "week", "month", "year")
+
+
+def status_label(status):
+    """The one label of a subscription status, in lists, filters and the profile."""
+    return STATUS_LABELS.get(status, (status or "").replace("_", " ").capitalize())
 
 
 def describe_cycle(interval, count):
@@ -75,6 +82,10 @@ class Subscription(db.Model):
     @property
     def cycle(self):
         return describe_cycle(self.interval, self.interval_count)
+
+    @property
+    def status_label(self):
+        return status_label(self.status)
 
     def __str__(self):
         return self.name

@@ -1,6 +1,7 @@
 """Shared fixtures: the app on SQLite and PostgreSQL, logged-in clients, CSRF tokens."""
 import os
 import re
+import secrets
 
 import pytest
 from flask.testing import FlaskClient
@@ -26,6 +27,8 @@ def _config(url, tmp_path):
         "TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
         "AVATAR_DIR": str(tmp_path / "avatars"), "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": 1,
         "STORE_CURRENCY": "USD", "SERVER_NAME": "localhost",
+        # login limits: counters of their own per app, also when they live in Redis
+        "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(6)}",
     }
 
 

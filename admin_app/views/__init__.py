@@ -2,6 +2,8 @@
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from admin_app.security import csp_nonce
+from admin_app.views.admin_users import AdminUsersView
 from admin_app.views.base import IndexView
 from admin_app.views.audit import AuditView
 from admin_app.views.catalog import AffiliateView, PlanView
@@ -20,7 +22,8 @@ from models import (Affiliate, AuditEvent, Customer, Job, Plan, Subscription, Tr
 def init_app(app):
     admin = Admin(app, name="Memberdesk", index_view=IndexView(url="/admin"),
                   theme=Bootstrap4Theme(base_template="admin/memberdesk_base.html",
-                                        fluid=True))
+                                        fluid=True),
+                  csp_nonce_generator=csp_nonce)
     admin.add_view(CustomerView(Customer, db, name="Customers", category="Sales",
                                 endpoint="customer"))
     admin.add_view(TransactionView(Transaction, db, name="Transactions", category="Sales",
@@ -36,4 +39,5 @@ def init_app(app):
                                     category="Gateways", endpoint="webhook_event"))
     admin.add_view(DriftView(name="Sync differences", category="Gateways", endpoint="drift"))
     drift.init_app(app)
+    admin.add_view(AdminUsersView(name="Admin users", endpoint="admin_users", url="/admin/users"))
     return admin

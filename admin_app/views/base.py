@@ -49,6 +49,10 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
     page_size = 50
     can_set_page_size = True
     page_size_options = (20, 50, 100)
+    search_hint = None  # the search box's placeholder, in words (not column names)
+
+    def search_placeholder(self):
+        return self.search_hint or super().search_placeholder()
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         """Add the primary key as tie-breaker so that pages never repeat or skip rows."""

@@ -5,6 +5,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
+from markupsafe import Markup, escape
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,11 +15,13 @@ from actions.customer_details import update_customer
 from actions.errors import ActionError, NotAllowed
 from actions.export import export_customers, export_filename, export_scope, selected_ids
 from admin_app.bulk_views import BulkActionsMixin
+from actions.ltv import uncounted_totals
 from admin_app.composition import deps_from_app
 from admin_app.export_job import EXPORT_ACTION, export_job_scope
 from admin_app.filestore import avatar_store
 from admin_app.jobs import create_job
 from admin_app.forms import CustomerForm
+from admin_app.templating import money
 from admin_app.views.base import SecureModelView, money_formatter
 from models.queries.counting import ListCount, at_least, capped_count
 from models.queries.customer_search import plan_search
@@ -31,6 +34,24 @@ PROFILE_PAGE_SIZE = 25
 WALKABLE_SORTS = (None, "lifetime_value_cents")
 
 
+def uncounted_text(totals):
+    """'+ €49.00 not counted' for each other currency's total."""
+    return [f"+ {money(cents, currency)} not counted" for currency, cents in totals]
+
+
+def _ltv_formatter(view, context, model, name):
+    """The lifetime value, with what other currencies' payments add (not counted in it)."""
+    value = escape(money_formatter(view, context, model, name))
+    extra = uncounted_text(g.get("uncounted", {}).get(model.id, ()))
+    if not extra:
+        return value
+    hint = ("Payments in other currencies are not added to the lifetime value "
+            "(it counts " + current_app.config["STORE_CURRENCY"] + " only).")
+    return value + Markup(" ").join(
+        Markup('<div class="md-uncounted small text-muted" title="{}">{}</div>').format(hint, t)
+        for t in extra)
+
+
 class CustomerView(BulkActionsMixin, SecureModelView):
     list_template = "customers/list.html"
     edit_template = "customers/edit.html"
@@ -38,9 +59,10 @@ class CustomerView(BulkActionsMixin, SecureModelView):
     column_labels = {"lifetime_value_cents": "Lifetime Value"}
     column_sortable_list = ["name", "email", "lifetime_value_cents"]
     column_searchable_list = ["name", "email"]
+    search_hint = "Name or email"
     column_default_sort = ("created_at", True)
     column_extra_row_actions = [TemplateLinkRowAction("memberdesk.profile_button", "Profile")]
-    column_formatters = {"lifetime_value_cents": money_formatter}
+    column_formatters = {"lifetime_value_cents": _ltv_formatter}
     form = CustomerForm
     export_types = ["csv"]
     bulk_actions = ("resend_latest_invoice",)
@@ -95,19 +117,31 @@ class CustomerView(BulkActionsMixin, SecureModelView):
             count_query = count_query.filter(plan.clause)
         return query.filter(plan.clause), count_query, joins, count_joins
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        """The page's rows, and what payments in other currencies add for them (one query)."""
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters,
+                                       execute=execute, page_size=page_size)
+        if execute and has_request_context():
+            g.uncounted = uncounted_totals([row.id for row in rows],
+                                           current_app.config["STORE_CURRENCY"])
+        return count, rows
+
     def list_count(self, query, page, page_size, rows, whole_table):
-        """What the search already knows of its count (SQLite), instead of counting again."""
+        """Exact whenever the search can be counted cheaply (up to the cap), else bounded."""
         plan = g.pop("customer_search_plan", None)
-        if plan is None or self._filters or (plan.count is None and plan.countable):
+        if plan is None or self._filters:
             return super().list_count(query, page, page_size, rows, whole_table)
         seen = page * page_size + len(rows)
         if len(rows) < page_size and (rows or page == 0):
             return ListCount(seen)
-        if plan.count is None:  # counting would read the whole table: "N+" from this page
+        if plan.exact:
+            return ListCount(plan.count)
+        if not plan.countable:  # one or two letters: only a scan could count them
             return at_least(seen, page_size, len(rows))
-        if plan.at_least:
-            return ListCount(max(plan.count, seen + 1), "at_least", max(plan.count, seen))
-        return ListCount(plan.count)
+        counted = plan.count_query(db.session)  # SQLite: from the FTS table, not the walk
+        return super().list_count(query if counted is None else counted, page, page_size,
+                                  rows, whole_table)
 
     def _export_data(self):
         args = self._get_list_extra_args()
@@ -127,7 +161,7 @@ class CustomerView(BulkActionsMixin, SecureModelView):
 
     def export_url(self, bom=False):
         """The export link for the list as it is shown (search, filters and sort kept)."""
-        skip = ("page", "page_size", "profile", "bom", "export_type")
+        skip = ("page", "page_size", "profile", "tab", "bom", "export_type")
         args = {k: v for k, v in request.args.items() if k not in skip}
         return self.get_url(".export", export_type="csv", **args, **({"bom": 1} if bom else {}))
 
@@ -215,10 +249,13 @@ class CustomerView(BulkActionsMixin, SecureModelView):
                                           current_app.config["STORE_CURRENCY"]),
             transactions=rows[:PROFILE_PAGE_SIZE], has_older=len(rows) > PROFILE_PAGE_SIZE,
             tx_page=page, subscriptions=subscriptions,
+            uncounted=uncounted_text(uncounted_totals(
+                [customer_id], current_app.config["STORE_CURRENCY"]).get(customer_id, ())),
             tx_actions=[get_action(n) for n in TransactionView.row_actions],
             sub_actions=[get_action(n) for n in SubscriptionView.row_actions],
             modal=bool(request.args.get("modal")),
-            return_url=self.get_url(".index_view", profile=customer_id))
+            return_url=self.get_url(".index_view", profile=customer_id),
+            sub_return_url=self.get_url(".index_view", profile=customer_id, tab="subscriptions"))
 
     @expose("/avatar/<int:customer_id>")
     def avatar_view(self, customer_id):

@@ -46,24 +46,20 @@ class PagingMixin:
         return query.limit(None).offset(None).filter(self.model.id.in_(select(ids.c.id)))
 
     def list_count(self, query, page, page_size, rows, whole_table):
-        """The count to show with `rows`, the page `page` of `query`."""
+        """The count to show with `rows`, the page `page` of `query`: exact up to the cap."""
         seen = page * page_size + len(rows)
         if not page_size or (len(rows) < page_size and (rows or page == 0)):
             return ListCount(seen)  # the last page: everything before it is full
+        limit = max(self.count_cap, seen) + 1
+        found = capped_count(query, self.model, limit)
+        if found < limit:
+            return ListCount(found)
         if whole_table:
             estimate = estimate_rows(query.session, self.model.__table__)
         elif query.session.get_bind().dialect.name == "postgresql":
             estimate = planner_rows(query, self.model)
         else:
             estimate = None
-        if estimate is not None and estimate > max(self.count_cap, seen):
-            return ListCount(max(estimate, seen + 1), "about")
-        return self.bounded_count(query, seen)
-
-    def bounded_count(self, query, seen):
-        """Exact up to the cap (or the end of this page, if further), else a lower bound."""
-        limit = max(self.count_cap, seen) + 1
-        found = capped_count(query, self.model, limit)
-        if found < limit:
-            return ListCount(found)
+        if estimate is not None and estimate >= limit:
+            return ListCount(estimate, "about")
         return ListCount(limit, "at_least", limit - 1)  # more than `seen`: a next page exists

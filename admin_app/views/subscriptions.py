@@ -21,6 +21,7 @@ from models._types import utcnow
 from models.access import access_ends_within, status_label
 from models.money import parse_amount
 from models.subscription import SUBSCRIPTION_STATUSES
+from models.subscription import status_label as status_name
 from models.transaction import GATEWAYS
 
 SUBSCRIPTION_ACTIONS = ["subscription_price", "subscription_plan", "subscription_affiliate",
@@ -71,11 +72,12 @@ class SubscriptionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
     column_sortable_list = ["name", "status", "price_cents", "start_date", "next_payment_date"]
     column_default_sort = ("start_date", True)
     column_searchable_list = ["customer.name", "customer.email"]
+    search_hint = "Customer name or email"
     column_select_related_list = [Subscription.customer, Subscription.affiliate]
     column_filters = [
         FilterEqual(Subscription.gateway, "Payment system", options=list(GATEWAYS.items())),
         FilterEqual(Subscription.status, "Status",
-                    options=[(s, s.replace("_", " ").capitalize()) for s in SUBSCRIPTION_STATUSES]),
+                    options=[(s, status_name(s)) for s in SUBSCRIPTION_STATUSES]),
         DayRangeFilter(Subscription.start_date, "Start date"),
         AccessEndsWithinFilter(Subscription.current_period_end, "Access ends"),
     ]

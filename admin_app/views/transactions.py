@@ -23,6 +23,13 @@ def _refunds_formatter(view, context, model, name):
     return Markup("<br>".join(lines))
 
 
+def _customer_formatter(view, context, model, name):
+    """The customer's name, the email below it in small print (narrower than 'name <email>')."""
+    customer = model.customer
+    return Markup('{}<div class="small text-muted md-email">{}</div>').format(
+        customer.name, customer.email)
+
+
 class TransactionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
     row_actions = ("invoice", "refund", "check_refund", "affiliate")
     bulk_actions = ("refund_remaining",)
@@ -34,6 +41,7 @@ class TransactionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
     column_sortable_list = ["created_at", "amount_cents", "invoice_number"]
     column_default_sort = ("created_at", True)
     column_searchable_list = ["customer.name", "customer.email"]
+    search_hint = "Customer name or email"
     column_select_related_list = [Transaction.customer, Transaction.affiliate]
     column_filters = [
         FilterEqual(Transaction.gateway, "Payment system", options=list(GATEWAYS.items())),
@@ -44,6 +52,8 @@ class TransactionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
     column_formatters = {
         "amount_cents": money_formatter,
         "commission_cents": money_formatter,
+        "customer": _customer_formatter,
+        "affiliate": lambda v, c, m, n: m.affiliate.name if m.affiliate else "",
         "gateway": lambda v, c, m, n: m.gateway_label,
         "refunds": _refunds_formatter,
         "created_at": datetime_formatter,

@@ -1,7 +1,7 @@
 """subscription changes: pending records of gateway calls; pause and approval state
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003_sessions
 Create Date: 2026-11-29 13:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import models._types
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003_sessions"  # chained after main's 0003 in this branch
 branch_labels = None
 depends_on = None
 

@@ -1,10 +1,11 @@
 """Counting list queries at scale: exact when cheap, estimated or a lower bound otherwise."""
 from sqlalchemy import func, select, text
 
-# Lists count their rows exactly up to this many. Past it: "about N" from the database's
-# statistics for the whole table (both databases) and for a search or filter (PostgreSQL's
-# planner estimate), "1,000+" for a search or filter on SQLite.
-COUNT_CAP = 1_000
+# Lists count their rows exactly up to this many (a count(*) over a LIMIT, both databases).
+# Past it: "about N" from the database's statistics for the whole table (both databases) and
+# for a search or filter (PostgreSQL's planner estimate), "10,000+" for a search or filter on
+# SQLite.
+COUNT_CAP = 10_000
 
 
 class ListCount(int):

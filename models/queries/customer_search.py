@@ -45,9 +45,24 @@ class SearchPlan:
     # count: exact number of matches, or with at_least a lower bound; countable=False when a
     # count would have to scan the table (the list then shows "N+" from the page it has).
 
-    def __init__(self, clause, count=None, at_least=False, countable=True):
+    def __init__(self, clause, count=None, at_least=False, countable=True, counted_by=None):
         self.clause, self.count, self.at_least, self.countable = (clause, count, at_least,
                                                                   countable)
+        # SQLite: (rarest term, clauses of the others), to count the matches from the FTS
+        # table (streamed, stops at the LIMIT) when the page itself walks the sort index.
+        self.counted_by = counted_by
+
+    @property
+    def exact(self):
+        return self.count is not None and not self.at_least
+
+    def count_query(self, session):
+        """The matching customers for a capped count, found the cheap way; None: the list's."""
+        if self.counted_by is None:
+            return None
+        term, others = self.counted_by
+        return (session.query(Customer).join(SEARCH_TABLE, SEARCH_TABLE.c.rowid == Customer.id)
+                .filter(fts_match(term), *others))
 
 
 def split_terms(search):
@@ -144,10 +159,10 @@ def plan_search(session, search, offset=0, page_size=50, walkable=True):
     matches = {t: fts_matches(session, t, cap) for t in indexed}
     rarest = min(indexed, key=matches.get)
     single = len(terms) == 1
+    others = [glob_clause(t) for t in terms if t != rarest]
     if walkable and matches[rarest] >= cap:  # common fragment(s): walk the sort index
         return SearchPlan(and_(*(glob_clause(t) for t in terms)), cap if single else None,
-                          at_least=True, countable=False)
+                          at_least=True, counted_by=(rarest, others))
     lookup = Customer.id.in_(select(SEARCH_TABLE.c.rowid).where(fts_match(rarest)))
-    others = [glob_clause(t) for t in terms if t != rarest]
     return SearchPlan(and_(lookup, *others), matches[rarest] if single else None,
-                      at_least=matches[rarest] >= cap)
+                      at_least=matches[rarest] >= cap, counted_by=(rarest, others))

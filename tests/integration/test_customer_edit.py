@@ -58,6 +58,14 @@ def test_save_updates_every_field_and_returns_with_confirmation(client, customer
     ({"country": "DE", "vat_number": "DE123"}, "DE123 is not a valid VAT number for Germany."),
     ({"country": "", "vat_number": "DE136695976"}, "Choose the country that issued this VAT number."),
     ({"name": ""}, "This field is required."),
+    # python-stdnum knows the format: the message says which one is expected
+    ({"country": "DE", "vat_number": "XX123"}, "XX123 is not a valid VAT number for Germany. "
+     "Expected Ust ID Nr. (Umsatzsteur Identifikationnummer, German VAT number): The number "
+     "is 9 digits long"),
+    ({"country": "NO", "vat_number": "XX123"}, "XX123 is not a valid VAT number for Norway. "
+     "Expected MVA (Merverdiavgift, Norwegian VAT number)"),
+    ({"country": "IT", "vat_number": "DE136695976"}, "Partita IVA (Italian VAT number): The "
+     "Partita IVA (Imposta sul valore aggiunto) consists of 11 digits"),
 ])
 def test_invalid_details_give_the_form_back_with_a_message(client, customer, changes, message):
     login(client, "support")
@@ -68,9 +76,16 @@ def test_invalid_details_give_the_form_back_with_a_message(client, customer, cha
     assert db.session.get(Customer, customer.id).email == "ada@old.example"
 
 
-def test_valid_eu_vat_number_is_accepted(client, customer):
+@pytest.mark.parametrize("country, number", [
+    ("DE", "DE136695976"), ("DE", "136 695 976"), ("GR", "EL 094259216"),
+    ("CH", "CHE-107.787.577 IVA"),
+    ("US", "12-3456789"),  # python-stdnum has no US VAT format: kept as typed
+])
+def test_valid_vat_numbers_are_accepted(client, customer, country, number):
     login(client, "support")
-    assert _save(client, customer, country="DE", vat_number="DE136695976").status_code == 302
+    assert _save(client, customer, country=country, vat_number=number).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).vat_number == number
 
 
 def test_avatar_is_resized_stored_outside_the_code_and_served_to_admins_only(app, client, customer):

@@ -50,7 +50,7 @@ def _resend(client, tx_id, csrf=True):
 
 def _events(outcome=None):
     db.session.expire_all()
-    query = select(AuditEvent).order_by(AuditEvent.id)
+    query = select(AuditEvent).where(AuditEvent.action != "login").order_by(AuditEvent.id)
     if outcome:
         query = query.where(AuditEvent.outcome == outcome)
     return db.session.scalars(query).all()
@@ -60,7 +60,7 @@ def test_modal_shows_the_invoice(client, sale):
     login(client, "support")
     html = _modal(client, sale)
     for shown in ("INV-000123", "Demo Academy GmbH", "Hauptstraße 1, Berlin", "DE811111111",
-                  "Ada Lovelace", "Analytical Engines Ltd", "United Kingdom",
+                  "Ada Lovelace", "Analytical Engines Ltd", "UNITED KINGDOM",
                   "VAT number: GB123456789", "€100.00", "€19.00", "€119.00", "Stripe",
                   "Refund (Requested by customer)", "-€20.00", "€99.00",
                   "Not sent from Memberdesk yet.", "Re-send to customer", 'name="csrf_token"'):
@@ -203,3 +203,32 @@ def test_payment_without_invoice_cannot_be_resent(client, smtp_server):
     page = _resend(client, tx.id).get_data(as_text=True)
     assert "This payment has no invoice (it is failed)" in page
     assert smtp_server.messages == []
+
+
+def test_addresses_follow_the_country_convention_in_popup_email_and_pdf(client, sale,
+                                                                      smtp_server):
+    """US addresses read "Tucson, AZ 85701", not "85701 Tucson, AZ"; German ones "10117 Berlin"."""
+    from models import Transaction
+    customer = db.session.get(Transaction, sale).customer
+    customer.address, customer.city, customer.state = "200 N Stone Ave", "Tucson", "AZ"
+    customer.postal_code, customer.country = "85701", "US"
+    db.session.commit()
+    login(client, "support")
+    assert "200 N Stone Ave<br>TUCSON, AZ 85701<br>UNITED STATES" in _modal(client, sale)
+
+    _resend(client, sale)
+    message = smtp_server.messages[0].message
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    (attachment,) = message.iter_attachments()
+    pdf_text = PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text()
+    assert "200 N Stone Ave<br>TUCSON, AZ 85701<br>UNITED STATES" in html
+    assert "      200 N Stone Ave\n      TUCSON, AZ 85701\n      UNITED STATES\n" in \
+        text.replace("\r\n", "\n")
+    assert "TUCSON, AZ 85701" in pdf_text and "85701 TUCSON" not in pdf_text.upper()
+
+    customer = db.session.get(Transaction, sale).customer
+    customer.address, customer.city, customer.state = "Unter den Linden 1", "Berlin", None
+    customer.postal_code, customer.country = "10117", "DE"
+    db.session.commit()
+    assert "Unter den Linden 1<br>10117 BERLIN<br>GERMANY" in _modal(client, sale)

@@ -117,7 +117,7 @@ def test_eur_amounts_and_buyer_details_are_printed(app, buyer):
     html = invoice_html(build_invoice(tx.id))
 
     for shown in ("€119.00", "€100.00", "€19.00", "Total (EUR)", "Analytical Engines Ltd",
-                  "HRB 4711", "SW1Y 4JH London, Greater London", "United Kingdom",
+                  "HRB 4711", "LONDON<br>SW1Y 4JH<br>UNITED KINGDOM",
                   "VAT number: GB123456789", "Tax ID: UTR-99"):
         assert shown in html
 

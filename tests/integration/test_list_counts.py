@@ -138,3 +138,30 @@ def test_date_range_filters_take_whole_utc_days(owner_client):
     assert not shows("/admin/transaction/?flt0_2=2026-01-03+to+2026-01-31")
     assert shows("/admin/subscription/?flt0_2=2025-12-01+to+2026-01-01")
     assert not shows("/admin/subscription/?flt0_2=2025-12-01+to+2025-12-31")
+
+
+def _bulk_customers(names):
+    from sqlalchemy import insert
+
+    from models import Customer
+    db.session.execute(insert(Customer), [
+        {"name": name, "email": f"{name.replace(' ', '.').lower()}@example.com",
+         "lifetime_value_cents": 0,
+         "created_at": factories.BASE_TIME} for name in names])
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE customer"))
+        db.session.commit()
+
+
+def test_counts_are_exact_up_to_ten_thousand(owner_client):
+    """68 matches read "68" (not "50+"), 1,170 customers "1,170" (not "about 1,170")."""
+    _bulk_customers([f"Ann Smith {i}" if i < 68 else f"Bob Jones {i}" for i in range(300)])
+    page = owner_client.get("/admin/customer/?search=smith").get_data(as_text=True)
+    assert _tab(page) == "68"  # SQLite walks the sort index for this page, counts from FTS
+    assert "Export the 68 matching customers" in page
+    _bulk_customers([f"Bob Jones {i}" for i in range(300, 1170)])
+    page = owner_client.get("/admin/customer/").get_data(as_text=True)
+    assert _tab(page) == "1,170"
+    page = owner_client.get("/admin/customer/?search=jones&sort=0").get_data(as_text=True)
+    assert _tab(page) == "1,102"
