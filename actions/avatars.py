@@ -55,15 +55,24 @@ def _too_large(max_pixels):
             "Make it smaller and upload it again.")
 
 
-def save_avatar(image, directory, customer_id):
-    """Write the image as WebP under a fresh random name; returns the file name."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+def _store(store):
+    """A file store (admin_app.filestore: local folder or bucket); a folder path is a local
+    store of that folder."""
+    if hasattr(store, "put"):
+        return store
+    from admin_app.filestore import LocalStore
+    return LocalStore(Path(store))
+
+
+def save_avatar(image, store, customer_id):
+    """Write the image as WebP under a fresh random name into the store; returns the name."""
     name = f"{customer_id}-{secrets.token_hex(8)}.webp"
-    image.save(directory / name, "WEBP", quality=85)
+    buffer = BytesIO()
+    image.save(buffer, "WEBP", quality=85)
+    _store(store).put(name, buffer.getvalue())
     return name
 
 
-def delete_avatar(directory, name):
+def delete_avatar(store, name):
     if name:
-        (Path(directory) / name).unlink(missing_ok=True)
+        _store(store).delete(name)

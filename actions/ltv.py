@@ -1,39 +1,81 @@
-"""The one rule for lifetime value, and the stored value that follows it.
+"""The one rule of lifetime value: what the business received, in its settlement currency.
 
-Lifetime value = succeeded payments minus succeeded refunds, counted only in the store
-currency (other currencies are never added in). The stored, indexed column
-Customer.lifetime_value_cents is adjusted in the same transaction as the payment or refund;
-`flask recompute-ltv` compares it with this rule.
+A customer's lifetime value is the sum, over their succeeded payments, of the settlement
+amount (what the gateway paid out after converting the currency, before its fee) when that
+settlement is in the store currency; minus the settlement amounts of succeeded refunds and of
+lost disputes. A €49 payment settled as $52.60 counts $52.60. Amounts settled in another
+currency are never added in. The stored value (Customer.lifetime_value_cents) is adjusted in
+the same database transaction as the payment, refund or dispute; `flask recompute-ltv` checks it
+against this rule (actual_ltv_subquery).
 """
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, literal, select, union_all, update
 
-from models import Customer, Transaction, db
+from models import Customer, Dispute, Refund, Transaction, db
 
 
-def counts(status, currency, store_currency):
-    """Whether a payment in this state and currency counts toward lifetime value."""
-    return status == "succeeded" and currency == store_currency
+def counts(status, settlement_currency, store_currency):
+    """Whether a payment in this state, settled in this currency, counts toward the value."""
+    return status == "succeeded" and settlement_currency == store_currency
 
 
 def counting_clause(store_currency):
     """The same rule as an SQL condition on Transaction."""
-    return and_(Transaction.status == "succeeded", Transaction.currency == store_currency)
+    return and_(Transaction.status == "succeeded",
+                Transaction.settlement_currency == store_currency)
 
 
 def adjust(customer_id, delta_cents, currency, store_currency):
-    """Add delta to a customer's lifetime value in the caller's transaction (if it counts)."""
+    """Add delta (a settlement amount) to a customer's lifetime value in the caller's
+    transaction; amounts not in the store currency are never added in."""
     if currency != store_currency or not delta_cents:
         return
     db.session.execute(update(Customer).where(Customer.id == customer_id).values(
         lifetime_value_cents=Customer.lifetime_value_cents + delta_cents))
 
 
-def actual_ltv_subquery(store_currency):
-    """customer_id -> lifetime value recomputed from the transactions."""
-    return (select(Transaction.customer_id,
-                   func.sum(Transaction.amount_cents - Transaction.refunded_cents).label("ltv"))
-            .where(counting_clause(store_currency))
-            .group_by(Transaction.customer_id).subquery())
+def payment_value(tx):
+    """(cents, currency) a succeeded payment adds: its settlement amount."""
+    if tx.status != "succeeded" or tx.settlement_cents is None:
+        return 0, tx.settlement_currency or tx.currency
+    return tx.settlement_cents, tx.settlement_currency
+
+
+def refund_settlement(tx, amount_cents):
+    """(cents, currency) in the payment's settlement currency of refunding amount_cents.
+
+    When the gateway does not say (or has not yet), the share is proportional to the payment's
+    own conversion; refunding all that is left takes exactly the settlement that is left, so a
+    full refund always brings the payment's value back to zero.
+    """
+    if tx.settlement_cents is None:
+        return amount_cents, tx.currency
+    refunded = sum(r.settlement_cents or 0 for r in tx.refunds if r.status == "succeeded")
+    if amount_cents >= tx.amount_cents - tx.refunded_cents:
+        return max(tx.settlement_cents - refunded, 0), tx.settlement_currency
+    share = (tx.settlement_cents * amount_cents + tx.amount_cents // 2) // tx.amount_cents
+    return min(share, max(tx.settlement_cents - refunded, 0)), tx.settlement_currency
+
+
+def actual_ltv_subquery(store):
+    """customer_id -> lifetime value recomputed by the rule above."""
+    payments = (select(Transaction.customer_id, Transaction.settlement_cents.label("v"))
+                .where(counting_clause(store)))
+    refunds = (select(Transaction.customer_id, (-Refund.settlement_cents).label("v"))
+               .join(Refund, Refund.transaction_id == Transaction.id)
+               .where(Refund.status == "succeeded", Refund.settlement_currency == store))
+    disputes = (select(Transaction.customer_id, (-Dispute.settlement_cents).label("v"))
+                .join(Dispute, Dispute.transaction_id == Transaction.id)
+                .where(Dispute.status == "lost", Dispute.settlement_currency == store))
+    rows = union_all(payments, refunds, disputes).subquery()
+    return (select(rows.c.customer_id, func.sum(rows.c.v).label("ltv"))
+            .group_by(rows.c.customer_id).subquery())
+
+
+def actual_ltv(customer_id, store_currency):
+    """One customer's lifetime value by the rule (for checks and tests)."""
+    sub = actual_ltv_subquery(store_currency)
+    return db.session.scalar(select(func.coalesce(func.sum(sub.c.ltv), literal(0)))
+                             .where(sub.c.customer_id == customer_id))
 
 
 def find_drift(store_currency):
@@ -54,11 +96,28 @@ def fix_drift(rows):
     db.session.commit()
 
 
+def foreign_share(customer_id, store):
+    """[(currency, net amount paid in it, what that settled at in the store currency)] for the
+    payments in other currencies that count: what the profile shows beside the value."""
+    totals = {}
+    rows = db.session.scalars(select(Transaction).where(
+        Transaction.customer_id == customer_id, Transaction.status == "succeeded",
+        Transaction.currency != store, Transaction.settlement_currency == store))
+    for tx in rows:
+        paid, settled = totals.get(tx.currency, (0, 0))
+        refunded = sum(r.settlement_cents or 0 for r in tx.refunds if r.status == "succeeded"
+                       and r.settlement_currency == store)
+        totals[tx.currency] = (paid + tx.net_cents, settled + tx.settlement_cents - refunded)
+    return sorted((c, p, s) for c, (p, s) in totals.items())
+
+
 def uncounted_totals(customer_ids, store_currency):
     """{customer_id: [(currency, cents), ...]}: the payments lifetime value leaves out.
 
-    Succeeded payments minus their refunds in each currency other than the store's, one total
-    per currency (never added together, nor to the lifetime value), for the given customers.
+    Succeeded payments settled in a currency other than the store's (so not counted), minus
+    their refunds, one total per original currency (never added together, nor to the lifetime
+    value), for the given customers. Payments converted into the store currency count (see
+    foreign_share).
     """
     if not customer_ids:
         return {}
@@ -66,7 +125,8 @@ def uncounted_totals(customer_ids, store_currency):
         select(Transaction.customer_id, Transaction.currency,
                func.sum(Transaction.amount_cents - Transaction.refunded_cents))
         .where(Transaction.customer_id.in_(list(customer_ids)),
-               Transaction.status == "succeeded", Transaction.currency != store_currency)
+               Transaction.status == "succeeded",
+               Transaction.settlement_currency != store_currency)
         .group_by(Transaction.customer_id, Transaction.currency)
         .order_by(Transaction.customer_id, Transaction.currency)).all()
     totals = {}

@@ -125,20 +125,37 @@ def _record_outcome(deps, refund_id, status, reference, failure_message, actor, 
 
     `checked`: the answer comes from a later status check, not from the refund call.
     """
+    message = apply_outcome(deps, actor, refund_id, status, reference, failure_message,
+                            checked=checked)
+    if message is None:
+        db.session.rollback()
+        return _duplicate_result(deps, db.session.get(Refund, refund_id))
+    db.session.commit()
+    return message
+
+
+def apply_outcome(deps, actor, refund_id, status, reference, failure_message, *, checked=False,
+                  settlement=None):
+    """The outcome of a pending refund, in the caller's transaction (no commit); None when the
+    refund was already finished. A webhook or the sync passes the gateway's `settlement`
+    ((cents, currency) of its balance transaction); otherwise it is proportional (actions.ltv).
+    """
     tx = lock_transaction(db.session.get(Refund, refund_id).transaction_id)
     refund = db.session.get(Refund, refund_id, populate_existing=True)  # as of the lock
     if refund.status != "pending":
-        db.session.rollback()
-        return _duplicate_result(deps, refund)
+        return None
     before = {"refunded_cents": tx.refunded_cents, "commission_cents": tx.commission_cents,
               "lifetime_value_cents": tx.customer.lifetime_value_cents}
     refund.gateway_ref, refund.status = reference, status
     amount = deps.money(refund.amount_cents, refund.currency)
     if status == "succeeded":
+        refund.settlement_cents, refund.settlement_currency = (
+            settlement or ltv.refund_settlement(tx, refund.amount_cents))
         tx.commission_cents -= reversal(tx, refund.amount_cents)
         tx.refunded_cents += refund.amount_cents
         refund.completed_at, refund.failure_message = deps.clock(), None
-        ltv.adjust(tx.customer_id, -refund.amount_cents, refund.currency, deps.store_currency)
+        ltv.adjust(tx.customer_id, -refund.settlement_cents, refund.settlement_currency,
+                   deps.store_currency)
         message = ActionResult(f"Refunded {amount} through {tx.gateway_label}.")
     elif status == "pending" and checked:
         message = ActionResult(f"The refund of {amount} is still pending at "
@@ -156,7 +173,6 @@ def _record_outcome(deps, refund_id, status, reference, failure_message, actor, 
                  after={"refund_id": refund.id, "refunded_cents": tx.refunded_cents,
                         "commission_cents": tx.commission_cents,
                         "lifetime_value_cents": tx.customer.lifetime_value_cents})
-    db.session.commit()
     return message
 
 
@@ -212,11 +228,11 @@ def _perform(tx, form, actor, deps):
 
 def _context(tx, deps):
     customer = tx.customer
-    counts = ltv.counts(tx.status, tx.currency, deps.store_currency)
+    settled, currency = ltv.refund_settlement(tx, tx.refundable_cents)
+    counts = ltv.counts(tx.status, currency, deps.store_currency)
     return {"left_cents": tx.refundable_cents,
-            "ltv_after_cents":
-                customer.lifetime_value_cents - (tx.refundable_cents if counts else 0),
-            "ltv_counts": counts,
+            "ltv_after_cents": customer.lifetime_value_cents - (settled if counts else 0),
+            "ltv_counts": counts, "ltv_foreign": counts and tx.currency != currency,
             "commission_reversed_cents": reversal(tx, tx.refundable_cents)}
 
 

@@ -33,12 +33,17 @@ def create_app(test_config=None):
     mail.init_app(app)
     csrf.init_app(app)
 
-    from admin_app import auth, cli, errors, input_guard, security, templating, views
+    from admin_app import (auth, cli, errors, input_guard, queue, security, templating, views,
+                           webhooks)
     input_guard.init_app(app)  # first: its int converter must exist before any route
     from models.admin_user import use_cheap_hashing
     use_cheap_hashing(bool(app.config.get("TESTING")))
+    queue.init_app(app)
+    from admin_app import jobs_cli
+    jobs_cli.init_app(app)
     auth.init_app(app)
     security.init_app(app)
+    app.register_blueprint(webhooks.bp)
     # Browsers ask for /favicon.ico on every page; the icon lives in admin_app/static.
     app.add_url_rule("/favicon.ico", "favicon",
                      lambda: app.send_static_file("favicon.ico"))

@@ -17,7 +17,9 @@ DEMO_EMAIL = "demo@memberdesk.local"
 
 
 def init_app(app):
-    for command in (create_admin, seed_command, recompute_ltv, demo, export_customers):
+    from admin_app.sync_cli import sync_command
+    for command in (create_admin, seed_command, recompute_ltv, demo, export_customers,
+                    sync_command):
         app.cli.add_command(command)
 
 
@@ -119,8 +121,13 @@ class ShellOperator:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--search", default=None, help="Only the customers the list's search would show.")
 @click.option("--bom", is_flag=True, help="Start with a UTF-8 byte order mark (for Excel).")
-def export_customers(file, search, bom):
+@click.option("--job", "as_job", is_flag=True,
+              help="Run it as a background job (its file also stays on the Jobs page).")
+def export_customers(file, search, bom, as_job):
     """Write the customers CSV (as the list's Export button does) to FILE, or - for stdout."""
+    if as_job:
+        from admin_app.export_job import export_through_job
+        return export_through_job(file, search, bom)
     query = export.customers_query(search)
     scope, currency = export.export_scope(search=search), current_app.config["STORE_CURRENCY"]
     if file == "-":

@@ -23,6 +23,10 @@ def deps_from_app(app=None, **overrides):
     config = app.config
     settings = {key: config.get(key) for key in SHARED_SETTINGS}
     settings["INSTANCE_PATH"] = app.instance_path
+    # avatars go through the file store (a folder, or the bucket shared by every host);
+    # actions.avatars.save_avatar/delete_avatar take it where they took the folder
+    from admin_app.filestore import store_for
+    settings["AVATAR_DIR"] = store_for(app, "avatars")
     values = dict(
         store_currency=config["STORE_CURRENCY"], locale=config["STORE_LOCALE"],
         gateways=partial(get_gateway, config=config),

@@ -40,11 +40,32 @@ DEFAULTS = {
     "TRUST_PROXY_HEADERS": 0,  # number of reverse proxies whose X-Forwarded-* to trust
     "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "STRIPE_WEBHOOK_SECRET": "",
+    "STRIPE_WEBHOOK_TOLERANCE": 300,  # seconds; the SDK's default
+    "PAYPAL_WEBHOOK_ID": "",
+    "PAYPAL_WEBHOOK_TOLERANCE": 300,  # seconds between PayPal's transmission time and ours
+    "WEBHOOK_MAX_BYTES": 256 * 1024,
+    "WEBHOOK_MAX_ATTEMPTS": 5,
+    "WEBHOOK_RETRY_DELAY": 2,  # seconds before the first retry; doubled at each retry
+    "SYNC_RATE_LIMIT": 20,  # gateway requests per second during `flask sync`
+    "SYNC_PAGE_SIZE": 100,  # objects per list page (Stripe's largest)
+    "REDIS_URL": "",  # set: RQ workers run background jobs, login limits shared by all workers
+    "RQ_QUEUE": "memberdesk",
+    "JOB_TIMEOUT": 6 * 3600,  # seconds an RQ worker may spend on one job
+    "STRIPE_RATE_LIMIT": 20.0,  # requests/s a job sends to Stripe (docs: 25 test, 100 live)
+    "PAYPAL_RATE_LIMIT": 10.0,  # requests/s to PayPal (no published number)
+    "RATE_LIMIT_PREFIX": "memberdesk:ratelimit",
+    "EXPORT_JOB_THRESHOLD": 50_000,  # larger exports run as a job writing a file
+    "JOB_LEASE_SECONDS": 60,
+    "FILE_STORE": "local",  # "s3": avatars and job files in S3_BUCKET instead of folders
+    "FILE_STORE_DIR": "",  # local folder for job output files (default instance/files)
+    "S3_BUCKET": "",
+    "S3_ENDPOINT_URL": "",  # an S3-compatible server (MinIO, Ceph, ...); empty: AWS
+    "S3_REGION": "",  # a job whose runner is silent this long is resumed elsewhere
     "SESSION_IDLE_MINUTES": 30,  # a login session ends after this long without a request
     "SESSION_MAX_HOURS": 12,  # ... and this long after the login, active or not
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",  # login POSTs per client address
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",  # failed logins per e-mail
-    "REDIS_URL": "",  # redis://host:6379/0: login limits shared by every worker
     "RATELIMIT_KEY_PREFIX": "memberdesk",
     "PASSWORD_LINK_HOURS": 72,  # how long an invitation / set-password link works
 }
@@ -53,6 +74,8 @@ DEFAULTS = {
 def _coerce(default, raw):
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, int):
         return int(raw)
     return raw
@@ -75,6 +98,7 @@ def load_config(app, test_config=None):
     app.config.setdefault("DATABASE_URL", f"sqlite:///{instance / 'memberdesk.db'}")
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["AVATAR_DIR"] = app.config["AVATAR_DIR"] or str(instance / "avatars")
+    app.config["FILE_STORE_DIR"] = app.config["FILE_STORE_DIR"] or str(instance / "files")
     if not app.config["DATABASE_URL"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
             "pool_size": app.config["DB_POOL_SIZE"],

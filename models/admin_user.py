@@ -23,9 +23,9 @@ MIN_PASSWORD_LENGTH = 10
 ROLES = {
     "owner": {"view", "edit_customer", "refund", "resend_invoice", "edit_affiliate", "export",
               "view_audit", "manage_catalog", "manage_admins", "change_subscription",
-              "cancel_subscription"},
+              "cancel_subscription", "webhooks"},
     "finance": {"view", "refund", "resend_invoice", "edit_affiliate", "export", "view_audit",
-                "change_subscription", "cancel_subscription"},
+                "change_subscription", "cancel_subscription", "webhooks"},
     "support": {"view", "edit_customer", "resend_invoice", "edit_affiliate"},
     "viewer": {"view"},
 }

@@ -36,6 +36,9 @@ class Customer(db.Model):
     # same database transaction as the payment or refund; `flask recompute-ltv` checks it.
     lifetime_value_cents = db.Column(db.BigInteger, nullable=False, default=0)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # The gateway's time of the newest state applied from it (webhook or sync): older events
+    # never overwrite newer details.
+    gateway_updated_at = db.Column(UTCDateTime)
 
     transactions = db.relationship("Transaction", back_populates="customer", lazy="dynamic")
     subscriptions = db.relationship("Subscription", back_populates="customer", lazy="dynamic")

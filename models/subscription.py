@@ -65,6 +65,8 @@ class Subscription(db.Model):
     pause_resumes_at = db.Column(UTCDateTime)
     # A change PayPal holds until the payer approves it at this link (see SubscriptionChange).
     approval_url = db.Column(db.String(500))
+    # The gateway's time of the newest state applied from it (webhook or sync).
+    gateway_updated_at = db.Column(UTCDateTime)
 
     customer = db.relationship("Customer", back_populates="subscriptions")
     plan = db.relationship("Plan")

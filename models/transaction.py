@@ -30,6 +30,12 @@ class Transaction(db.Model):
     invoice_number = db.Column(db.Integer, unique=True)
     affiliate_id = db.Column(db.Integer, db.ForeignKey("affiliate.id"))
     commission_cents = db.Column(db.BigInteger, nullable=False, default=0)
+    # What the business received, as the gateway converted it (Stripe balance transaction,
+    # PayPal seller_receivable_breakdown): counts toward lifetime value when in the store
+    # currency (actions/ltv.py). fee_cents is the gateway's fee in settlement_currency.
+    settlement_cents = db.Column(db.BigInteger)
+    settlement_currency = db.Column(db.String(3))
+    fee_cents = db.Column(db.BigInteger)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     customer = db.relationship("Customer", back_populates="transactions")
@@ -97,6 +103,9 @@ class Refund(db.Model):
     created_by_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     completed_at = db.Column(UTCDateTime)
+    # The refund in the settlement currency (gateway's figure, or proportional to the payment's)
+    settlement_cents = db.Column(db.BigInteger)
+    settlement_currency = db.Column(db.String(3))
 
     transaction = db.relationship("Transaction", back_populates="refunds")
     created_by = db.relationship("AdminUser", lazy="joined")

@@ -12,8 +12,10 @@ from admin_app import create_app
 from models import AdminUser, db
 
 pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake",
+                  "tests.fakes.stripe_bulk_fake", "tests.fakes.s3_server",
+                  "tests.fakes.stripe_events", "tests.fakes.paypal_webhooks",
                   "tests.fakes.localstripe_server", "tests.fakes.smtp_server",
-                  "tests.reliability"]
+                  "tests.redis_support", "tests.reliability"]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

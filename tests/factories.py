@@ -24,9 +24,20 @@ def customer(**kw):
     return obj
 
 
+#: plausible conversion rates into USD (the tests' store currency), per minor unit
+USD_RATES = {"USD": 1, "EUR": 1.08, "GBP": 1.27, "CHF": 1.13, "CAD": 0.73, "AUD": 0.66,
+             "JPY": 0.67}  # JPY has no minor unit: ¥100 -> 67 cents
+
+
+def settled_in_usd(amount_cents, currency):
+    """What a gateway would pay out in USD for a payment (integer cents, half up)."""
+    return int(amount_cents * USD_RATES[currency] + 0.5)
+
+
 def payment(cust, amount_cents=5000, *, gateway="stripe", currency="USD", status="succeeded",
             minutes=0, **kw):
-    """A payment; a succeeded one in USD is added to the customer's lifetime value."""
+    """A payment settled in USD (foreign ones at USD_RATES, unless settlement_* are given);
+    a succeeded one adds its settlement in USD to the customer's lifetime value."""
     n = _next()
     values = dict(customer_id=cust.id, gateway=gateway,
                   gateway_ref=kw.pop("gateway_ref", f"pi_test{n}" if gateway == "stripe"
@@ -34,12 +45,16 @@ def payment(cust, amount_cents=5000, *, gateway="stripe", currency="USD", status
                   amount_cents=amount_cents, currency=currency, status=status,
                   description=kw.pop("description", f"Course purchase {n}"),
                   invoice_number=n if status == "succeeded" else None,
-                  created_at=BASE_TIME + timedelta(days=1, minutes=minutes or n))
+                  created_at=BASE_TIME + timedelta(days=1, minutes=minutes or n),
+                  settlement_currency="USD")
     values.update(kw)
+    if values.get("settlement_cents") is None:
+        values["settlement_cents"] = (amount_cents if values["settlement_currency"] == currency
+                                      else settled_in_usd(amount_cents, currency))
     tx = Transaction(**values)
     db.session.add(tx)
-    if ltv.counts(status, currency, "USD"):  # the tests' STORE_CURRENCY
-        cust.lifetime_value_cents += amount_cents
+    if ltv.counts(status, tx.settlement_currency, "USD"):  # the tests' STORE_CURRENCY
+        cust.lifetime_value_cents += tx.settlement_cents
     db.session.flush()
     return tx
 

@@ -3,6 +3,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+#: refund reasons an action may pass; each adapter maps them onto its vendor's vocabulary
+REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent", "other")
 #: what a price or plan change does about the part of the period already paid (Stripe's words)
 PRORATIONS = ("none", "create_prorations", "always_invoice")
 

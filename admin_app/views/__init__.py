@@ -9,9 +9,15 @@ from admin_app.views.base import IndexView
 from admin_app.views.audit import AuditView
 from admin_app.views.catalog import AffiliateView, PlanView
 from admin_app.views.customers import CustomerView
+from admin_app.views.drift import DriftView
+from admin_app.views import drift
+from admin_app.views.jobs import JobView
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
-from models import Affiliate, AuditEvent, Customer, Plan, Subscription, Transaction, db
+from admin_app.views.webhooks import WebhookEventView
+import admin_app.export_job  # noqa: F401  (registers the export job)
+from models import (Affiliate, AuditEvent, Customer, Job, Plan, Subscription, Transaction,
+                    WebhookEvent, db)
 
 
 def init_app(app):
@@ -30,5 +36,10 @@ def init_app(app):
     admin.add_view(AffiliateView(Affiliate, db, name="Affiliates", category="Catalog",
                                  endpoint="affiliate"))
     admin.add_view(AuditView(AuditEvent, db, name="Audit log", endpoint="audit"))
+    admin.add_view(JobView(Job, db, name="Jobs", endpoint="jobs"))
+    admin.add_view(WebhookEventView(WebhookEvent, db, name="Webhook events",
+                                    category="Gateways", endpoint="webhook_event"))
+    admin.add_view(DriftView(name="Sync differences", category="Gateways", endpoint="drift"))
+    drift.init_app(app)
     admin.add_view(AdminUsersView(name="Admin users", endpoint="admin_users", url="/admin/users"))
     return admin

@@ -1,6 +1,6 @@
 """Sales > Customers: the list, its CSV export, the profile pop-up, edit details and avatar."""
-from flask import (Response, abort, current_app, flash, g, has_request_context, request,
-                   send_from_directory, stream_with_context)
+from flask import (Response, abort, current_app, flash, g, has_request_context, redirect,
+                   request, send_file, stream_with_context, url_for)
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import TemplateLinkRowAction
@@ -9,19 +9,23 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from actions import get_action
+from actions import get_action, ltv
 from actions.customer_details import update_customer
 from actions.errors import ActionError, NotAllowed
 from actions.export import export_customers, export_filename, export_scope, selected_ids
+from admin_app.bulk_views import BulkActionsMixin
 from actions.ltv import uncounted_totals
 from admin_app.composition import deps_from_app
+from admin_app.export_job import EXPORT_ACTION, export_job_scope
+from admin_app.filestore import avatar_store
+from admin_app.jobs import create_job
 from admin_app.forms import CustomerForm
 from admin_app.input_guard import page_number
 from admin_app.redirects import get_redirect_target
 from admin_app.templating import money
 from admin_app.views.base import SecureModelView, money_formatter
+from models.queries.counting import ListCount, at_least, capped_count
 from models.queries.customer_search import plan_search
-from models.queries.counting import ListCount, at_least
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 from models import Customer, Subscription, Transaction, db
@@ -49,7 +53,7 @@ def _ltv_formatter(view, context, model, name):
         for t in extra)
 
 
-class CustomerView(SecureModelView):
+class CustomerView(BulkActionsMixin, SecureModelView):
     list_template = "customers/list.html"
     edit_template = "customers/edit.html"
     column_list = ["name", "email", "lifetime_value_cents"]
@@ -62,6 +66,7 @@ class CustomerView(SecureModelView):
     column_formatters = {"lifetime_value_cents": _ltv_formatter}
     form = CustomerForm
     export_types = ["csv"]
+    bulk_actions = ("resend_latest_invoice",)
 
     @property
     def can_edit(self):
@@ -79,6 +84,13 @@ class CustomerView(SecureModelView):
         if name == "export_selected":
             return self.can_export
         return super().is_action_allowed(name)
+
+    def scope_query(self, search, filters):
+        return self.export_query(None, False, search, filters)
+
+    @action("resend_latest_invoice", "Re-send latest invoice")
+    def action_resend_latest_invoice(self, ids):
+        return self.bulk_redirect("resend_latest_invoice", ids)
 
     def export_query(self, sort_column=None, sort_desc=False, search=None, filters=None):
         """The list's query (search, filters, sort with id tie-breaker), unpaged and uncounted."""
@@ -174,7 +186,22 @@ class CustomerView(SecureModelView):
         return self._export_csv(None)
 
     def _export_csv(self, return_url):
-        return self.csv_response(self._export_data()[1], self.export_scope())
+        query = self._export_data()[1]
+        threshold = current_app.config["EXPORT_JOB_THRESHOLD"]
+        if capped_count(query.order_by(None), Customer, threshold + 1) > threshold:
+            return self._export_job()
+        return self.csv_response(query, self.export_scope())
+
+    def _export_job(self):
+        """Too large to stream within one request: a job writes the file, its page links it."""
+        args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(args.sort)
+        scope = export_job_scope(args.search, args.filters, sort[0] if sort else None,
+                                 args.sort_desc, request.values.get("bom") == "1")
+        job = create_job(current_user, EXPORT_ACTION, scope)
+        flash(f"The export is large: job #{job.id} writes the file; download it from here "
+              "when it is done.", "info")
+        return redirect(url_for("jobs.job_view", job_id=job.id))
 
     @action("export_selected", "Export selected")
     def action_export_selected(self, ids):
@@ -221,6 +248,8 @@ class CustomerView(SecureModelView):
             .order_by(Subscription.start_date.desc(), Subscription.id.desc())).all()
         return self.render(
             "customers/profile.html", customer=customer,
+            ltv_foreign=ltv.foreign_share(customer_id,
+                                          current_app.config["STORE_CURRENCY"]),
             transactions=rows[:PROFILE_PAGE_SIZE], has_older=len(rows) > PROFILE_PAGE_SIZE,
             tx_page=page, subscriptions=subscriptions,
             uncounted=uncounted_text(uncounted_totals(
@@ -236,6 +265,11 @@ class CustomerView(SecureModelView):
         name = db.session.scalar(select(Customer.avatar).where(Customer.id == customer_id))
         if not name:
             abort(404)
-        response = send_from_directory(current_app.config["AVATAR_DIR"], name, max_age=0)
+        store = avatar_store()
+        try:
+            data = store.open(name)
+        except FileNotFoundError:
+            abort(404)
+        response = send_file(data, mimetype="image/webp", max_age=0)
         response.headers["Cache-Control"] = "private, no-store"
         return response

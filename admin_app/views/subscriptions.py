@@ -8,7 +8,12 @@ from flask_login import current_user
 from actions.errors import ActionError
 from actions.subscription_preview import preview_subscription_change
 from admin_app.composition import deps_from_app
+from flask_admin.actions import action
+
+from admin_app.bulk_views import BulkActionsMixin
 from admin_app.row_actions import RowActionsMixin
+from admin_app.views.bulk_subscription import (BulkAffiliateForm, BulkCancelForm,
+                                               BulkPriceForm, subscription_summary)
 from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
 from admin_app.views.filters import DayRangeFilter
 from models import Subscription, db
@@ -41,8 +46,25 @@ class AccessEndsWithinFilter(BaseSQLAFilter):
         return "within"
 
 
-class SubscriptionView(RowActionsMixin, SecureModelView):
+class SubscriptionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
     row_actions = SUBSCRIPTION_ACTIONS
+    bulk_actions = ("cancel_subscription", "set_subscription_affiliate",
+                    "change_subscription_price")
+    bulk_forms = {"cancel_subscription": (BulkCancelForm, subscription_summary),
+                  "set_subscription_affiliate": (BulkAffiliateForm, subscription_summary),
+                  "change_subscription_price": (BulkPriceForm, subscription_summary)}
+
+    @action("cancel_subscription", "Cancel subscriptions")
+    def action_cancel(self, ids):
+        return self.bulk_redirect("cancel_subscription", ids)
+
+    @action("set_subscription_affiliate", "Change affiliate")
+    def action_affiliate(self, ids):
+        return self.bulk_redirect("set_subscription_affiliate", ids)
+
+    @action("change_subscription_price", "Change price from the next renewal")
+    def action_price(self, ids):
+        return self.bulk_redirect("change_subscription_price", ids)
     column_list = ["customer", "name", "status", "price_cents", "cycle", "start_date",
                    "next_payment_date", "gateway", "affiliate"]
     column_labels = {"name": "Name", "price_cents": "Total", "start_date": "Start Date",

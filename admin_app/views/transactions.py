@@ -2,8 +2,12 @@
 from markupsafe import Markup, escape
 from flask_admin.contrib.sqla.filters import FilterEqual
 
+from flask_admin.actions import action
+
+from admin_app.bulk_views import BulkActionsMixin, BulkRefundForm
 from admin_app.templating import datetime_, money
 from admin_app.row_actions import RowActionsMixin
+from admin_app.views.bulk_refund import refund_summary
 from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
 from admin_app.views.filters import DayRangeFilter
 from models import Transaction
@@ -26,8 +30,10 @@ def _customer_formatter(view, context, model, name):
         customer.name, customer.email)
 
 
-class TransactionView(RowActionsMixin, SecureModelView):
+class TransactionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
     row_actions = ("invoice", "refund", "check_refund", "affiliate")
+    bulk_actions = ("refund_remaining",)
+    bulk_forms = {"refund_remaining": (BulkRefundForm, refund_summary)}
     column_list = ["created_at", "customer", "description", "amount_cents", "gateway",
                    "status", "refunds", "affiliate", "commission_cents", "invoice_number"]
     column_labels = {"created_at": "Date", "amount_cents": "Amount", "gateway": "Payment system",
@@ -52,3 +58,7 @@ class TransactionView(RowActionsMixin, SecureModelView):
         "refunds": _refunds_formatter,
         "created_at": datetime_formatter,
     }
+
+    @action("refund_remaining", "Refund remaining amount")
+    def action_refund_remaining(self, ids):
+        return self.bulk_redirect("refund_remaining", ids)

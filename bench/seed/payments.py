@@ -64,39 +64,62 @@ def sale_commission(amount, rate_bp, refunded):
     return full - commission_reversal(full, amount, refunded)
 
 
+#: what one unit of each currency is worth in US dollars (plausible settlement amounts)
+USD_VALUE = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CHF": 1.13, "CAD": 0.73, "AUD": 0.66,
+             "JPY": 0.0067, "SEK": 0.095, "DKK": 0.145, "PLN": 0.25}
+
+
+def settlement(gen, gateway, amount, currency, at):
+    """(settled, fee) in the store currency as a gateway would pay it out: foreign payments
+    converted at a plausible rate that moves a little from day to day (no draw from the
+    random stream); the fee as charged (Stripe 2.9 % + 30, PayPal 3.49 % + 49 cents)."""
+    store, factor = gen.store_currency, gen.price_factor
+    settled = amount
+    if currency != store:
+        rate = USD_VALUE.get(currency, 1) / USD_VALUE.get(store, 1)
+        rate *= 1 + ((at // DAY) % 41 - 20) / 1000
+        settled = int(amount * rate * factor[store] / factor[currency] + 0.5)
+    pct, fixed = (290, 30) if gateway == "stripe" else (349, 49)
+    return settled, (settled * pct + 5000) // 10000 + fixed * factor[store] // 100
+
+
 def record_transactions(gen, buyer, payments, tax_bp):
     """The transaction rows (and refunds) of the payments in time order; returns the
-    customer's lifetime value: succeeded payments in the store currency, net of refunds."""
+    customer's lifetime value (actions/ltv.py): succeeded payments' settlement in the store
+    currency, net of their refunds' settlement."""
     lifetime_value, rows = 0, gen.rows[TRANSACTIONS]
     affiliate = buyer.affiliate
     payments.sort(key=lambda payment: payment.at)
     for payment in payments:
         tx_id = gen.take_id("transaction")
-        refunded = commission = 0
+        refunded = commission = settled_back = 0
         invoice = None
+        settled, fee = settlement(gen, payment.gateway, payment.amount, payment.currency,
+                                  payment.at)
         if payment.status == "succeeded":
             gen.last_invoice = invoice = gen.last_invoice + 1
             if payment.amount and gen.rng.random() < 0.05:
-                refunded = add_refunds(gen, tx_id, payment)
+                refunded, settled_back = add_refunds(gen, tx_id, payment, settled)
             if affiliate:
                 commission = sale_commission(payment.amount, affiliate.commission_rate_bp,
                                              refunded)
-        if ltv.counts(payment.status, payment.currency, gen.store_currency):
-            lifetime_value += payment.amount - refunded
+        if ltv.counts(payment.status, gen.store_currency, gen.store_currency):
+            lifetime_value += settled - settled_back
         rows.append((
             tx_id, buyer.customer_id, payment.subscription_id, payment.gateway,
             gen.reference(payment.gateway, tx_id, "pi_3", 1), payment.amount,
             included_tax(payment.amount, tax_bp), payment.currency, refunded, payment.status,
             payment.description, invoice, affiliate.id if affiliate else None, commission,
-            gen.datetime_value(payment.at)))
+            gen.datetime_value(payment.at), settled, gen.store_currency, fee))
     return lifetime_value
 
 
-def add_refunds(gen, tx_id, payment):
-    """One or two refunds of a payment, partial or full; returns the succeeded total."""
+def add_refunds(gen, tx_id, payment, settled):
+    """One or two refunds of a payment, partial or full; returns the succeeded total and
+    its share of the settlement (proportional; what is left for a refund of the rest)."""
     rng, now = gen.rng, gen.now
     unit = gen.price_factor.get(payment.currency, 100)
-    left, refunded, at = payment.amount, 0, payment.at
+    left, refunded, back, at = payment.amount, 0, 0, payment.at
     count = 2 if rng.random() < 0.25 else 1
     for position in range(count):
         roll = rng.random()
@@ -109,15 +132,18 @@ def add_refunds(gen, tx_id, payment):
         if position < count - 1 or rng.random() < 0.45:  # partial, in whole units if possible
             value = max(1, left * gen.randint(10, 60) // 100)
             value -= value % unit if value > unit else 0
-        _refund_row(gen, tx_id, payment, value, status, at)
+        share = settled - back if value >= left else \
+            (settled * value + payment.amount // 2) // payment.amount
+        _refund_row(gen, tx_id, payment, value, status, at, share)
         left -= 0 if status == "failed" else value
         refunded += value if status == "succeeded" else 0
+        back += share if status == "succeeded" else 0
         if status == "pending" or not left:
             break
-    return refunded
+    return refunded, back
 
 
-def _refund_row(gen, tx_id, payment, value, status, at):
+def _refund_row(gen, tx_id, payment, value, status, at, share):
     rng = gen.rng
     refund_id = gen.take_id("refund")
     reason = rng.choice(REFUND_REASONS)
@@ -127,4 +153,5 @@ def _refund_row(gen, tx_id, payment, value, status, at):
         REFUND_FAILURES[payment.gateway] if status == "failed" else None,
         gen.datetime_value(at),
         None if status == "pending" else gen.datetime_value(min(at + gen.randint(1, 300),
-                                                                gen.now))))
+                                                                gen.now)),
+        share, gen.store_currency))

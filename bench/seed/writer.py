@@ -18,10 +18,10 @@ COLUMNS = {  # the tables in foreign-key order, with the columns seed() fills, i
     Transaction.__table__: (
         "id customer_id subscription_id gateway gateway_ref amount_cents tax_cents currency "
         "refunded_cents status description invoice_number affiliate_id commission_cents "
-        "created_at").split(),
+        "created_at settlement_cents settlement_currency fee_cents").split(),
     Refund.__table__: (
         "id transaction_id amount_cents currency reason note status gateway_ref "
-        "failure_message created_at completed_at").split(),
+        "failure_message created_at completed_at settlement_cents settlement_currency").split(),
 }
 CUSTOMERS, SUBSCRIPTIONS, TRANSACTIONS, REFUNDS = COLUMNS
 FILLED_TABLES = (Plan.__table__, Affiliate.__table__, *COLUMNS)

@@ -52,6 +52,7 @@ def demo(app):
     factories.payment(ada, 4900, description="Pro Monthly", minutes=60)
     factories.payment(ada, 4900, currency="EUR", description="Workshop in Berlin", minutes=90)
     db.session.add(Refund(transaction_id=course.id, amount_cents=2000, currency="USD",
+                          settlement_cents=2000, settlement_currency="USD",
                           status="succeeded", reason="requested_by_customer",
                           created_at=factories.BASE_TIME + timedelta(days=3)))
     course.refunded_cents, ada.lifetime_value_cents = 2000, ada.lifetime_value_cents - 2000
@@ -79,7 +80,9 @@ def test_screenshots(page, demo, shots):
         "link", name="Profile").click()
     modal = page.locator("#fa_modal_window")
     expect(modal.locator("#md-profile")).to_be_visible()
-    expect(modal.locator(".md-uncounted")).to_have_text("+ €49.00 not counted")
+    # the €49.00 payment settled in dollars: counted at what it settled at (1.08)
+    expect(modal.locator(".md-ltv-foreign")).to_have_text(
+        "incl. €49.00 paid in EUR, settled as $52.92")
     _settled(page, shots / "profile.png")
 
     modal.locator(f"tr[data-transaction-id='{demo}'] a[data-action=refund]").click()

@@ -21,10 +21,12 @@ def _open_profile(page, name):
 
 def test_other_currencies_are_shown_beside_the_lifetime_value_never_added(page):
     eva = factories.customer(name="Eva Euro", email="eva@example.de")
-    factories.payment(eva, 4900, currency="EUR")
-    factories.payment(eva, 2000, currency="EUR")
-    factories.payment(eva, 9900, currency="GBP")
-    factories.payment(eva, 1000, currency="EUR", status="failed")  # not paid: not shown
+    # settled in their own currencies (a euro and a pound balance): not counted in dollars
+    factories.payment(eva, 4900, currency="EUR", settlement_currency="EUR")
+    factories.payment(eva, 2000, currency="EUR", settlement_currency="EUR")
+    factories.payment(eva, 9900, currency="GBP", settlement_currency="GBP")
+    factories.payment(eva, 1000, currency="EUR", status="failed",
+                      settlement_currency="EUR")  # not paid: not shown
     factories.payment(factories.customer(name="Dan Dollar"), 1500)
     db.session.commit()
     browser_login(page)

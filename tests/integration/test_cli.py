@@ -35,7 +35,8 @@ def test_recompute_ltv_finds_and_fixes_planted_drift(app):
     good, bad = factories.customer(), factories.customer()
     factories.payment(good, 1000)
     factories.payment(bad, 2000)
-    factories.payment(bad, 700, currency="EUR")  # never counted in a USD store
+    factories.payment(bad, 700, currency="EUR", settlement_currency="EUR")  # settled in EUR:
+    # never counted in a USD store
     factories.payment(bad, 300, status="failed")
     db.session.commit()
     bad.lifetime_value_cents = 9999  # the planted drift

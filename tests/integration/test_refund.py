@@ -167,7 +167,8 @@ def test_unconfigured_gateway_says_so_and_writes_nothing(app, client, sale):
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
 
 
-def test_paypal_partial_refund_in_euros_leaves_lifetime_value_alone(app, client, paypal_fake):
+def test_paypal_partial_refund_in_euros_takes_its_settled_share_off(app, client, paypal_fake):
+    """€40.00 settled as $43.20: refunding €15.00 takes 15/40 of $43.20 = $16.20 off."""
     app.config.update(PAYPAL_CLIENT_ID=pp.CLIENT_ID, PAYPAL_CLIENT_SECRET=pp.CLIENT_SECRET,
                       PAYPAL_API_BASE=paypal_fake.url, PAYPAL_MAX_RETRIES=0)
     capture = paypal_fake.add_capture("40.00", "EUR")
@@ -186,7 +187,9 @@ def test_paypal_partial_refund_in_euros_leaves_lifetime_value_alone(app, client,
     assert paypal_fake.refunded(capture) == "15.00"
     refund = db.session.scalar(select(Refund))
     assert paypal_fake.refund_calls[0].headers["PayPal-Request-Id"] == f"refund:{refund.id}"
-    assert _state(tx.id, customer.id) == (1500, 0, 1000)
+    assert (refund.settlement_cents, refund.settlement_currency) == (1620, "USD")
+    assert _state(tx.id, customer.id) == (1500, 0, 1000 + 4320 - 1620)
+    assert "by what this EUR payment settled at" in html and "$10.00" in html  # 53.20 - 43.20
 
 
 def test_paypal_already_refunded_is_explained(app, client, paypal_fake):

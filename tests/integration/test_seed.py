@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 from stdnum.eu import vat as eu_vat
 
+from actions import ltv
 from admin_app import create_app
 from bench.seed import seed
 from bench.seed.countries import EU
@@ -57,19 +58,14 @@ def test_counts_are_returned_and_near_the_request(ctx):
 
 
 def test_stored_lifetime_value_equals_recomputation_in_sql(ctx):
-    net = (select(Transaction.customer_id,
-                  func.sum(Transaction.amount_cents - Transaction.refunded_cents).label("v"))
-           .where(Transaction.status == "succeeded", Transaction.currency == "USD")
-           .group_by(Transaction.customer_id).subquery())
-    drift = db.session.execute(
-        select(Customer.id, Customer.lifetime_value_cents, net.c.v)
-        .outerjoin(net, net.c.customer_id == Customer.id)
-        .where(Customer.lifetime_value_cents != func.coalesce(net.c.v, 0))).all()
-    assert drift == []
-    # The rule is exercised: foreign-currency, failed and refunded payments all exist.
-    assert rows(Transaction.id, where=Transaction.currency == "EUR")
+    assert ltv.find_drift("USD") == []  # the one rule: settlement amounts in the store currency
+    # The rule is exercised: foreign-currency, failed and refunded payments all exist, and
+    # foreign ones count at a plausible settlement in USD (EUR at 1.08 +- 2 %).
     assert rows(Transaction.id, where=Transaction.status == "failed")
     assert rows(Transaction.id, where=Transaction.refunded_cents > 0)
+    foreign = rows(Transaction.amount_cents, Transaction.settlement_cents,
+                   Transaction.settlement_currency, where=Transaction.currency == "EUR")
+    assert foreign and all(c == "USD" and 1.05 < s / a < 1.11 for a, s, c in foreign)
 
 
 def test_refunded_cents_equal_succeeded_refunds(ctx):

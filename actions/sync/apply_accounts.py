@@ -1,0 +1,131 @@
+"""Customers and subscriptions from gateway records, never moved backwards; no commit."""
+from sqlalchemy import func, select
+
+from actions import audit
+from models import Customer, Plan, Subscription, db
+
+GATEWAY_ID = {"stripe": "stripe_customer_id", "paypal": "paypal_payer_id"}
+PLAN_ID = {"stripe": "stripe_price_id", "paypal": "paypal_plan_id"}
+#: statuses a subscription never leaves at the gateways (Stripe and PayPal cannot reactivate)
+FINAL = ("canceled",)
+
+
+def _newer(incoming, stored):
+    """Whether a state stamped `incoming` may overwrite one stamped `stored`."""
+    return stored is None or (incoming is not None and incoming >= stored)
+
+
+def find_customer(rec):
+    """Our customer for a gateway customer (locked): by its gateway id, else by e-mail."""
+    column = getattr(Customer, GATEWAY_ID[rec.gateway])
+    found = None
+    if rec.ref:
+        found = db.session.scalar(select(Customer).where(column == rec.ref).with_for_update())
+    if found is None and rec.email:
+        found = db.session.scalar(select(Customer).where(
+            func.lower(Customer.email) == rec.email.lower()).with_for_update())
+    return found
+
+
+def apply_customer(deps, actor, rec, fetch=None):
+    """Create or update a customer; returns (customer, "created"|"updated"|"unchanged").
+
+    A record with `updated_at` (the customer object itself) overwrites details only if it is
+    not older than what was applied before; one without (details from a payment) only fills
+    a customer we do not have. `fetch(ref)` gives the gateway's record when the one given has
+    no e-mail to create a customer with.
+    """
+    customer = find_customer(rec)
+    if customer is None:
+        if not rec.email and fetch and rec.ref:
+            rec = fetch(rec.ref)
+        customer = Customer(name=rec.name or _name_from(rec.email, rec.ref),
+                            email=(rec.email or f"{rec.ref}@{rec.gateway}.invalid").lower(),
+                            country=rec.country, lifetime_value_cents=0,
+                            gateway_updated_at=rec.updated_at)
+        setattr(customer, GATEWAY_ID[rec.gateway], rec.ref)
+        db.session.add(customer)
+        db.session.flush()
+        audit.record(actor, "customer.imported", customer, outcome="succeeded",
+                     after={"gateway": rec.gateway, "ref": rec.ref, "email": customer.email})
+        return customer, "created"
+    changes = {}
+    if rec.ref and getattr(customer, GATEWAY_ID[rec.gateway]) != rec.ref \
+            and not getattr(customer, GATEWAY_ID[rec.gateway]):
+        changes[GATEWAY_ID[rec.gateway]] = rec.ref
+    if rec.updated_at is not None and _newer(rec.updated_at, customer.gateway_updated_at):
+        for name in ("email", "name", "country"):
+            value = getattr(rec, name)
+            if name == "email" and value:
+                value = value.lower()
+            if value and getattr(customer, name) != value:
+                changes[name] = value
+        if customer.gateway_updated_at != rec.updated_at:
+            customer.gateway_updated_at = rec.updated_at
+    if not changes:
+        return customer, "unchanged"
+    before = {k: getattr(customer, k) for k in changes}
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    audit.record(actor, "customer.synced", customer, outcome="succeeded", before=before,
+                 after=changes)
+    return customer, "updated"
+
+
+def _name_from(email, ref):
+    return (email or "").split("@")[0] or ref or "Unknown customer"
+
+
+def find_subscription(gateway, ref, lock=True):
+    query = select(Subscription).where(Subscription.gateway == gateway,
+                                       Subscription.gateway_id == ref)
+    return db.session.scalar(query.with_for_update() if lock else query)
+
+
+def _values(rec):
+    return {"status": rec.status, "name": rec.name, "price_cents": rec.price_cents,
+            "currency": rec.currency, "interval": rec.interval,
+            "interval_count": rec.interval_count, "current_period_end": rec.current_period_end,
+            "next_payment_date": None if rec.status == "canceled" else rec.current_period_end,
+            "cancel_at_period_end": rec.cancel_at_period_end, "canceled_at": rec.canceled_at,
+            "paused": rec.paused}
+
+
+def apply_subscription(deps, actor, rec, fetch_customer=None):
+    """Create or update a subscription; (subscription, "created"|"updated"|"unchanged").
+
+    Older states (by the gateway's time) and anything after a cancellation are ignored; a
+    cancellation applies whenever it arrives (neither gateway reactivates a canceled one).
+    """
+    sub = find_subscription(rec.gateway, rec.ref)
+    values = _values(rec)
+    if sub is None:
+        customer, _ = apply_customer(deps, actor, rec.customer, fetch_customer)
+        plan = db.session.scalar(select(Plan).where(
+            getattr(Plan, PLAN_ID[rec.gateway]) == rec.plan_ref)) if rec.plan_ref else None
+        sub = Subscription(customer_id=customer.id, plan_id=plan.id if plan else None,
+                           gateway=rec.gateway, gateway_id=rec.ref, start_date=rec.start_date,
+                           gateway_updated_at=rec.updated_at, **values)
+        db.session.add(sub)
+        db.session.flush()
+        audit.record(actor, "subscription.imported", sub, outcome="succeeded",
+                     after={"status": sub.status, "gateway_id": sub.gateway_id})
+        return sub, "created"
+    ending = rec.status in FINAL and sub.status not in FINAL  # final: applies whenever seen
+    if (sub.status in FINAL and rec.status not in FINAL) or \
+            not (ending or _newer(rec.updated_at, sub.gateway_updated_at)):
+        return sub, "unchanged"
+    changes = {k: v for k, v in values.items() if getattr(sub, k) != v}
+    sub.gateway_updated_at = rec.updated_at
+    if not changes:
+        return sub, "unchanged"
+    before = {k: _plain(getattr(sub, k)) for k in changes}
+    for key, value in changes.items():
+        setattr(sub, key, value)
+    audit.record(actor, "subscription.synced", sub, outcome="succeeded", before=before,
+                 after={k: _plain(v) for k, v in changes.items()})
+    return sub, "updated"
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -1,0 +1,199 @@
+"""Payments, refunds and disputes from gateway records, with their lifetime value; no commit.
+
+Money states only move forward: a payment pending -> succeeded | failed, a refund pending ->
+succeeded | failed (through actions.refund.apply_outcome, the same code as the panel's
+refunds), a dispute open -> won | lost. A repeated or older record changes nothing.
+"""
+from sqlalchemy import func, select, text
+
+from actions import audit, ltv
+from actions.refund import apply_outcome
+from actions.sync.apply_accounts import apply_customer, find_subscription
+from models import Dispute, Refund, Transaction, db
+
+
+class MissingParent(Exception):
+    """A refund or dispute names a payment we do not have (yet)."""
+
+
+def find_payment(gateway, refs):
+    refs = [r for r in refs if r]
+    if not refs:
+        return None
+    return db.session.scalar(select(Transaction).where(
+        Transaction.gateway == gateway, Transaction.gateway_ref.in_(refs))
+        .with_for_update().execution_options(populate_existing=True))
+
+
+#: PostgreSQL advisory lock serialising invoice numbers among concurrent event processors
+INVOICE_NUMBER_LOCK = 7_263_540
+
+
+def _next_invoice_number():
+    """The next gapless invoice number; concurrent processors take turns (held to commit)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": INVOICE_NUMBER_LOCK})
+    return (db.session.scalar(select(func.max(Transaction.invoice_number))) or 0) + 1
+
+
+def apply_payment(deps, actor, rec, fetch_customer=None):
+    """Create or complete a payment; (transaction, "created"|"updated"|"unchanged")."""
+    tx = find_payment(rec.gateway, rec.refs)
+    if tx is None:
+        customer, _ = apply_customer(deps, actor, rec.customer, fetch_customer)
+        tx = Transaction(customer_id=customer.id, gateway=rec.gateway, gateway_ref=rec.refs[0],
+                         amount_cents=rec.amount_cents, currency=rec.currency,
+                         tax_cents=rec.tax_cents or 0, status="pending",
+                         description=rec.description[:300], created_at=rec.created_at)
+        db.session.add(tx)
+        _fill(deps, tx, rec)
+        db.session.flush()
+        audit.record(actor, "payment.imported", tx, outcome=tx.status,
+                     gateway_ref=tx.gateway_ref,
+                     after={"amount_cents": tx.amount_cents, "currency": tx.currency,
+                            "settlement_cents": tx.settlement_cents,
+                            "settlement_currency": tx.settlement_currency})
+        return tx, "created"
+    before = _snapshot(tx)
+    _fill(deps, tx, rec)
+    after = _snapshot(tx)
+    if after == before:
+        return tx, "unchanged"
+    db.session.flush()
+    audit.record(actor, "payment.synced", tx, outcome=tx.status, gateway_ref=tx.gateway_ref,
+                 before=before, after=after)
+    return tx, "updated"
+
+
+def _snapshot(tx):
+    return {k: getattr(tx, k) for k in ("status", "settlement_cents", "settlement_currency",
+                                        "fee_cents", "subscription_id", "commission_cents",
+                                        "tax_cents", "description", "invoice_number")} | {
+        "created_at": tx.created_at.isoformat()}
+
+
+def _fill(deps, tx, rec):
+    """Move tx forward to what rec says, keeping its lifetime value in step."""
+    old_value = ltv.payment_value(tx) if tx.id else (0, None)
+    if tx.status == "pending" and rec.status != "pending":
+        tx.status = rec.status
+    if tx.status == "succeeded" and tx.invoice_number is None:
+        tx.invoice_number = _next_invoice_number()
+    if rec.created_at < tx.created_at:
+        tx.created_at = rec.created_at  # the earliest time any event gives for this payment
+    if rec.tax_cents is not None:
+        tx.tax_cents = rec.tax_cents
+    s = rec.settlement
+    if s is not None and (s.exact or tx.settlement_cents is None) and \
+            (tx.settlement_cents, tx.settlement_currency, tx.fee_cents) != \
+            (s.cents, s.currency, s.fee_cents if s.exact else tx.fee_cents):
+        tx.settlement_cents, tx.settlement_currency = s.cents, s.currency
+        if s.exact:
+            tx.fee_cents = s.fee_cents
+    if rec.subscription_ref and tx.subscription_id is None:
+        _link_subscription(tx, rec)
+    new_value = ltv.payment_value(tx)
+    ltv.adjust(tx.customer_id, -old_value[0], old_value[1], deps.store_currency)
+    ltv.adjust(tx.customer_id, new_value[0], new_value[1], deps.store_currency)
+
+
+def _link_subscription(tx, rec):
+    """A renewal: the payment belongs to the subscription, whose affiliate earns its rate."""
+    sub = find_subscription(rec.gateway, rec.subscription_ref, lock=False)
+    if sub is None:  # the subscription's own event comes later: retried then
+        raise MissingParent(f"no subscription {rec.subscription_ref} for payment {rec.refs[0]}")
+    tx.subscription_id = sub.id
+    tx.description = rec.description[:300]
+    if sub.affiliate_id and tx.affiliate_id is None:
+        tx.affiliate_id = sub.affiliate_id
+        tx.commission_cents = sub.affiliate.commission_for(
+            tx.amount_cents - (tx.tax_cents or 0) - tx.refunded_cents)
+
+
+def apply_refund(deps, actor, rec):
+    """Record a refund made anywhere (panel or gateway dashboard) and finish a pending one."""
+    tx = find_payment(rec.gateway, rec.payment_refs)
+    if tx is None:
+        raise MissingParent(f"no payment {'/'.join(filter(None, rec.payment_refs))} "
+                            f"for refund {rec.ref}")
+    refund = db.session.scalar(select(Refund).where(Refund.transaction_id == tx.id,
+                                                    Refund.gateway_ref == rec.ref))
+    if refund is None:
+        refund = _unanswered_panel_refund(tx, rec)
+    created = refund is None
+    if created:
+        refund = Refund(transaction_id=tx.id, amount_cents=rec.amount_cents,
+                        currency=tx.currency, reason=rec.reason, status="pending",
+                        gateway_ref=rec.ref, created_at=rec.created_at,
+                        note=f"Made at {tx.gateway_label}, not in the panel.")
+        db.session.add(refund)
+        db.session.flush()
+        audit.record(actor, "refund.imported", tx, outcome=rec.status, gateway_ref=rec.ref,
+                     after={"amount_cents": rec.amount_cents, "currency": tx.currency,
+                            "status": rec.status})
+    if refund.status != "pending" or rec.status == "pending":
+        return refund, "created" if created else "unchanged"
+    settlement = (rec.settlement.cents, rec.settlement.currency) if rec.settlement else None
+    apply_outcome(deps, actor, refund.id, rec.status, rec.ref, rec.failure_message,
+                  checked=True, settlement=settlement)
+    return refund, "created" if created else "updated"
+
+
+def _unanswered_panel_refund(tx, rec):
+    """A panel refund whose gateway answer was lost (no reference yet) of the same amount:
+    this record is that refund, not another one."""
+    for refund in tx.refunds:
+        if refund.status == "pending" and not refund.gateway_ref and \
+                refund.amount_cents == rec.amount_cents:
+            return refund
+    return None
+
+
+def apply_dispute(deps, actor, rec):
+    """Record a dispute; a lost one takes its settlement out of lifetime value."""
+    tx = find_payment(rec.gateway, rec.payment_refs)
+    if tx is None:
+        raise MissingParent(f"no payment {'/'.join(filter(None, rec.payment_refs))} "
+                            f"for dispute {rec.ref}")
+    dispute = db.session.scalar(select(Dispute).where(Dispute.gateway == rec.gateway,
+                                                      Dispute.gateway_ref == rec.ref)
+                                .with_for_update())
+    created = dispute is None
+    if created:
+        dispute = Dispute(transaction_id=tx.id, gateway=rec.gateway, gateway_ref=rec.ref,
+                          amount_cents=rec.amount_cents, currency=rec.currency, status="open",
+                          reason=rec.reason, created_at=rec.created_at)
+        db.session.add(dispute)
+    before = {"status": dispute.status, "settlement_cents": dispute.settlement_cents,
+              "lifetime_value_cents": tx.customer.lifetime_value_cents}
+    if rec.settlement and rec.settlement.exact or dispute.settlement_cents is None:
+        s = rec.settlement or _proportional(tx, rec.amount_cents)
+        if dispute.status == "lost" and s.cents != dispute.settlement_cents:
+            ltv.adjust(tx.customer_id, dispute.settlement_cents - s.cents, s.currency,
+                       deps.store_currency)
+        dispute.settlement_cents, dispute.settlement_currency = s.cents, s.currency
+        dispute.fee_cents = s.fee_cents if s.exact else dispute.fee_cents
+    if dispute.status == "open" and rec.status != "open":
+        dispute.status, dispute.updated_at = rec.status, rec.created_at
+        if rec.status == "lost":
+            ltv.adjust(tx.customer_id, -dispute.settlement_cents, dispute.settlement_currency,
+                       deps.store_currency)
+    db.session.flush()
+    after = {"status": dispute.status, "settlement_cents": dispute.settlement_cents}
+    if not created and after == {k: before[k] for k in after}:
+        return dispute, "unchanged"
+    db.session.refresh(tx.customer)
+    audit.record(actor, f"dispute.{dispute.status}", tx, outcome="succeeded",
+                 gateway_ref=rec.ref, before=before,
+                 after=after | {"lifetime_value_cents": tx.customer.lifetime_value_cents})
+    return dispute, "created" if created else "updated"
+
+
+def _proportional(tx, amount_cents):
+    from actions.sync.records import Settlement
+    if tx.settlement_cents is None:
+        return Settlement(amount_cents, tx.currency, None, exact=False)
+    share = (tx.settlement_cents * min(amount_cents, tx.amount_cents) + tx.amount_cents // 2) \
+        // max(tx.amount_cents, 1)
+    return Settlement(share, tx.settlement_currency, None, exact=False)

@@ -1,0 +1,150 @@
+"""PayPal resources (v2 captures/refunds, v1 sales, subscriptions, disputes) -> records."""
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import get_currency_precision
+
+from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, RefundRecord,
+                                  Settlement, SubscriptionRecord)
+
+G = "paypal"
+_PAYMENT = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pending",
+            "pending": "pending", "DECLINED": "failed", "FAILED": "failed", "denied": "failed"}
+_REFUND = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pending",
+           "pending": "pending", "FAILED": "failed", "CANCELLED": "failed", "failed": "failed"}
+_SUBSCRIPTION = {"ACTIVE": "active", "SUSPENDED": "active", "CANCELLED": "canceled",
+                 "EXPIRED": "canceled"}
+_UNITS = {"DAY": "day", "WEEK": "week", "MONTH": "month", "YEAR": "year"}
+
+
+def when(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def cents(money):
+    """{"value": "49.00", "currency_code": "EUR"} (or v1 {"total", "currency"}) -> (4900, "EUR")."""
+    currency = (money.get("currency_code") or money.get("currency")).upper()
+    value = Decimal(str(money.get("value") or money.get("total")))
+    return int(value.scaleb(get_currency_precision(currency)).to_integral_value(ROUND_HALF_UP)), \
+        currency
+
+
+def settlement(breakdown, amount_cents, currency, store):
+    """seller_receivable_breakdown -> Settlement (gross, in the currency PayPal paid out).
+
+    Without conversion: gross_amount and paypal_fee. With conversion PayPal gives the net
+    `receivable_amount` and the `exchange_rate`: the gross settled is that plus the fee
+    converted at the same rate.
+    """
+    if not breakdown:
+        return Settlement(amount_cents, currency, None, exact=False) if currency == store \
+            else None
+    fee = cents(breakdown["paypal_fee"])[0] if breakdown.get("paypal_fee") else 0
+    if breakdown.get("receivable_amount"):
+        net, paid_in = cents(breakdown["receivable_amount"])
+        rate = Decimal(str((breakdown.get("exchange_rate") or {}).get("value") or 1))
+        fee = int((Decimal(fee) * rate * Decimal(10) ** (get_currency_precision(paid_in)
+                                                         - get_currency_precision(currency)))
+                  .to_integral_value(ROUND_HALF_UP))
+        return Settlement(net + fee, paid_in, fee)
+    gross, paid_in = cents(breakdown.get("gross_amount") or {"value": "0",
+                                                             "currency_code": currency})
+    return Settlement(gross or amount_cents, paid_in, fee)
+
+
+def payer(data, updated_at=None):
+    """An order's `payer` or a subscription's `subscriber` -> CustomerRecord."""
+    name = data.get("name") or {}
+    full = " ".join(filter(None, (name.get("given_name"), name.get("surname")))) \
+        or name.get("full_name")
+    address = data.get("address") or (data.get("shipping_address") or {}).get("address") or {}
+    return CustomerRecord(G, data.get("payer_id"), data.get("email_address"), full or None,
+                          address.get("country_code"), updated_at)
+
+
+def capture(obj, customer, store):
+    amount, currency = cents(obj["amount"])
+    status = _PAYMENT.get(obj.get("status"), "pending")
+    return PaymentRecord(
+        G, (obj["id"],), customer, amount, currency, status, when(obj.get("create_time")),
+        obj.get("custom_id") or obj.get("invoice_id") or "PayPal payment",
+        settlement(obj.get("seller_receivable_breakdown"), amount, currency, store)
+        if status == "succeeded" else None)
+
+
+def sale(obj, customer, store):
+    """A v1 sale: a subscription's recurring payment."""
+    amount, currency = cents(obj["amount"])
+    breakdown = None
+    if obj.get("transaction_fee"):
+        breakdown = {"gross_amount": {"value": obj["amount"]["total"], "currency_code": currency},
+                     "paypal_fee": obj["transaction_fee"]}
+        if obj.get("receivable_amount"):
+            breakdown.update(receivable_amount=obj["receivable_amount"],
+                             exchange_rate={"value": obj.get("exchange_rate")})
+    return PaymentRecord(G, (obj["id"],), customer, amount, currency,
+                         _PAYMENT.get(obj.get("state"), "pending"), when(obj.get("create_time")),
+                         "Subscription payment",
+                         settlement(breakdown, amount, currency, store),
+                         obj.get("billing_agreement_id"))
+
+
+def up_link(obj):
+    """The capture a v2 refund belongs to (its rel=up link)."""
+    for link in obj.get("links") or []:
+        if link.get("rel") == "up":
+            return link["href"].rstrip("/").rsplit("/", 1)[-1]
+    return None
+
+
+def refund(obj):
+    amount, currency = cents(obj["amount"])
+    status = _REFUND.get(obj.get("status") or obj.get("state"), "pending")
+    parent = obj.get("sale_id") or obj.get("capture_id") or up_link(obj)
+    return RefundRecord(G, obj["id"], (parent,), amount, currency, status,
+                        when(obj.get("create_time")), None, "other",
+                        "PayPal could not complete the refund." if status == "failed" else None)
+
+
+def reversal(obj):
+    """PAYMENT.CAPTURE.REVERSED: the money went back to the buyer (a chargeback): a lost
+    dispute on the capture."""
+    amount, currency = cents(obj["amount"])
+    capture_id = up_link(obj) or obj["id"]
+    return DisputeRecord(G, f"reversal:{obj['id']}", (capture_id,), abs(amount), currency,
+                         "lost", when(obj.get("update_time") or obj.get("create_time")),
+                         "reversal")
+
+
+def dispute(obj):
+    amount, currency = cents(obj["dispute_amount"])
+    outcome = (obj.get("dispute_outcome") or {}).get("outcome_code", "")
+    status = "open"
+    if obj.get("status") == "RESOLVED":
+        status = "won" if "SELLER_FAVOUR" in outcome or outcome == "CANCELED_BY_BUYER" else "lost"
+    captures = tuple(t.get("seller_transaction_id") for t in obj.get("disputed_transactions")
+                     or [])
+    return DisputeRecord(G, obj["dispute_id"], captures, amount, currency, status,
+                         when(obj.get("create_time")), obj.get("reason"))
+
+
+def subscription(obj, updated_at, price, status=None):
+    """price = (cents, currency, interval, interval_count, name)."""
+    info = obj.get("billing_info") or {}
+    return SubscriptionRecord(
+        G, obj["id"], payer(obj.get("subscriber") or {}),
+        status or _SUBSCRIPTION.get(obj.get("status"), "active"), price[4], price[0], price[1],
+        price[2], price[3], when(obj.get("start_time") or obj.get("create_time")), updated_at,
+        obj.get("plan_id"), when(info.get("next_billing_time")), False,
+        updated_at if obj.get("status") in ("CANCELLED", "EXPIRED") else None,
+        obj.get("status") == "SUSPENDED")
+
+
+def plan_price(plan):
+    """A PayPal plan's regular cycle -> (cents, currency, interval, count, name)."""
+    cycles = plan.get("billing_cycles") or []
+    regular = next((c for c in cycles if c.get("tenure_type") == "REGULAR"), cycles[-1])
+    amount, currency = cents(regular["pricing_scheme"]["fixed_price"])
+    frequency = regular.get("frequency") or {}
+    return (amount, currency, _UNITS.get(frequency.get("interval_unit"), "month"),
+            int(frequency.get("interval_count") or 1), plan.get("name") or "PayPal subscription")

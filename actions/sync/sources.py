@@ -1,0 +1,199 @@
+"""What the backfill sync pages through, per gateway: pages of (label, apply) pairs, with the
+cursor to resume after each page. Parents come before children (customers, subscriptions,
+payments, refunds, disputes)."""
+from datetime import timedelta
+from functools import partial
+
+from sqlalchemy import select
+
+from actions.gateways.paypal_sync import WINDOW_DAYS
+from actions.sync import paypal_map as pm
+from actions.sync import stripe_map as sm
+from actions.sync.apply_accounts import apply_customer, apply_subscription
+from actions.sync.apply_money import apply_dispute, apply_payment, apply_refund
+from actions.sync.records import SYNC
+from models import Transaction, db
+
+STRIPE_KINDS = ("customers", "subscriptions", "charges", "refunds", "disputes")
+
+
+def _outcome(result):
+    return result[1]
+
+
+class StripeSource:
+    gateway = "stripe"
+
+    def __init__(self, deps, reader, since=None):
+        self.deps, self.reader, self.since = deps, reader, since
+        self.store, self.clock = deps.store_currency, deps.clock
+        self.seen = set()
+
+    def pages(self, resume):
+        """(kind, cursor, items) page after page, from where `resume` says a run stopped."""
+        kinds = STRIPE_KINDS
+        if resume.get("kind"):
+            kinds = kinds[kinds.index(resume["kind"]):]
+        for i, kind in enumerate(kinds):
+            cursor = resume.get("cursor") if kind == resume.get("kind") else None
+            params = {"status": "all"} if kind == "subscriptions" else {}
+            while True:
+                objects, more = self._page(kind, cursor, params)
+                if not objects:
+                    break
+                cursor = objects[-1]["id"]
+                yield kind, cursor, [(f"{kind[:-1]} {o['id']}", partial(self._apply, kind, o))
+                                     for o in objects if self._wanted(o)]
+                if not more:
+                    break
+            if i + 1 < len(kinds):  # this kind is done: a resumed run starts the next one
+                yield kinds[i + 1], None, []
+
+    def _page(self, kind, cursor, params):
+        from actions.errors import GatewayDeclined
+        try:
+            return self.reader.page(kind, cursor, **params)
+        except GatewayDeclined as e:
+            if kind == "disputes" and "404" in str(e.code or "") + e.message:
+                return [], False  # a Stripe-compatible server without disputes
+            raise
+
+    def _wanted(self, obj):
+        return self.since is None or sm.ts(obj.get("created")) >= self.since
+
+    def _apply(self, kind, obj):
+        now = self.clock()
+        if kind == "customers":
+            return _outcome(apply_customer(self.deps, SYNC, sm.customer(obj, None)))
+        if kind == "subscriptions":
+            record = sm.subscription(obj, now, self.store)
+            return _outcome(apply_subscription(self.deps, SYNC, record))
+        if kind == "charges":
+            record = sm.charge(obj, self.reader, self.store)
+            self.seen.update(record.refs)
+            return _outcome(apply_payment(self.deps, SYNC, record))
+        if kind == "refunds":
+            record = sm.refund(obj, self.reader, self.store)
+            return _outcome(apply_refund(self.deps, SYNC, record))
+        return _outcome(apply_dispute(self.deps, SYNC, sm.dispute(obj, self.store)))
+
+    def missing_there(self):
+        return _missing_there(self.gateway, self.seen, self.since)
+
+
+def _missing_there(gateway, seen, since, limit=200):
+    """Payments we have that the gateway did not list (a full run only)."""
+    if since is not None:
+        return []
+    found = []
+    query = select(Transaction.id, Transaction.gateway_ref).where(
+        Transaction.gateway == gateway).execution_options(yield_per=5000)
+    for tx_id, ref in db.session.execute(query):
+        if ref not in seen:
+            found.append({"object": f"payment {ref}", "ref": ref, "action": "payment.missing",
+                          "what": "missing at the gateway", "before": {"id": tx_id},
+                          "after": None})
+            if len(found) >= limit:
+                break
+    return found
+
+
+class PayPalSource:
+    """PayPal has no list of captures or subscriptions: the transaction search (31-day windows,
+    pages of 500) names every payment, refund and reversal, and the subscriptions they belong
+    to, which are fetched."""
+
+    gateway = "paypal"
+
+    def __init__(self, deps, reader, since=None):
+        self.deps, self.reader, self.full = deps, reader, since is None
+        self.store, self.clock = deps.store_currency, deps.clock
+        self.since = since or (self.clock() - timedelta(days=3 * 365))
+        self.seen, self.subscriptions = set(), set()
+
+    def pages(self, resume):
+        from datetime import datetime
+        start = datetime.fromisoformat(resume["cursor"].split("|")[0]) \
+            if resume.get("cursor") else self.since
+        page = int(resume["cursor"].split("|")[1]) if resume.get("cursor") else 1
+        end_all = self.clock()
+        while start < end_all:
+            end = min(start + timedelta(days=WINDOW_DAYS), end_all)
+            rows, pages = self.reader.transactions(start, end, page)
+            items = [(f"transaction {r['transaction_info']['transaction_id']}",
+                      partial(self._apply, r)) for r in rows]
+            more = page < pages
+            cursor = f"{(start if more else end).isoformat()}|{page + 1 if more else 1}"
+            yield "transactions", cursor, items
+            start, page = (start, page + 1) if more else (end, 1)
+
+    def _apply(self, row):
+        info = row["transaction_info"]
+        code = info.get("transaction_event_code", "")
+        amount = info["transaction_amount"]
+        ref = info.get("paypal_reference_id")
+        if code.startswith("T11") and code != "T1106":  # refunds
+            record = pm.refund({"id": info["transaction_id"], "capture_id": ref,
+                                "amount": _positive(amount), "status": _status(info),
+                                "create_time": info.get("transaction_initiation_date")})
+            return _outcome(apply_refund(self.deps, SYNC, record))
+        if code == "T1106":  # a reversal (chargeback)
+            return _outcome(apply_dispute(self.deps, SYNC, pm.reversal({
+                "id": ref or info["transaction_id"], "amount": _positive(amount),
+                "create_time": info.get("transaction_initiation_date")})))
+        if not code.startswith("T00") or amount["value"].startswith("-"):
+            return "unchanged"  # fees, transfers, conversions: not a sale
+        return self._payment(row, info, ref)
+
+    def _payment(self, row, info, ref):
+        payer = row.get("payer_info") or {}
+        name = payer.get("payer_name") or {}
+        customer = pm.payer({"payer_id": payer.get("account_id"),
+                             "email_address": payer.get("email_address"),
+                             "name": {"given_name": name.get("given_name"),
+                                      "surname": name.get("surname")},
+                             "address": {"country_code": payer.get("country_code")}})
+        sub_ref = ref if info.get("paypal_reference_id_type") == "SUB" else None
+        if sub_ref and sub_ref not in self.subscriptions:
+            from actions.sync.paypal_handlers import subscription_price
+            from actions.sync.events import Context
+            current = self.reader.subscription(sub_ref)
+            ctx = Context(self.deps, self.reader, SYNC)
+            record = pm.subscription(current, self.clock(), subscription_price(current, ctx))
+            apply_subscription(self.deps, SYNC, record)
+            self.subscriptions.add(sub_ref)
+        capture = {"id": info["transaction_id"], "status": "COMPLETED" if _status(info) ==
+                   "COMPLETED" else "PENDING", "amount": info["transaction_amount"],
+                   "create_time": info.get("transaction_initiation_date"),
+                   "custom_id": info.get("transaction_subject") or info.get("custom_field"),
+                   "seller_receivable_breakdown": None}
+        foreign = info["transaction_amount"]["currency_code"] != self.store
+        if foreign and sub_ref:  # the converted figures: a subscription's payment is a sale
+            sale = self.reader.sale(info["transaction_id"])
+            self.seen.add(info["transaction_id"])
+            record = pm.sale(sale, customer, self.store)
+            return _outcome(apply_payment(self.deps, SYNC, record))
+        if foreign:
+            capture = self.reader.capture(info["transaction_id"])
+        elif info.get("fee_amount"):
+            fee = dict(info["fee_amount"], value=info["fee_amount"]["value"].lstrip("-"))
+            capture["seller_receivable_breakdown"] = {"gross_amount": info["transaction_amount"],
+                                                      "paypal_fee": fee}
+        record = pm.capture(capture, customer, self.store)
+        if sub_ref:
+            record = record.__class__(**{**record.__dict__, "subscription_ref": sub_ref,
+                                         "description": "Subscription payment"})
+        self.seen.add(info["transaction_id"])
+        return _outcome(apply_payment(self.deps, SYNC, record))
+
+    def missing_there(self):
+        return _missing_there(self.gateway, self.seen, None if self.full else self.since)
+
+
+def _positive(amount):
+    return dict(amount, value=amount["value"].lstrip("-"))
+
+
+def _status(info):
+    return {"S": "COMPLETED", "P": "PENDING", "D": "FAILED", "V": "COMPLETED"}.get(
+        info.get("transaction_status"), "PENDING")

@@ -1,0 +1,248 @@
+"""The job runner: a bulk action or large export as a background job, row by row.
+
+create_job() writes the job and queues run_job(job_id). run_job lists the targets into
+job_row (once), then runs each pending row through the bulk action's function, committing
+the row's outcome and the job's counts together. A job is claimed with a lease (owner +
+expiry, renewed with every row): a second runner of the same job returns at once, and a job
+whose runner died (lease expired, or its process gone on this host) is resumed by the next
+worker start. Resuming never repeats an action: rows already finished are skipped, a row's
+action call uses the same request key, and an email row caught "sending" is reported as
+unknown instead of being sent again (at most once).
+"""
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, insert, or_, select, update
+
+import actions.bulk_subscriptions  # noqa: F401  (registers the subscription bulk actions)
+from actions.bulk import BULK_ACTIONS, RowOutcome
+from actions.errors import ActionError, GatewayError, InvalidRequest, NotAllowed
+from admin_app import queue
+from admin_app.composition import deps_from_app
+from admin_app.ratelimit import bucket_for
+from models import AdminUser, Job, JobRow, db
+from models._types import utcnow
+from models.job import RETRYABLE_ROW_STATES, row_request_key
+
+log = logging.getLogger(__name__)
+RATE_LIMIT_CODES = {"rate_limit", "RATE_LIMIT_REACHED", "rate_limited"}
+MAX_RATE_LIMIT_RETRIES = 6
+BATCH = 500
+
+
+def create_job(actor, action_name, scope, params=None, *, title=None, retry_of=None):
+    """Write a queued job (checking the actor may run it at all) and queue it."""
+    action = BULK_ACTIONS[action_name]
+    if actor is not None and not actor.can(action.permission):  # None: the command line
+        raise NotAllowed(f"Your role ({actor.role}) does not allow “{action.title}”; "
+                         "no job was started.")
+    job = Job(actor_id=getattr(actor, "id", None), action=action_name, title=title or action.title,
+              scope=scope, params=params or {}, state="queued", retry_of_id=retry_of)
+    db.session.add(job)
+    db.session.commit()
+    queue.enqueue(run_job, job.id)
+    return job
+
+
+def retry_failed(actor, job):
+    """A new job over the failed (and unknown) rows of `job` only."""
+    ids = db.session.scalars(select(JobRow.target_id).where(
+        JobRow.job_id == job.id, JobRow.state.in_(RETRYABLE_ROW_STATES))
+        .order_by(JobRow.id)).all()
+    if not ids:
+        raise InvalidRequest("This job has no failed rows to retry.")
+    scope = {"view": job.scope.get("view"), "ids": ids}
+    return create_job(actor, job.action, scope, dict(job.params),
+                      title=f"Retry of job #{job.id}: {job.title}", retry_of=job.id)
+
+
+def owner_id():
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def _owner_is_dead(owner):
+    """True if `owner` was a process on this host that no longer exists."""
+    host, _, rest = (owner or "").partition(":")
+    if host != socket.gethostname() or not rest:
+        return False
+    pid = int(rest.split(":")[0])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _lease_until():
+    return utcnow() + timedelta(seconds=int(current_app.config["JOB_LEASE_SECONDS"]))
+
+
+def claim(job_id, owner):
+    """Take the job for `owner` if nobody holds a live lease on it; True when taken."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.finished:
+        return False
+    now = utcnow()
+    free = or_(Job.lease_owner.is_(None), Job.lease_until < now, Job.lease_owner == owner)
+    if job.lease_owner and _owner_is_dead(job.lease_owner):
+        free = or_(free, Job.lease_owner == job.lease_owner)
+    taken = db.session.execute(
+        update(Job).where(Job.id == job_id, Job.state.in_(("queued", "running")), free)
+        .values(lease_owner=owner, lease_until=_lease_until(), state="running",
+                started_at=func.coalesce(Job.started_at, now))
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return taken == 1
+
+
+def run_job(job_id):
+    """Run (or resume) a job; what a worker executes."""
+    owner = owner_id()
+    if not claim(job_id, owner):
+        return
+    job = db.session.get(Job, job_id, populate_existing=True)
+    action = BULK_ACTIONS[job.action]
+    try:
+        if action.run_whole is not None:
+            action.run_whole(job)
+        else:
+            if job.total is None:
+                _list_targets(job, action)
+            _run_rows(job_id, action, owner)
+    except Exception as exc:  # the job says what stopped it; the worker goes on
+        db.session.rollback()
+        log.exception("job %s stopped", job_id)
+        _finish(job_id, "failed", f"The job stopped: {exc}")
+        return
+    _finish(job_id, "done")
+
+
+def _list_targets(job, action):
+    """Write one pending job_row per target, all at once (a crash leaves none)."""
+    from admin_app.bulk_views import scope_ids
+    ids = scope_ids(job.scope, action.model)
+    for start in range(0, len(ids), BATCH):
+        db.session.execute(insert(JobRow), [
+            {"job_id": job.id, "target_id": target, "state": "pending", "attempts": 0,
+             "request_key": row_request_key(job.id, target), "updated_at": utcnow()}
+            for target in ids[start:start + BATCH]])
+    job.total = len(ids)
+    db.session.commit()
+
+
+def _unfinished_ids(job_id, after_id):
+    return db.session.scalars(
+        select(JobRow.id).where(JobRow.job_id == job_id, JobRow.id > after_id,
+                                JobRow.state.in_(("pending", "running", "sending")))
+        .order_by(JobRow.id).limit(BATCH)).all()
+
+
+def _run_rows(job_id, action, owner):
+    last = 0
+    while ids := _unfinished_ids(job_id, last):
+        for row_id in ids:
+            _run_row(job_id, row_id, action, owner)
+        last = ids[-1]
+
+
+def _run_row(job_id, row_id, action, owner):
+    row = db.session.get(JobRow, row_id, populate_existing=True)
+    job = row.job
+    if job.lease_owner != owner:
+        raise RuntimeError("another worker took this job over")
+    if row.state == "sending":  # a send was under way when the worker stopped
+        return _record(row, RowOutcome(
+            "unknown", "The worker stopped while this email was being sent: it may or may "
+                       "not have arrived, so it was not sent again."), 0.0)
+    if action.at_most_once:
+        row.state = "sending"
+        db.session.commit()
+    outcome, waited = _attempt(row, job, action)
+    _record(db.session.get(JobRow, row_id), outcome, waited)
+
+
+def _attempt(row, job, action):
+    """Call the action for one row, waiting on the gateway's rate limit; 429s back off."""
+    actor = db.session.get(AdminUser, job.actor_id)
+    deps = deps_from_app(current_app)
+    params, target, waited = dict(job.params), row.target_id, 0.0
+    gateway = action.gateway_of(target)
+    key = _key(row)
+    for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+        if gateway:
+            bucket = bucket_for(current_app, gateway)
+            waited += sum(bucket.acquire() for _ in range(action.requests_per_row))
+        try:
+            return action.run_row(deps, actor, target, params, key), waited
+        except (NotAllowed, InvalidRequest) as exc:
+            db.session.rollback()
+            return RowOutcome("skipped", exc.message), waited
+        except GatewayError as exc:
+            db.session.rollback()
+            if exc.code not in RATE_LIMIT_CODES or attempt == MAX_RATE_LIMIT_RETRIES:
+                return RowOutcome("failed", exc.message), waited
+            pause = min(30.0, 0.5 * 2 ** attempt) * (1 + random.random() / 4)
+            time.sleep(pause)
+            waited += pause
+            row = db.session.get(JobRow, row.id)
+            row.attempts += 1  # nothing happened at the gateway: the next try has a new key
+            db.session.commit()
+            key = _key(row)
+        except ActionError as exc:
+            db.session.rollback()
+            return RowOutcome("failed", exc.message), waited
+    raise AssertionError("unreachable")
+
+
+def _key(row):
+    return row.request_key if row.attempts == 0 else f"{row.request_key}:{row.attempts}"
+
+
+_COUNTER = {"done": Job.done_count, "skipped": Job.skipped_count,
+            "failed": Job.failed_count, "unknown": Job.failed_count}
+
+
+def _record(row, outcome, waited):
+    """The row's outcome and the job's counts and lease, in one commit."""
+    row.state, row.message = outcome.state, (outcome.message or "")[:1000]
+    column = _COUNTER[outcome.state]
+    db.session.execute(update(Job).where(Job.id == row.job_id).values(
+        {column.key: column + 1, "lease_until": _lease_until(),
+         "rate_wait_seconds": Job.rate_wait_seconds + waited})
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _finish(job_id, state, message=None):
+    job = db.session.get(Job, job_id, populate_existing=True)
+    job.state, job.finished_at = state, utcnow()
+    job.lease_owner, job.lease_until = None, None
+    if message:
+        job.message = message[:2000]
+    db.session.commit()
+
+
+def resume_stale_jobs(app):
+    """Queue again every unfinished job whose runner is gone (a worker's start hook)."""
+    now = utcnow()
+    jobs = db.session.scalars(select(Job).where(Job.state.in_(("queued", "running")))).all()
+    in_process = not app.config.get("REDIS_URL")
+    for job in jobs:
+        dead = job.lease_owner and (job.lease_until < now or _owner_is_dead(job.lease_owner))
+        orphan = in_process and job.lease_owner is None  # queued in a stopped process
+        if dead or orphan:
+            queue.enqueue(run_job, job.id)
+    db.session.rollback()
+
+
+queue.on_worker_start(resume_stale_jobs)

@@ -1,0 +1,67 @@
+"""`flask sync stripe|paypal [--since DATE] [--dry-run]`: the backfill sync and drift report.
+
+Cron (every night at 03:15, drift report only; see docs/SYNC.md):
+  15 3 * * *  cd /srv/memberdesk && .venv/bin/flask --app wsgi sync stripe --dry-run --quiet
+"""
+from datetime import datetime, timezone
+
+import click
+from flask import current_app
+from tqdm import tqdm
+
+from actions.errors import GatewayError
+from actions.sync import backfill
+from actions.sync.events import reader_for
+from actions.sync.sources import PayPalSource, StripeSource
+from admin_app.composition import deps_from_app
+
+#: an import of at least this many new rows ends with VACUUM (ANALYZE) on PostgreSQL
+VACUUM_AFTER = 10000
+
+
+@click.command("sync")
+@click.argument("gateway", type=click.Choice(["stripe", "paypal"]))
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Only objects created on or after this day (UTC).")
+@click.option("--dry-run", is_flag=True, help="Change nothing; report the drift instead.")
+@click.option("--rate", type=float, default=None,
+              help="Most gateway requests per second (default: SYNC_RATE_LIMIT).")
+@click.option("--quiet", is_flag=True, help="No progress bar (for cron).")
+def sync_command(gateway, since, dry_run, rate, quiet):
+    """Import the customers, payments, refunds, disputes and subscriptions of a gateway."""
+    config = current_app.config
+    deps = deps_from_app()
+    reader = reader_for(gateway, deps)
+    if reader is None:
+        raise click.ClickException(f"{gateway} is not configured; nothing was synced.")
+    reader.throttle = backfill.RateLimit(rate or config["SYNC_RATE_LIMIT"])
+    reader.page_size = config.get("SYNC_PAGE_SIZE") or reader.page_size
+    since = since.replace(tzinfo=timezone.utc) if since else None
+    source = (StripeSource if gateway == "stripe" else PayPalSource)(deps, reader, since)
+    with tqdm(unit=" objects", disable=quiet, desc=f"{gateway} sync") as bar:
+        try:
+            summary = backfill.run(source, dry_run=dry_run, progress=bar.update)
+        except GatewayError as e:
+            raise click.ClickException(f"{e.message} The sync stopped; run it again to resume "
+                                       "where it stopped.") from None
+    _report(summary, dry_run)
+    if not dry_run and summary.counts["created"] >= VACUUM_AFTER and backfill.vacuum_analyze():
+        click.echo("VACUUM (ANALYZE) done on the imported tables.")
+    if dry_run and (summary.drift or summary.ltv_drift):
+        raise SystemExit(1)
+
+
+def _report(summary, dry_run):
+    c = summary.counts
+    click.echo(f"{'Would create' if dry_run else 'Created'} {c['created']}, "
+               f"{'would update' if dry_run else 'updated'} {c['updated']}, "
+               f"unchanged {c['unchanged']}, errors {c['errors']}.")
+    for error in summary.errors[:20]:
+        click.echo(f"  error: {error}")
+    if dry_run:
+        click.echo(f"Drift: {len(summary.drift)} difference(s).")
+        for item in summary.drift[:50]:
+            click.echo(f"  {item['what']}: {item['object']} ({item['action']})")
+    click.echo("Lifetime value check: " + (
+        f"{summary.ltv_drift} customer(s) do not add up; run `flask recompute-ltv`."
+        if summary.ltv_drift else "every customer's lifetime value adds up."))

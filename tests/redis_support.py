@@ -1,0 +1,46 @@
+"""Redis on 127.0.0.1:6379 for tests: a unique queue name per test, keys removed after."""
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def _redis():
+    from redis import Redis
+    return Redis.from_url(REDIS_URL)
+
+
+@pytest.fixture
+def redis_queue():
+    """A fresh queue name on the real Redis; every key naming it is deleted afterwards."""
+    conn = _redis()
+    conn.ping()
+    name = f"mdtest-{uuid.uuid4().hex[:12]}"
+    yield name
+    for key in conn.scan_iter(f"*{name}*"):
+        conn.delete(key)
+    conn.close()
+
+
+def worker_env(database_url, queue_name, **extra):
+    """Environment for a worker subprocess that builds its app from the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "PAYPAL_"))}
+    env.update(DATABASE_URL=database_url, REDIS_URL=REDIS_URL, RQ_QUEUE=queue_name,
+               SECRET_KEY="test-secret", PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def start_worker(env, *args, name=None):
+    """`flask --app wsgi worker` as a child process in its own process group."""
+    command = [str(VENV_BIN / "flask"), "--app", "wsgi", "worker", *args]
+    if name:
+        command += ["--name", name]
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
