@@ -120,8 +120,10 @@ def download_response(key, filename, *, store=None, mimetype=None):
     """Send a stored file: a redirect to the bucket's signed URL, or streamed by us."""
     store = store or file_store()
     url = store.url(key, filename)
-    if url:
-        return redirect(url)
+    if url:  # a link the bucket signed for this file: the redirect guard lets it through
+        response = redirect(url)
+        response.signed_file_url = True
+        return response
     try:
         data = store.open(key)
     except FileNotFoundError:

@@ -31,6 +31,8 @@ def get_redirect_target(param_name="url"):
 
 def local_redirect_guard(response):
     """after_request: a redirect off this site (from any code path) goes to the panel instead."""
+    if getattr(response, "signed_file_url", False):  # the file store's own bucket link
+        return response
     location = response.headers.get("Location") if 300 <= response.status_code < 400 else None
     if location is not None and not is_local_path(_same_site_path(location)):
         response.headers["Location"] = "/admin/"
