@@ -27,6 +27,11 @@ def concrete_url(app, rule, ids, action_name=None):
     obj_id = ids.get(view, 1)
     values = {"customer_id": ids["customer"], "obj_id": obj_id, "export_type": "csv",
               "filename": "css/x.css", "user_id": ids["admin_users"], "token": "not-a-token"}
+    if "bulk_name" in rule.arguments:
+        views = {v.endpoint: v for v in app.extensions["admin"][0]._views}
+        values["bulk_name"] = views[view].bulk_actions[0]
+    values["job_id"] = ids.get("jobs", 1)
+    values["sub_id"] = ids.get("subscription", 1)
     if "action_name" in rule.arguments:
         views = {v.endpoint: v for v in app.extensions["admin"][0]._views}
         names = list(getattr(views[view], "row_actions", ())) or ["nosuch"]
