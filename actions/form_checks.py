@@ -1,7 +1,10 @@
-"""Checks shared by the forms: no hidden text-direction characters in names."""
+"""Checks shared by the forms: amounts of money, no hidden text-direction characters."""
 import re
 
-from wtforms.validators import ValidationError
+from wtforms import HiddenField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from models.money import parse_amount
 
 # Explicit direction marks, embeddings, overrides and isolates: invisible, and able to make
 # "Bob‮ moc.live" read as something else in the list, the CSV and the emails.
@@ -15,3 +18,32 @@ def no_bidi_controls(form, field):
         raise ValidationError(
             f"{field.label.text} contains an invisible text-direction character "
             f"(U+{ord(found.group()):04X}) that can make it read differently; remove it.")
+
+
+REQUEST_KEY_MAX = 64  # the request_key columns of Refund and SubscriptionChange
+
+
+def request_key_field():
+    """The form's one-time key (filled in when the form is built): a double click or a form
+    sent twice finds the first request. An empty or overlong key is refused, so it can never
+    switch that protection off."""
+    return HiddenField(validators=[
+        DataRequired("This form is damaged or incomplete; open it again. Nothing was changed."),
+        Length(max=REQUEST_KEY_MAX)])
+
+
+class PositiveAmount:
+    """WTForms validator: an exact amount above zero in the form's `currency` (read in its
+    `locale`); the minor units are left on the form as `<field name>_cents`."""
+
+    def __init__(self, zero_message="Enter an amount greater than zero."):
+        self.zero_message = zero_message
+
+    def __call__(self, form, field):
+        try:
+            cents = parse_amount(field.data, form.currency, form.locale)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if cents <= 0:
+            raise ValidationError(self.zero_message)
+        setattr(form, f"{field.name}_cents", cents)

@@ -4,18 +4,19 @@ import uuid
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from actions import audit, ltv
 from actions.base import ActionResult, RowAction
 from actions.commission import commission_reversal
 from actions.errors import GatewayError, InvalidRequest
-from actions.permissions import require
-from models import Refund, Transaction, db
-from models.money import parse_amount, plain_amount
+from actions.form_checks import PositiveAmount, request_key_field
 from actions.locks import lock_transaction
+from actions.permissions import require
+from models import Refund, db
+from models.money import plain_amount
 from models.transaction import REFUND_REASONS
 
 REQUEST_KEY_MAX = Refund.request_key.type.length
@@ -112,7 +113,8 @@ def _record_failure(deps, refund_id, exc, actor):
         exc.message = (f"{cause}; it stays pending until “Check refund” finishes it, "
                        "which never refunds twice.")
     else:
-        refund.status, refund.failure_message, refund.completed_at = "failed", exc.message, deps.clock()
+        refund.status, refund.failure_message = "failed", exc.message
+        refund.completed_at = deps.clock()
     audit.record(actor, "refund", tx, outcome="pending" if exc.outcome_unknown else "failed",
                  after={"refund_id": refund.id, "amount_cents": refund.amount_cents},
                  message=exc.message)
@@ -197,23 +199,14 @@ def check_refund(deps, actor, refund_id):
 
 
 class RefundForm(FlaskForm):
-    amount = StringField("Amount to refund", validators=[DataRequired()])
+    amount = StringField("Amount to refund", validators=[DataRequired(), PositiveAmount()])
     reason = SelectField("Reason", choices=[SelectChoice(k, v) for k, v in REFUND_REASONS.items()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
-    request_key = HiddenField(validators=[DataRequired("This refund form is damaged; open it "
-                                                       "again."), Length(max=REQUEST_KEY_MAX)])
+    request_key = request_key_field()
 
     def __init__(self, *args, currency, locale="en_US", **kwargs):
         super().__init__(*args, **kwargs)
         self.currency, self.locale = currency, locale  # from the payment, never the client
-
-    def validate_amount(self, field):
-        try:
-            self.amount_cents = parse_amount(field.data, self.currency, self.locale)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-        if self.amount_cents <= 0:
-            raise ValidationError("Enter an amount greater than zero.")
 
 
 def _form(tx, deps):

@@ -3,12 +3,13 @@ import uuid
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, SelectField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from actions import audit
 from actions.base import ActionResult, RowAction
 from actions.errors import InvalidRequest
+from actions.form_checks import request_key_field
 from actions.permissions import require
 from actions.subscription_changes import (duplicate_result, existing_request,
                                           lock_subscription, snapshot)
@@ -49,7 +50,7 @@ def set_subscription_affiliate(deps, actor, sub_id, affiliate_id, *, request_key
 
 class AffiliateForm(FlaskForm):
     affiliate = SelectField("Affiliate", coerce=str, render_kw={"data-role": "select2"})
-    request_key = HiddenField()
+    request_key = request_key_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

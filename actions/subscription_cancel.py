@@ -8,11 +8,12 @@ import uuid
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
+from actions.form_checks import request_key_field
 from actions.subscription_changes import Change, act, gateway_label, require_live
 from models.access import LIVE_STATUSES, format_day
 
@@ -106,7 +107,7 @@ def undo_cancel(deps, actor, sub_id, *, request_key=None):
 
 class CancelForm(FlaskForm):
     when = SelectField("When", choices=[SelectChoice(k, v) for k, v in WHEN.items()])
-    request_key = HiddenField()
+    request_key = request_key_field()
 
 
 def _form(sub, deps):

@@ -4,11 +4,12 @@ import uuid
 from datetime import datetime, time, timezone
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField
+from wtforms import DateField
 from wtforms.validators import Optional
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
+from actions.form_checks import request_key_field
 from actions.subscription_changes import Change, act, gateway_label, require_live
 from models.access import LIVE_STATUSES, format_day
 
@@ -65,7 +66,7 @@ def resume_subscription(deps, actor, sub_id, *, request_key=None):
 
 class PauseForm(FlaskForm):
     resumes_on = DateField("Resume payments on (optional)", validators=[Optional()])
-    request_key = HiddenField()
+    request_key = request_key_field()
 
 
 def _form(sub, deps):

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
+from actions.form_checks import request_key_field
 from actions.subscription_changes import (Change, act, gateway_label, require_live,
                                           require_no_approval_pending)
 from models import Plan, db
@@ -81,7 +82,7 @@ class PlanForm(FlaskForm):
     plan = SelectField("New plan", validators=[DataRequired()])
     proration = SelectField("Proration")
     proration_date = HiddenField()
-    request_key = HiddenField()
+    request_key = request_key_field()
 
     def __init__(self, *args, sub, deps, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,7 +2,6 @@
 gateway's own calculation (Stripe's invoice preview); changes nothing."""
 from actions.errors import InvalidRequest
 from actions.permissions import require
-from actions.subscription_changes import gateway_label
 from actions.subscription_plan import other_plans, plan_ref
 from actions.subscription_price import PAYPAL_NOTICE
 from models import Plan, Subscription, db

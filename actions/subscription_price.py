@@ -4,14 +4,15 @@ import uuid
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
+from actions.form_checks import PositiveAmount, request_key_field
 from actions.subscription_changes import (Change, act, gateway_label, require_live,
                                           require_no_approval_pending)
 from models.access import LIVE_STATUSES, format_day
-from models.money import parse_amount, plain_amount
+from models.money import plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
 #: PayPal's documented rule for price changes of existing subscribers
@@ -69,10 +70,11 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
 
 
 class PriceForm(FlaskForm):
-    amount = StringField("New amount", validators=[DataRequired()])
+    amount = StringField("New amount", validators=[
+        DataRequired(), PositiveAmount("Enter a price greater than zero.")])
     effective = SelectField("From when")
     proration_date = HiddenField()
-    request_key = HiddenField()
+    request_key = request_key_field()
 
     def __init__(self, *args, currency, locale, gateway, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,14 +82,6 @@ class PriceForm(FlaskForm):
         self.amount.label.text = f"New amount ({currency})"
         self.effective.choices = [SelectChoice(k, v) for k, v in EFFECTIVE.items()
                                   if k == "next_renewal" or gateway == "stripe"]
-
-    def validate_amount(self, field):
-        try:
-            self.amount_cents = parse_amount(field.data, self.currency, self.locale)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-        if self.amount_cents <= 0:
-            raise ValidationError("Enter a price greater than zero.")
 
 
 def _form(sub, deps):

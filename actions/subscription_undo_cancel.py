@@ -2,16 +2,16 @@
 import uuid
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
 
 from actions.base import RowAction
+from actions.form_checks import request_key_field
 from actions.subscription_cancel import undo_cancel
 from actions.subscription_changes import gateway_label
 from models.access import format_day
 
 
 class UndoForm(FlaskForm):
-    request_key = HiddenField()
+    request_key = request_key_field()
 
 
 def _perform(sub, form, actor, deps):

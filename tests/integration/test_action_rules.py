@@ -9,7 +9,7 @@ from actions.errors import GatewayDeclined, GatewayUnavailable, InvalidRequest, 
 from actions.invoice import resend_invoice
 from actions.refund import check_refund, refund_transaction
 from admin_app.composition import deps_from_app
-from models import AuditEvent, Customer, Refund, Transaction, db
+from models import AuditEvent, Customer, Refund, SubscriptionChange, Transaction, db
 from tests import factories
 from tests.conftest import csrf_token, login, make_admin
 from tests.fakes.memory_gateway import MemoryGateway
@@ -207,3 +207,23 @@ def test_a_refused_get_writes_nothing(client):
     assert client.get(f"{LIST}action/refund/{tx.id}/?modal=1").status_code == 403
     assert db.session.scalar(select(func.count(AuditEvent.id))
                              .where(AuditEvent.action != "login")) == 0  # only the login
+
+
+@pytest.mark.parametrize("action, data", [
+    ("subscription_cancel", {"when": "now"}),
+    ("subscription_price", {"amount": "12.00", "effective": "next_renewal"}),
+])
+@pytest.mark.parametrize("key, message", [
+    ("", "This form is damaged or incomplete"), ("k" * 65, "longer than 64 characters"),
+])
+def test_subscription_forms_refuse_an_empty_or_overlong_request_key(client, action, data, key,
+                                                                     message):
+    """An empty key must not switch off double-submit protection; nothing reaches a gateway."""
+    login(client, "owner")
+    sub = factories.subscription(factories.customer(), factories.plan())
+    db.session.commit()
+    url = f"/admin/subscription/action/{action}/{sub.id}/?url=/admin/subscription/"
+    data = {**data, "request_key": key, "csrf_token": csrf_token(client, "/admin/subscription/")}
+    page = client.post(url, data=data, follow_redirects=True).get_data(as_text=True)
+    assert message in page
+    assert db.session.scalar(select(func.count(SubscriptionChange.id))) == 0
