@@ -104,7 +104,15 @@ def test_screenshots(page, demo, shots):
     expect(modal.locator("#md-subscriptions")).to_be_visible()
     _settled(page, shots / "profile-subscriptions.png")
 
+    for action, name in (("subscription_cancel", "subscription-cancel"),
+                         ("subscription_affiliate", "subscription-affiliate")):
+        modal.locator(f"#md-subscriptions tbody tr a[data-action={action}]").click()
+        expect(modal.locator("#md-action-form")).to_be_visible()
+        _settled(page, shots / f"{name}.png")
+        modal.get_by_role("link", name="Cancel", exact=True).click()  # back to the tab
+        expect(modal.locator("#md-subscriptions")).to_be_visible()
+
     for name in ("customers-list", "profile", "refund", "invoice", "edit-sale",
-                 "profile-subscriptions"):
+                 "profile-subscriptions", "subscription-cancel", "subscription-affiliate"):
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert page.js_errors == []
