@@ -106,6 +106,33 @@ def test_invoice_resend_form(owner, reliability, extra):
     owner.unchanged_unless(False)
 
 
+def _choice_or(values):
+    return st.one_of(st.sampled_from(values), texts, numbers)
+
+
+SUBSCRIPTION_FORMS = {  # action -> its fields, each a known value or anything
+    "subscription_price": {"amount": numbers, "effective": _choice_or(["next_renewal", "now"]),
+                           "proration_date": numbers},
+    "subscription_plan": {"plan": _choice_or(["1", "2"]), "proration_date": numbers,
+                          "proration": _choice_or(["none", "create_prorations",
+                                                   "always_invoice"])},
+    "subscription_cancel": {"when": _choice_or(["period_end", "now"])},
+    "subscription_affiliate": {"affiliate": _choice_or(["", "1"])},
+    "subscription_pause": {"resumes_on": st.one_of(st.dates().map(str), texts)},
+}
+
+
+@settings(max_examples=150, **FAST)
+@given(action=st.sampled_from(sorted(SUBSCRIPTION_FORMS)), data=st.data(),
+       key=st.one_of(st.text(alphabet="0123456789abcdef", min_size=32, max_size=32), texts))
+def test_subscription_forms(owner, reliability, action, data, key):
+    # No gateway is configured: a change that needs one is refused before anything is written.
+    form = {name: data.draw(strategy) for name, strategy in SUBSCRIPTION_FORMS[action].items()}
+    response = owner.post(f"/admin/subscription/action/{action}/{owner.ids['subscription']}/",
+                          {**form, "request_key": key}, reliability, len(form) + 1)
+    owner.unchanged_unless(not owner.refused(response))
+
+
 def _filter_keys(app, view):
     views = {v.endpoint: v for v in app.extensions["admin"][0]._views}
     return list(getattr(views[view], "_filter_args", None) or {}) or ["0"]
