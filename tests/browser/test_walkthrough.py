@@ -124,3 +124,18 @@ def test_favicon_is_served_and_linked(page):
         assert response.status == 200 and response.body()[:4] == b"\0\0\1\0", url
     page.wait_for_load_state("networkidle")
     assert missing == []
+
+
+def test_edit_sale_as_a_full_page_fills_in_the_commission(page):
+    """Without the pop-up (a link opened in a new tab), the Edit Sale page's script waits for
+    jQuery instead of failing with "$ is not defined"."""
+    customer = factories.customer(name="Grace Hopper")
+    tx = factories.payment(customer, 10000)
+    partner = factories.affiliate(rate_bp=2500, name="Cobol Partners")
+    db.session.commit()
+    browser_login(page, "finance")
+    page.goto(f"/admin/transaction/action/affiliate/{tx.id}/")
+    expect(page.locator("#md-action-form")).to_be_visible()
+    page.evaluate("id => $('[name=affiliate]').val(String(id)).trigger('change')", partner.id)
+    expect(page.locator("[name=commission]")).to_have_value("25.00")
+    assert page.js_errors == []
