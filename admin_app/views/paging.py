@@ -4,6 +4,9 @@ from sqlalchemy import select
 from models.queries.counting import (COUNT_CAP, ListCount, capped_count, estimate_rows,
                                      planner_rows)
 
+# An estimate this many times above what a capped count would read is trusted without
+# counting (statistics are rarely off by that much; the pager only needs "about").
+ESTIMATE_TRUST = 2
 # From this offset on, a page of an unfiltered list is found through its ids first.
 DEFERRED_JOIN_OFFSET = 1_000
 
@@ -46,20 +49,31 @@ class PagingMixin:
         return query.limit(None).offset(None).filter(self.model.id.in_(select(ids.c.id)))
 
     def list_count(self, query, page, page_size, rows, whole_table):
-        """The count to show with `rows`, the page `page` of `query`: exact up to the cap."""
+        """The count to show with `rows`, the page `page` of `query`: exact up to the cap.
+
+        The database's own estimate (table statistics, or PostgreSQL's planner) is asked
+        first: when it is far beyond what a capped count may read, counting would only read
+        `limit` rows to say "more than that", so the estimate is shown instead. Otherwise
+        the rows are counted, exact up to the cap.
+        """
         seen = page * page_size + len(rows)
         if not page_size or (len(rows) < page_size and (rows or page == 0)):
             return ListCount(seen)  # the last page: everything before it is full
         limit = max(self.count_cap, seen) + 1
+        estimate = self._estimate(query, whole_table)
+        if estimate is not None and estimate >= ESTIMATE_TRUST * limit:
+            return ListCount(estimate, "about")
         found = capped_count(query, self.model, limit)
         if found < limit:
             return ListCount(found)
-        if whole_table:
-            estimate = estimate_rows(query.session, self.model.__table__)
-        elif query.session.get_bind().dialect.name == "postgresql":
-            estimate = planner_rows(query, self.model)
-        else:
-            estimate = None
         if estimate is not None and estimate >= limit:
             return ListCount(estimate, "about")
         return ListCount(limit, "at_least", limit - 1)  # more than `seen`: a next page exists
+
+    def _estimate(self, query, whole_table):
+        """Rows the database expects `query` to return, or None where it cannot say cheaply."""
+        if whole_table:
+            return estimate_rows(query.session, self.model.__table__)
+        if query.session.get_bind().dialect.name == "postgresql":
+            return planner_rows(query, self.model)
+        return None

@@ -56,6 +56,7 @@ def seed(n_customers: int, tx_per_customer: int, *, store_currency: str = "USD",
             if conn.in_transaction():
                 conn.rollback()
             restore()
+    db.session.close()  # no open transaction of ours may hold back the visibility map
     writer.vacuum(db.engine)
     return generator.counts
 
