@@ -12,7 +12,7 @@ from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
 from actions.permissions import require
 from actions.subscription_changes import (duplicate_result, existing_request,
-                                          lock_subscription, snapshot)
+                                          lock_subscription, snapshot, summary)
 from models import Affiliate, SubscriptionChange, db
 
 
@@ -71,8 +71,7 @@ def _perform(sub, form, actor, deps):
 
 def _context(sub, deps):
     current = sub.affiliate.name if sub.affiliate else "none"
-    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
-                        ("Current affiliate", current)],
+    return {"summary": summary(sub, ("Current affiliate", current), with_gateway=False),
             "consequences": [
                 "Renewal payments recorded from now on credit the chosen affiliate at its "
                 "commission rate.",

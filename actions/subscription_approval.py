@@ -7,7 +7,8 @@ from actions import audit
 from actions.base import ActionResult, RowAction
 from actions.errors import InvalidRequest
 from actions.permissions import require
-from actions.subscription_changes import gateway_label, lock_subscription, snapshot
+from actions.subscription_changes import (gateway_label, lock_subscription, snapshot,
+                                          summary)
 from actions.subscription_plan import plan_ref
 from models import Plan, SubscriptionChange, db
 
@@ -51,8 +52,8 @@ def check_approval(deps, actor, sub_id):
 
 
 def _context(sub, deps):
-    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
-                        ("Approval link for the customer", sub.approval_url or "—")],
+    return {"summary": summary(sub, ("Approval link for the customer", sub.approval_url or "—"),
+                               with_gateway=False),
             "consequences": [f"Asks {gateway_label(sub)} whether the customer approved the "
                              "change; if so, the new plan or price is recorded here. Nothing "
                              "is sent to the customer."]}

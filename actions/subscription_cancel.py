@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
-from actions.subscription_changes import Change, act, gateway_label, require_live
+from actions.subscription_changes import Change, act, gateway_label, require_live, summary
 from models.access import LIVE_STATUSES, format_day
 
 WHEN = {"period_end": "At the end of the billing period", "now": "Immediately"}
@@ -131,8 +131,7 @@ def _context(sub, deps):
                  f"{end} (PayPal's next billing time, read again just before cancelling).",
                  "Immediately: access ends now. Nothing is refunded. A PayPal cancellation "
                  "cannot be undone."]
-    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
-                        ("Paid until", end), ("Payment system", gateway_label(sub))],
+    return {"summary": summary(sub, ("Paid until", end)),
             "consequences": lines}
 
 

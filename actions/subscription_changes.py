@@ -62,6 +62,12 @@ def gateway_label(sub):
     return GATEWAYS.get(sub.gateway, sub.gateway)
 
 
+def summary(sub, *rows, with_gateway=True):
+    """The context table of a subscription modal: which subscription, `rows`, the gateway."""
+    head = [("Subscription", f"{sub.name} · {sub.customer.name}"), *rows]
+    return head + [("Payment system", gateway_label(sub))] if with_gateway else head
+
+
 def require_live(sub, doing):
     """Refuse politely to change a cancelled (or not yet started) subscription."""
     if sub.status == "canceled":

@@ -10,7 +10,7 @@ from wtforms.validators import Optional
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
-from actions.subscription_changes import Change, act, gateway_label, require_live
+from actions.subscription_changes import Change, act, gateway_label, require_live, summary
 from models.access import LIVE_STATUSES, format_day
 
 
@@ -91,8 +91,7 @@ def _context(sub, deps):
              "Stripe voids the invoices of the paused periods; with a date, Stripe resumes "
              "by itself on that day." if sub.gateway == "stripe" else
              "PayPal suspends the subscription until you resume it (PayPal takes no date)."]
-    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
-                        ("Paid until", end), ("Payment system", gateway_label(sub))],
+    return {"summary": summary(sub, ("Paid until", end)),
             "consequences": lines}
 
 

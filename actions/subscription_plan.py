@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
-from actions.subscription_changes import (Change, act, gateway_label, require_live,
+from actions.subscription_changes import (Change, act, gateway_label, require_live, summary,
                                           require_no_approval_pending)
 from models import Plan, db
 from models.access import LIVE_STATUSES
@@ -113,10 +113,8 @@ def _context(sub, deps):
                  "price applies from the next billing cycle.",
                  "PayPal may ask the customer to approve the change: the subscription is then "
                  "marked “waiting for the customer's approval” and you get the link to send."]
-    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
-                        ("Current plan", f"{deps.money(sub.price_cents, sub.currency)} "
-                                         f"· {sub.cycle}"),
-                        ("Payment system", gateway_label(sub))],
+    current = f"{deps.money(sub.price_cents, sub.currency)} · {sub.cycle}"
+    return {"summary": summary(sub, ("Current plan", current)),
             "consequences": lines, "preview_kind": "plan"}
 
 

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import PositiveAmount, request_key_field
-from actions.subscription_changes import (Change, act, gateway_label, require_live,
+from actions.subscription_changes import (Change, act, gateway_label, require_live, summary,
                                           require_no_approval_pending)
 from models.access import LIVE_STATUSES, format_day
 from models.money import plain_amount
@@ -108,10 +108,8 @@ def _context(sub, deps):
                      "is shown below from Stripe's own preview.")
     else:
         lines.append(PAYPAL_NOTICE)
-    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
-                        ("Current price", f"{deps.money(sub.price_cents, sub.currency)} "
-                                          f"· {sub.cycle}"),
-                        ("Next renewal", renewal), ("Payment system", gateway_label(sub))],
+    current = f"{deps.money(sub.price_cents, sub.currency)} · {sub.cycle}"
+    return {"summary": summary(sub, ("Current price", current), ("Next renewal", renewal)),
             "consequences": lines, "preview_kind": "price"}
 
 

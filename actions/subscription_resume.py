@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 
 from actions.base import RowAction
 from actions.form_checks import request_key_field
-from actions.subscription_changes import gateway_label
+from actions.subscription_changes import summary
 from actions.subscription_pause import resume_subscription
 from models.access import format_day
 
@@ -20,8 +20,7 @@ def _perform(sub, form, actor, deps):
 
 def _context(sub, deps):
     renewal = format_day(sub.current_period_end or sub.next_payment_date, deps.locale)
-    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
-                        ("Payment system", gateway_label(sub))],
+    return {"summary": summary(sub),
             "consequences": [f"The customer is charged "
                              f"{deps.money(sub.price_cents, sub.currency)} again at the "
                              f"renewal on {renewal}."]}

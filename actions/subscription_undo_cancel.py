@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from actions.base import RowAction
 from actions.form_checks import request_key_field
 from actions.subscription_cancel import undo_cancel
-from actions.subscription_changes import gateway_label
+from actions.subscription_changes import summary
 from models.access import format_day
 
 
@@ -20,8 +20,7 @@ def _perform(sub, form, actor, deps):
 
 def _context(sub, deps):
     end = format_day(sub.current_period_end, deps.locale)
-    return {"summary": [("Subscription", f"{sub.name} · {sub.customer.name}"),
-                        ("Cancels on", end), ("Payment system", gateway_label(sub))],
+    return {"summary": summary(sub, ("Cancels on", end)),
             "consequences": [f"The subscription will not end on {end}: it renews then and "
                              f"the customer is charged "
                              f"{deps.money(sub.price_cents, sub.currency)} as before."]}
