@@ -9,7 +9,7 @@ from models import AuditEvent, Customer, Refund, Transaction, db
 from tests import factories
 
 
-def paid(gateways, customer=None, amount_cents=10000, *, gateway="stripe", currency="USD",
+def paid(gateways, amount_cents=10000, *, customer=None, gateway="stripe", currency="USD",
          **kw):
     """A succeeded payment that the gateway holds too (so it can be refunded there)."""
     customer = customer or factories.customer()
