@@ -108,9 +108,6 @@ def test_a_cancellation_in_paypal_and_a_renewal_payment(pp_app, client, paypal_h
     assert db.session.get(Customer, customer.id).lifetime_value_cents == 1900
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 finding 2: BILLING.SUBSCRIPTION.CANCELLED "
-                   "stores `canceled` without access_until, so the member loses access at "
-                   "once (the subs helper fixes it; remove this mark then)")
 def test_a_member_who_cancels_at_paypal_keeps_access_until_the_paid_period_ends(
         pp_app, client, paypal_hooks):
     """What the member checks: on a day inside the period paid for they still get in; after

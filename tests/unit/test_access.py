@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from models import Subscription
+from models.subscription import SUBSCRIPTION_STATUSES
 from models.access import access_ends_at, has_access, status_label
 
 
@@ -51,80 +52,33 @@ def test_paused_keeps_access_for_the_period_paid(resumes, label):
     assert has_access(paused, at(19)) and not has_access(paused, at(21))
 
 
-# What the sync really writes: each vendor status through its mapping (actions/sync/*_map.py)
-# and the values apply_subscription stores, then the access a member would see on a day
-# inside the period paid for (the 15th, period ending the 20th) and after it (the 21st).
-# (inside, after): a renewing subscription keeps access after the period end.
-STRIPE_ACCESS = {
+# Every status the adapters and the sync write (SUBSCRIPTION_STATUSES: each Stripe and PayPal
+# word maps into it, tests/unit/test_status_vocabulary.py) and the access a member has on the
+# 15th and on the 21st of a period paid to the 20th.
+WRITTEN = {
     "active": (True, True), "trialing": (True, True), "past_due": (True, True),
-    "canceled": (False, False), "incomplete_expired": (False, False),
-    # issue 17 finding 3: the sync maps these to past_due (access, "unpaid" forever)
-    "unpaid": (False, False), "incomplete": (False, False),
-    "paused": (True, False),  # collection paused: the period paid for, not beyond
+    "incomplete": (False, False),  # Stripe incomplete, PayPal not yet approved by the payer
+    "unpaid": (False, False),  # Stripe unpaid / paused: the renewal was never paid
+    "canceled": (True, False),  # access until the end of the period paid for
 }
-STRIPE_WRONG_TODAY = {"unpaid", "incomplete"}
-PAYPAL_ACCESS = {
-    "ACTIVE": (True, True), "SUSPENDED": (True, False), "EXPIRED": (False, False),
-    # not approved by the payer yet: nothing paid, no access (issue 17 finding 3: the sync
-    # maps it to active)
-    "APPROVAL_PENDING": (False, False),
-}
-PAYPAL_WRONG_TODAY = {"APPROVAL_PENDING"}
-# PayPal CANCELLED (access until the period paid for ends) is checked on the webhook path,
-# where it is written: tests/integration/test_webhooks_paypal.py.
 
 
-def _written(record):
-    from actions.sync.apply_accounts import _values
-    return Subscription(**_values(record))
+@pytest.mark.parametrize("status", sorted(WRITTEN))
+def test_access_for_every_status_written(status):
+    written = sub(status=status, access_until=at(20) if status == "canceled" else None,
+                  canceled_at=at(10) if status == "canceled" else None)
+    assert (has_access(written, at(15)), has_access(written, at(21))) == WRITTEN[status]
 
 
-def _stripe_status(status, **extra):
-    from actions.sync import stripe_map
-    obj = {"id": "sub_1", "customer": "cus_1", "status": status, "start_date": 1,
-           "items": {"data": [{"price": {"id": "price_1", "unit_amount": 4900,
-                                         "currency": "usd", "recurring": {"interval": "month"}},
-                               "current_period_end": int(at(20).timestamp())}]}, **extra}
-    return _written(stripe_map.subscription(obj, at(10), "USD"))
+@pytest.mark.parametrize("status", ["incomplete", "unpaid"])
+def test_no_access_even_when_cancelling_or_paused(status):
+    """A flag of a running subscription never gives access to one that was never paid."""
+    for flags in ({"cancel_at_period_end": True}, {"paused": True}):
+        assert not has_access(sub(status=status, **flags), at(15))
 
 
-def _paypal_status(status):
-    from actions.sync import paypal_map
-    obj = {"id": "I-1", "status": status, "plan_id": "P-1", "start_time": "2026-11-20T00:00:00Z",
-           "subscriber": {"payer_id": "P1", "email_address": "a@example.com"},
-           "billing_info": {"next_billing_time": at(20).strftime("%Y-%m-%dT%H:%M:%SZ")}}
-    return _written(paypal_map.subscription(obj, at(10), (4900, "USD", "month", 1, "Pro")))
-
-
-def _cases(table, wrong):
-    return [pytest.param(status, expected, marks=[pytest.mark.xfail(
-        strict=True, reason="issue 17 finding 3: the sync's vocabulary gives this access")]
-        if status in wrong else [], id=status) for status, expected in table.items()]
-
-
-@pytest.mark.parametrize(("status", "expected"), _cases(STRIPE_ACCESS, STRIPE_WRONG_TODAY))
-def test_access_for_each_stripe_status_the_sync_writes(status, expected):
-    written = _stripe_status(status)
-    assert (has_access(written, at(15)), has_access(written, at(21))) == expected
-
-
-@pytest.mark.parametrize(("status", "expected"), _cases(PAYPAL_ACCESS, PAYPAL_WRONG_TODAY))
-def test_access_for_each_paypal_status_the_sync_writes(status, expected):
-    written = _paypal_status(status)
-    assert (has_access(written, at(15)), has_access(written, at(21))) == expected
-
-
-def test_a_stripe_cancellation_at_period_end_and_a_pause_as_the_sync_writes_them():
-    scheduled = _stripe_status("active", cancel_at_period_end=True)
-    assert has_access(scheduled, at(15)) and not has_access(scheduled, at(21))
-    paused = _stripe_status("active", pause_collection={"behavior": "void"})
-    assert has_access(paused, at(15)) and not has_access(paused, at(21))
-
-
-def test_every_vendor_status_the_sync_maps_is_covered_here():
-    from actions.sync import paypal_map, stripe_map
-    assert set(stripe_map._SUBSCRIPTION) <= set(STRIPE_ACCESS)
-    assert set(paypal_map._SUBSCRIPTION) - {"CANCELLED"} <= set(PAYPAL_ACCESS)
+def test_every_status_written_is_covered_here():
+    assert set(WRITTEN) == set(SUBSCRIPTION_STATUSES)
 
 
 def test_paused_until_before_the_renewal_keeps_renewing():
