@@ -7,7 +7,8 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from models.money import parse_amount
 
 # Explicit direction marks, embeddings, overrides and isolates: invisible, and able to make
-# "Bob‮ moc.live" read as something else in the list, the CSV and the emails.
+# "Bob" + U+202E (right-to-left override) + " moc.live" read as something else in the list,
+# the CSV and the emails.
 BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 

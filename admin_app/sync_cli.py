@@ -3,7 +3,7 @@
 Cron (every night at 03:15, drift report only; see docs/SYNC.md):
   15 3 * * *  cd /srv/memberdesk && .venv/bin/flask --app wsgi sync stripe --dry-run --quiet
 """
-from datetime import datetime, timezone
+from datetime import timezone
 
 import click
 from flask import current_app

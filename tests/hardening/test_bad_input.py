@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from models import AuditEvent, Customer, Refund, Transaction, db
+from models import AuditEvent, db
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.fakes.stripe_fake import API_KEY

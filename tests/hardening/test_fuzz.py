@@ -3,13 +3,10 @@
 Never a 500; a refused request changes nothing (every table compared, the audit log only grows
 by refusals). Counts go to docs/RELIABILITY.md (tests/reliability.py).
 """
-import re
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import db
 from models.transaction import REFUND_REASONS
 from tests.conftest import csrf_token, login
 from tests.hardening.routes import sample_data

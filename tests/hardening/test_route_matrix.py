@@ -157,7 +157,7 @@ def test_post_without_or_with_a_wrong_csrf_token_is_refused_everywhere(app, clie
     ids = sample_data()
     login(client, "owner")
     before, checked = snapshot(), 0
-    for rule, method, url, name in cases(app, ids):
+    for rule, method, url, _name in cases(app, ids):
         if method != "POST" or rule.endpoint in SIGNED:
             continue
         for data in ({}, {"csrf_token": "forged"}, {"csrf_token": csrf_token(client, "/login")

@@ -2,7 +2,6 @@
 moto's server); avatars go through the same store."""
 import re
 
-import pytest
 import requests
 from sqlalchemy import select
 
