@@ -41,7 +41,7 @@ def test_paypal_amounts_there_and_back(currency, ours, sent):
     ("stripe", "KWD", 5124),  # Stripe: the last of three decimals must be 0
     ("paypal", "HUF", 100050), ("paypal", "TWD", 1001)])  # PayPal: no decimals
 def test_amounts_a_gateway_cannot_take_are_refused_with_a_message(gateway, currency, ours):
-    with pytest.raises(InvalidRequest, match=f"cannot be sent through"):
+    with pytest.raises(InvalidRequest, match="cannot be sent through"):
         cur.to_gateway_units(gateway, ours, currency)
 
 
