@@ -8,6 +8,10 @@ whose runner died (lease expired, or its process gone on this host) is resumed b
 worker start. Resuming never repeats an action: rows already finished are skipped, a row's
 action call uses the same request key, and an email row caught "sending" is reported as
 unknown instead of being sent again (at most once).
+
+The lease is kept alive by a heartbeat thread while a row runs (one row can outlast the lease:
+rate-limit backoff plus gateway timeouts). A runner that finds its lease taken by another
+worker stops quietly: the job is not its to finish or fail, the new owner goes on.
 """
 import logging
 import os
@@ -83,8 +87,61 @@ def _owner_is_dead(owner):
     return False
 
 
-def _lease_until():
-    return utcnow() + timedelta(seconds=int(current_app.config["JOB_LEASE_SECONDS"]))
+class LeaseLost(Exception):
+    """Another worker holds this job now: this runner's turn is over (not a failure)."""
+
+
+def _lease_seconds(app=None):
+    return float((app or current_app).config["JOB_LEASE_SECONDS"])
+
+
+def _lease_until(seconds=None):
+    return utcnow() + timedelta(seconds=seconds or _lease_seconds())
+
+
+def renew_lease(job_id, owner, *, connection=None, seconds=None):
+    """Extend `owner`'s lease on the job; False when the lease is no longer theirs."""
+    statement = (update(Job).where(Job.id == job_id, Job.lease_owner == owner)
+                 .values(lease_until=_lease_until(seconds))
+                 .execution_options(synchronize_session=False))
+    if connection is not None:
+        return connection.execute(statement).rowcount == 1
+    renewed = db.session.execute(statement).rowcount == 1
+    db.session.commit()
+    return renewed
+
+
+class Heartbeat:
+    """Renews a job's lease every third of its length from a thread of its own (its own
+    connection), so that a long row never lets the lease lapse; notes when it is lost."""
+
+    def __init__(self, job_id, owner, app=None):
+        app = app or current_app._get_current_object()
+        self.job_id, self.owner = job_id, owner
+        self.seconds = _lease_seconds(app)
+        self.engine = db.engine
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+
+    def _beat(self):
+        while not self._stop.wait(max(0.1, self.seconds / 3)):
+            try:
+                with self.engine.begin() as conn:
+                    if not renew_lease(self.job_id, self.owner, connection=conn,
+                                       seconds=self.seconds):
+                        self.lost = True
+                        return
+            except Exception:  # noqa: BLE001 - a missed beat is retried at the next one
+                log.warning("job %s: lease heartbeat failed", self.job_id, exc_info=True)
 
 
 def claim(job_id, owner):
@@ -113,18 +170,23 @@ def run_job(job_id):
     job = db.session.get(Job, job_id, populate_existing=True)
     action = BULK_ACTIONS[job.action]
     try:
-        if action.run_whole is not None:
-            action.run_whole(job)
-        else:
-            if job.total is None:
-                _list_targets(job, action)
-            _run_rows(job_id, action, owner)
+        with Heartbeat(job_id, owner) as heartbeat:
+            if action.run_whole is not None:
+                action.run_whole(job)
+            else:
+                if job.total is None:
+                    _list_targets(job, action)
+                _run_rows(job_id, action, owner, heartbeat)
+    except LeaseLost:  # another worker took the job over: its turn, not a failure
+        db.session.rollback()
+        log.info("job %s: another worker holds it now; this one stops", job_id)
+        return
     except Exception as exc:  # the job says what stopped it; the worker goes on
         db.session.rollback()
         log.exception("job %s stopped", job_id)
-        _finish(job_id, "failed", f"The job stopped: {exc}")
+        _finish(job_id, owner, "failed", f"The job stopped: {exc}")
         return
-    _finish(job_id, "done")
+    _finish(job_id, owner, "done")
 
 
 def _list_targets(job, action):
@@ -147,19 +209,19 @@ def _unfinished_ids(job_id, after_id):
         .order_by(JobRow.id).limit(BATCH)).all()
 
 
-def _run_rows(job_id, action, owner):
+def _run_rows(job_id, action, owner, heartbeat):
     last = 0
     while ids := _unfinished_ids(job_id, last):
         for row_id in ids:
-            _run_row(job_id, row_id, action, owner)
+            _run_row(job_id, row_id, action, owner, heartbeat)
         last = ids[-1]
 
 
-def _run_row(job_id, row_id, action, owner):
+def _run_row(job_id, row_id, action, owner, heartbeat):
     row = db.session.get(JobRow, row_id, populate_existing=True)
-    job = row.job
-    if job.lease_owner != owner:
-        raise RuntimeError("another worker took this job over")
+    job = db.session.get(Job, job_id, populate_existing=True)
+    if heartbeat.lost or job.lease_owner != owner:
+        raise LeaseLost(job_id)
     if row.state == "sending":  # a send was under way when the worker stopped
         return _record(row, RowOutcome(
             "unknown", "The worker stopped while this email was being sent: it may or may "
@@ -213,22 +275,23 @@ _COUNTER = {"done": Job.done_count, "skipped": Job.skipped_count,
 
 
 def _record(row, outcome, waited):
-    """The row's outcome and the job's counts and lease, in one commit."""
+    """The row's outcome and the job's counts, in one commit (the heartbeat keeps the lease)."""
     row.state, row.message = outcome.state, (outcome.message or "")[:1000]
     column = _COUNTER[outcome.state]
     db.session.execute(update(Job).where(Job.id == row.job_id).values(
-        {column.key: column + 1, "lease_until": _lease_until(),
-         "rate_wait_seconds": Job.rate_wait_seconds + waited})
+        {column.key: column + 1, "rate_wait_seconds": Job.rate_wait_seconds + waited})
         .execution_options(synchronize_session=False))
     db.session.commit()
 
 
-def _finish(job_id, state, message=None):
-    job = db.session.get(Job, job_id, populate_existing=True)
-    job.state, job.finished_at = state, utcnow()
-    job.lease_owner, job.lease_until = None, None
+def _finish(job_id, owner, state, message=None):
+    """Mark the job finished, only while `owner` still holds it (a runner whose lease was
+    taken over leaves the job to its new owner)."""
+    values = {"state": state, "finished_at": utcnow(), "lease_owner": None, "lease_until": None}
     if message:
-        job.message = message[:2000]
+        values["message"] = message[:2000]
+    db.session.execute(update(Job).where(Job.id == job_id, Job.lease_owner == owner)
+                       .values(values).execution_options(synchronize_session=False))
     db.session.commit()
 
 

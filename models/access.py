@@ -6,7 +6,7 @@ the 20th, on Stripe and PayPal alike. Profile, lists and filters all ask here.
 from datetime import timedelta
 
 from babel.dates import format_date
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, case, or_
 
 from models.subscription import Subscription
 from models.subscription import status_label as status_name
@@ -19,14 +19,18 @@ DATE_FORMAT = "d MMM y"  # 20 Dec 2026
 def access_ends_at(sub):
     """When access ends, or None while the subscription renews (or never gave access).
 
-    Cancelled: access_until (None: ended already). Cancelling at period end or paused: the
-    end of the current period (a paused subscription is not charged for the next one).
+    Cancelled: access_until (None: ended already). Live: the earliest of an end the gateway
+    scheduled on a date (cancel_at) and, when cancelling at period end or paused past it,
+    the end of the current period (a paused subscription is not charged for the next one).
     """
     if sub.status == "canceled":
         return sub.access_until
-    if sub.status in LIVE_STATUSES and (sub.cancel_at_period_end or _unpaid_renewal(sub)):
-        return sub.current_period_end
-    return None
+    if sub.status not in LIVE_STATUSES:
+        return None
+    ends = [sub.cancel_at] if sub.cancel_at else []
+    if sub.current_period_end and (sub.cancel_at_period_end or _unpaid_renewal(sub)):
+        ends.append(sub.current_period_end)
+    return min(ends) if ends else None
 
 
 def _unpaid_renewal(sub):
@@ -46,15 +50,29 @@ def has_access(sub, now):
     return ends is None or now < ends
 
 
+def _ends_sql():
+    """access_ends_at for a live subscription, in SQL (NULL: it renews)."""
+    S = Subscription
+    period_end = case(
+        (and_(S.current_period_end.is_not(None),
+              or_(S.cancel_at_period_end.is_(True),
+                  and_(S.paused.is_(True),
+                       or_(S.pause_resumes_at.is_(None),
+                           S.pause_resumes_at > S.current_period_end)))),
+         S.current_period_end))
+    return case((S.cancel_at.is_(None), period_end), (period_end.is_(None), S.cancel_at),
+                (S.cancel_at < period_end, S.cancel_at), else_=period_end)
+
+
 def access_ends_within(now, days):
-    """SQL condition: access ends between now and now + days (the list filter)."""
+    """SQL condition: access ends between now and now + days (the list filter), by the same
+    rule as access_ends_at."""
     until = now + timedelta(days=days)
+    ends = _ends_sql()
     return or_(
         and_(Subscription.status == "canceled", Subscription.access_until > now,
              Subscription.access_until <= until),
-        and_(Subscription.status.in_(LIVE_STATUSES),
-             or_(Subscription.cancel_at_period_end.is_(True), Subscription.paused.is_(True)),
-             Subscription.current_period_end > now, Subscription.current_period_end <= until))
+        and_(Subscription.status.in_(LIVE_STATUSES), ends > now, ends <= until))
 
 
 def format_day(when, locale="en_US"):
@@ -73,10 +91,11 @@ def status_label(sub, now, locale="en_US"):
             return f"Cancelled — access until {day(sub.access_until)}"
         return "Cancelled"
     label = status_name(sub.status)
-    if sub.cancel_at_period_end and sub.current_period_end and now >= sub.current_period_end:
-        return "Cancelled"  # the gateway ended it at the period end
-    if sub.cancel_at_period_end and sub.current_period_end:
-        return f"{label} — cancels on {day(sub.current_period_end)}"
+    ends = access_ends_at(sub)
+    if ends and (sub.cancel_at_period_end or sub.cancel_at) and now >= ends:
+        return "Cancelled"  # the gateway ended it at the scheduled end
+    if ends and (sub.cancel_at_period_end or sub.cancel_at == ends):
+        return f"{label} — cancels on {day(ends)}"
     if sub.paused:
         if sub.pause_resumes_at:
             return f"{label} — payments paused until {day(sub.pause_resumes_at)}"

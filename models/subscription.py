@@ -2,9 +2,15 @@
 from models import db
 from models._types import BigId, UTCDateTime
 
-SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "canceled")
+#: our one vocabulary of subscription statuses; each gateway adapter maps its vendor's words
+#: onto it (actions/gateways/*_subscriptions.py STATUS) and the webhooks and sync use that
+#: same table. incomplete: never paid (Stripe's first invoice, PayPal awaiting the payer);
+#: unpaid: payment retries exhausted (or a Stripe trial ended without a payment method).
+#: Only active, trialing and past_due give access while the period paid for lasts
+#: (models/access.py); canceled keeps it until access_until.
+SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "incomplete", "unpaid", "canceled")
 STATUS_LABELS = {"active": "Active", "trialing": "Trialing", "past_due": "Past due",
-                 "canceled": "Cancelled"}
+                 "incomplete": "Incomplete", "unpaid": "Unpaid", "canceled": "Cancelled"}
 INTERVALS = ("day", "week", "month", "year")
 
 
@@ -55,6 +61,8 @@ class Subscription(db.Model):
     next_payment_date = db.Column(UTCDateTime)
     current_period_end = db.Column(UTCDateTime)
     cancel_at_period_end = db.Column(db.Boolean, nullable=False, default=False)
+    # An end the gateway has scheduled on a date (Stripe cancel_at); access lasts until then.
+    cancel_at = db.Column(UTCDateTime)
     canceled_at = db.Column(UTCDateTime)
     access_until = db.Column(UTCDateTime)
     gateway = db.Column(db.String(16), nullable=False)

@@ -26,16 +26,18 @@ class GatewayResult:
 class SubscriptionState:
     """A subscription as the gateway holds it now, in our words.
 
-    status: "active" | "trialing" | "past_due" | "canceled" | "approval_pending" (PayPal
-    waits for the payer) | "incomplete"; paused: payment collection is paused (Stripe keeps
-    the status `active`, PayPal calls it SUSPENDED); period_end: when the period paid for
-    ends (Stripe: the item's current_period_end; PayPal: billing_info.next_billing_time).
+    status: one of models.subscription.SUBSCRIPTION_STATUSES, translated by the adapter's
+    STATUS table (the webhooks and the sync use the same one); paused: payment collection
+    is paused (Stripe keeps the status `active`, PayPal calls it SUSPENDED); period_end: when
+    the period paid for ends (Stripe: the item's current_period_end; PayPal:
+    billing_info.next_billing_time); cancel_at: an end scheduled on a date (Stripe).
     """
 
     reference: str
     status: str
     period_end: datetime | None = None
     cancel_at_period_end: bool = False
+    cancel_at: datetime | None = None
     paused: bool = False
     pause_resumes_at: datetime | None = None
     price_ref: str | None = None  # Stripe price id / PayPal plan id

@@ -6,10 +6,11 @@ from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
 from actions.gateways.base import ChangePreview, SubscriptionResult, SubscriptionState
 from actions.gateways.paypal_wire import paypal_amount
 
-#: PayPal's statuses in our words (SUSPENDED: active, payments paused)
-_STATUS = {"APPROVAL_PENDING": "approval_pending", "APPROVED": "approval_pending",
-           "ACTIVE": "active", "SUSPENDED": "active", "CANCELLED": "canceled",
-           "EXPIRED": "canceled"}
+#: PayPal's statuses in our words, the one table the webhooks and the sync use too
+#: (SUSPENDED: active, payments paused; APPROVAL_PENDING/APPROVED: the payer has not
+#: completed the first approval, nothing was paid)
+STATUS = {"APPROVAL_PENDING": "incomplete", "APPROVED": "incomplete", "ACTIVE": "active",
+          "SUSPENDED": "active", "CANCELLED": "canceled", "EXPIRED": "canceled"}
 #: the `reason` PayPal requires on cancel / suspend / activate (at most 128 characters)
 REASONS = {"cancel": "Cancelled by the seller in the admin panel.",
            "pause": "Payments paused by the seller in the admin panel.",
@@ -26,7 +27,7 @@ class PayPalSubscriptions:
         response = self._call("GET", _path(ref), "get_subscription")
         if response.status_code != 200:
             raise self._error(response, "get_subscription", missing=_missing(ref))
-        return _state(response.json())
+        return state_of(response.json())
 
     def preview_change(self, ref, *, amount_cents=None, currency=None, interval=None,
                        interval_count=None, plan_ref=None, proration, proration_date=None):
@@ -139,12 +140,17 @@ def _when(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
-def _state(sub):
-    """A PayPal subscription (JSON) -> SubscriptionState."""
+def status_of(sub):
+    """A PayPal subscription's status in our words (unknown words give no access)."""
+    return STATUS.get(sub.get("status"), "incomplete")
+
+
+def state_of(sub):
+    """A PayPal subscription (JSON) -> SubscriptionState; the sync reads it too."""
     billing = sub.get("billing_info") or {}
     last = (billing.get("last_payment") or {}).get("amount") or {}
     return SubscriptionState(
-        reference=sub["id"], status=_STATUS.get(sub.get("status"), "active"),
+        reference=sub["id"], status=status_of(sub),
         period_end=_when(billing.get("next_billing_time")),
         paused=sub.get("status") == "SUSPENDED", price_ref=sub.get("plan_id"),
         currency=last.get("currency_code"), raw=sub)

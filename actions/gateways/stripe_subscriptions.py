@@ -7,10 +7,13 @@ from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
 from actions.gateways.base import (PRORATIONS, ChangePreview, SubscriptionResult,
                                    SubscriptionState)
 
-#: Stripe's subscription statuses in our words (see SubscriptionState.status)
-_STATUS = {"active": "active", "trialing": "trialing", "past_due": "past_due",
-           "unpaid": "past_due", "canceled": "canceled", "incomplete": "incomplete",
-           "incomplete_expired": "canceled", "paused": "active"}
+#: Stripe's subscription statuses in our words, the one table the webhooks and the sync use
+#: too. incomplete: the first invoice was never paid; unpaid: retries exhausted; paused (not
+#: pause_collection): a trial ended without a payment method and no invoices are made —
+#: none of the three gives access.
+STATUS = {"active": "active", "trialing": "trialing", "past_due": "past_due",
+          "unpaid": "unpaid", "canceled": "canceled", "incomplete": "incomplete",
+          "incomplete_expired": "canceled", "paused": "unpaid"}
 #: what Stripe does with the invoices of a paused subscription: they are voided (not owed)
 PAUSE_BEHAVIOR = "void"
 
@@ -22,7 +25,7 @@ class StripeSubscriptions:
         """The subscription as Stripe holds it now."""
         sub = self._sub_call("get_subscription", ref,
                              lambda: self._client.v1.subscriptions.retrieve(ref))
-        return _state(sub)
+        return state_of(sub)
 
     def preview_change(self, ref, *, amount_cents=None, currency=None, interval=None,
                        interval_count=None, plan_ref=None, proration, proration_date=None):
@@ -63,7 +66,7 @@ class StripeSubscriptions:
                                     idempotency_key)
             sub = self._sub_call("cancel", ref, lambda: self._client.v1.subscriptions.cancel(
                 ref, options={"idempotency_key": idempotency_key}))
-            return SubscriptionResult(ref, "succeeded", _state(sub), raw=sub)
+            return SubscriptionResult(ref, "succeeded", state_of(sub), raw=sub)
         except GatewayDeclined:
             already = self._already_canceled(ref)
             if already is None:
@@ -89,7 +92,7 @@ class StripeSubscriptions:
     def _update(self, verb, ref, params, idempotency_key):
         sub = self._sub_call(verb, ref, lambda: self._client.v1.subscriptions.update(
             ref, params, options={"idempotency_key": idempotency_key}))
-        return SubscriptionResult(ref, "succeeded", _state(sub), raw=sub)
+        return SubscriptionResult(ref, "succeeded", state_of(sub), raw=sub)
 
     def _sub_call(self, verb, ref, call):
         """call() -> the vendor object as a dict; StripeError -> our GatewayError."""
@@ -140,19 +143,24 @@ def _when(timestamp):
     return datetime.fromtimestamp(int(timestamp), tz=timezone.utc)
 
 
-def _state(sub):
-    """A Stripe subscription (dict) -> SubscriptionState."""
+def status_of(sub):
+    """A Stripe subscription's status in our words (unknown words give no access)."""
+    return STATUS.get(sub.get("status"), "incomplete")
+
+
+def state_of(sub):
+    """A Stripe subscription (dict) -> SubscriptionState; the sync reads it too."""
     items = (sub.get("items") or {}).get("data") or [{}]
     item = items[0]
     price = item.get("price") or item.get("plan") or {}
     product = price.get("product")
     pause = sub.get("pause_collection") or None
     return SubscriptionState(
-        reference=sub["id"], status=_STATUS.get(sub.get("status"), sub.get("status")),
+        reference=sub["id"], status=status_of(sub),
         # API 2026-10-28: on the item; older layouts (localstripe): on the subscription
         period_end=_when(item.get("current_period_end") or sub.get("current_period_end")),
         cancel_at_period_end=bool(sub.get("cancel_at_period_end")),
-        paused=pause is not None, pause_resumes_at=_when((pause or {}).get("resumes_at")),
+        cancel_at=_when(sub.get("cancel_at")), paused=pause is not None, pause_resumes_at=_when((pause or {}).get("resumes_at")),
         price_ref=price.get("id"), item_ref=item.get("id"),
         product_ref=product.get("id") if isinstance(product, dict) else product,
         amount_cents=price.get("unit_amount", price.get("amount")),

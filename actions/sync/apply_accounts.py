@@ -83,26 +83,50 @@ def find_subscription(gateway, ref, lock=True):
 
 
 def _values(rec):
-    return {"status": rec.status, "name": rec.name, "price_cents": rec.price_cents,
-            "currency": rec.currency, "interval": rec.interval,
-            "interval_count": rec.interval_count, "current_period_end": rec.current_period_end,
-            "next_payment_date": None if rec.status == "canceled" else rec.current_period_end,
-            "cancel_at_period_end": rec.cancel_at_period_end, "canceled_at": rec.canceled_at,
-            "paused": rec.paused}
+    values = {"status": rec.status, "name": rec.name, "price_cents": rec.price_cents,
+              "currency": rec.currency, "interval": rec.interval,
+              "interval_count": rec.interval_count,
+              "current_period_end": rec.current_period_end,
+              "next_payment_date": None if rec.status == "canceled" else rec.current_period_end,
+              "cancel_at_period_end": rec.cancel_at_period_end, "cancel_at": rec.cancel_at,
+              "canceled_at": rec.canceled_at, "paused": rec.paused,
+              "pause_resumes_at": rec.pause_resumes_at if rec.paused else None}
+    if rec.current_period_end is None and rec.status == "canceled":
+        del values["current_period_end"]  # a cancelled PayPal subscription no longer says
+    return values
+
+
+def _plan(rec):
+    if not rec.plan_ref:
+        return None
+    return db.session.scalar(select(Plan).where(getattr(Plan, PLAN_ID[rec.gateway])
+                                                == rec.plan_ref))
+
+
+def _access_until(sub, rec):
+    """When a cancellation seen at the gateway ends access: the gateway's word (Stripe), else
+    the end of the period paid for, as we knew it before (PayPal)."""
+    if rec.access_until is not None:
+        return rec.access_until
+    known = sub.current_period_end if sub is not None else None
+    return known or rec.current_period_end
 
 
 def apply_subscription(deps, actor, rec, fetch_customer=None):
     """Create or update a subscription; (subscription, "created"|"updated"|"unchanged").
 
     Older states (by the gateway's time) and anything after a cancellation are ignored; a
-    cancellation applies whenever it arrives (neither gateway reactivates a canceled one).
+    cancellation applies whenever it arrives (neither gateway reactivates a canceled one) and
+    sets when access ends once. A plan's list price (PayPal) never replaces the price of a
+    subscription on the same plan or with its own price (set in the panel).
     """
     sub = find_subscription(rec.gateway, rec.ref)
     values = _values(rec)
+    plan = _plan(rec)
     if sub is None:
         customer, _ = apply_customer(deps, actor, rec.customer, fetch_customer)
-        plan = db.session.scalar(select(Plan).where(
-            getattr(Plan, PLAN_ID[rec.gateway]) == rec.plan_ref)) if rec.plan_ref else None
+        if rec.status == "canceled":
+            values["access_until"] = _access_until(None, rec)
         sub = Subscription(customer_id=customer.id, plan_id=plan.id if plan else None,
                            gateway=rec.gateway, gateway_id=rec.ref, start_date=rec.start_date,
                            gateway_updated_at=rec.updated_at, **values)
@@ -115,6 +139,13 @@ def apply_subscription(deps, actor, rec, fetch_customer=None):
     if (sub.status in FINAL and rec.status not in FINAL) or \
             not (ending or _newer(rec.updated_at, sub.gateway_updated_at)):
         return sub, "unchanged"
+    if ending:
+        values["access_until"] = _access_until(sub, rec)
+    if plan is not None:
+        values["plan_id"] = plan.id
+    if rec.price_from_plan and (rec.plan_overridden or plan is None or plan.id == sub.plan_id):
+        for key in ("price_cents", "name"):
+            del values[key]
     changes = {k: v for k, v in values.items() if getattr(sub, k) != v}
     sub.gateway_updated_at = rec.updated_at
     if not changes:

@@ -1,9 +1,11 @@
 """PayPal resources (v2 captures/refunds, v1 sales, subscriptions, disputes) -> records."""
-from datetime import datetime
+import calendar
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 
+from actions.gateways.paypal_subscriptions import status_of
 from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, RefundRecord,
                                   Settlement, SubscriptionRecord)
 
@@ -12,8 +14,6 @@ _PAYMENT = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pend
             "pending": "pending", "DECLINED": "failed", "FAILED": "failed", "denied": "failed"}
 _REFUND = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pending",
            "pending": "pending", "FAILED": "failed", "CANCELLED": "failed", "failed": "failed"}
-_SUBSCRIPTION = {"ACTIVE": "active", "SUSPENDED": "active", "CANCELLED": "canceled",
-                 "EXPIRED": "canceled"}
 _UNITS = {"DAY": "day", "WEEK": "week", "MONTH": "month", "YEAR": "year"}
 
 
@@ -130,15 +130,37 @@ def dispute(obj):
 
 
 def subscription(obj, updated_at, price, status=None):
-    """price = (cents, currency, interval, interval_count, name)."""
+    """price = (cents, currency, interval, interval_count, name): the plan's list price.
+
+    The status is the adapter's reading (status_of). A cancelled subscription no longer has a
+    next billing time: its period end is then the last payment plus one cycle, and its access
+    lasts to the end of the period paid for (access_until None: kept from before).
+    """
     info = obj.get("billing_info") or {}
+    our_status = status or status_of(obj)
+    period_end = when(info.get("next_billing_time"))
+    if period_end is None and our_status == "canceled":
+        paid = when((info.get("last_payment") or {}).get("time"))
+        period_end = add_cycle(paid, price[2], price[3]) if paid else None
     return SubscriptionRecord(
-        G, obj["id"], payer(obj.get("subscriber") or {}),
-        status or _SUBSCRIPTION.get(obj.get("status"), "active"), price[4], price[0], price[1],
-        price[2], price[3], when(obj.get("start_time") or obj.get("create_time")), updated_at,
-        obj.get("plan_id"), when(info.get("next_billing_time")), False,
-        updated_at if obj.get("status") in ("CANCELLED", "EXPIRED") else None,
-        obj.get("status") == "SUSPENDED")
+        G, obj["id"], payer(obj.get("subscriber") or {}), our_status, price[4], price[0],
+        price[1], price[2], price[3], when(obj.get("start_time") or obj.get("create_time")),
+        updated_at, obj.get("plan_id"), period_end, False,
+        (when(obj.get("status_update_time")) or updated_at)
+        if our_status == "canceled" else None,
+        obj.get("status") == "SUSPENDED", price_from_plan=True,
+        plan_overridden=bool(obj.get("plan_overridden")))
+
+
+def add_cycle(start, interval, count):
+    """start + count intervals (a month from 31 Jan is the last day of February)."""
+    if interval in ("day", "week"):
+        return start + timedelta(days=count * (7 if interval == "week" else 1))
+    months = count * (12 if interval == "year" else 1)
+    month0 = start.month - 1 + months
+    year, month = start.year + month0 // 12, month0 % 12 + 1
+    return start.replace(year=year, month=month,
+                         day=min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def plan_price(plan):

@@ -100,3 +100,12 @@ class SubscriptionRecord:
     cancel_at_period_end: bool = False
     canceled_at: datetime | None = None
     paused: bool = False  # collection paused (Stripe pause_collection, PayPal SUSPENDED)
+    pause_resumes_at: datetime | None = None
+    cancel_at: datetime | None = None  # an end scheduled on a date (Stripe cancel_at)
+    # canceled: when access ended by the gateway's word (Stripe ended_at); None (PayPal):
+    # access lasts to the end of the period paid for, as we knew it before the cancellation
+    access_until: datetime | None = None
+    # PayPal: the price is the plan's list price (the subscription does not say its own):
+    # it never replaces a price set on the subscription (plan_overridden) or on the same plan
+    price_from_plan: bool = False
+    plan_overridden: bool = False

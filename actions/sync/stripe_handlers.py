@@ -86,8 +86,10 @@ def customer_changed(event, ctx):
 def subscription_changed(event, ctx):
     record = m.subscription(_obj(event), m.ts(event["created"]), ctx.store)
     if event["type"] == "customer.subscription.deleted":
+        ended = record.canceled_at or record.updated_at
         record = record.__class__(**{**record.__dict__, "status": "canceled",
-                                     "canceled_at": record.canceled_at or record.updated_at})
+                                     "canceled_at": ended,
+                                     "access_until": record.access_until or ended})
     apply_subscription(ctx.deps, ctx.actor, record, _fetch_customer(ctx))
 
 

@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 from actions.gateways.base import METADATA_KEY
+from actions.gateways.stripe_subscriptions import state_of
 from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, RefundRecord,
                                   Settlement, SubscriptionRecord)
 
@@ -9,9 +10,6 @@ G = "stripe"
 _PAYMENT = {"succeeded": "succeeded", "pending": "pending", "failed": "failed"}
 _REFUND = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
            "failed": "failed", "canceled": "failed"}
-_SUBSCRIPTION = {"active": "active", "trialing": "trialing", "past_due": "past_due",
-                 "unpaid": "past_due", "incomplete": "past_due", "paused": "active",
-                 "canceled": "canceled", "incomplete_expired": "canceled"}
 _REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
 
@@ -111,19 +109,24 @@ def dispute(obj, store):
 
 
 def subscription(obj, updated_at, store):
+    """The adapter's own reading (state_of: status, period, scheduled end, pause) plus the
+    price and customer the panel shows."""
+    state = state_of(obj)
     items = (obj.get("items") or {}).get("data") or [{}]
     item = items[0]
     price = item.get("price") or item.get("plan") or obj.get("plan") or {}
     recurring = price.get("recurring") or price
     amount = price.get("unit_amount", price.get("amount")) or 0
-    period_end = item.get("current_period_end") or obj.get("current_period_end")
-    status = _SUBSCRIPTION.get(obj.get("status"), "active")
+    canceled_at = ts(obj.get("canceled_at"))
+    ended = None
+    if state.status == "canceled":
+        ended = ts(obj.get("ended_at")) or canceled_at or updated_at
     return SubscriptionRecord(
-        G, obj["id"], CustomerRecord(G, _id(obj.get("customer"))), status,
+        G, obj["id"], CustomerRecord(G, _id(obj.get("customer"))), state.status,
         price.get("nickname") or price.get("name") or "Stripe subscription",
         int(amount) * int(item.get("quantity") or 1),
         (price.get("currency") or store).upper(), recurring.get("interval") or "month",
         int(recurring.get("interval_count") or 1),
         ts(obj.get("start_date") or obj.get("created")), updated_at, _id(price.get("id")),
-        ts(period_end), bool(obj.get("cancel_at_period_end")), ts(obj.get("canceled_at")),
-        bool(obj.get("pause_collection")) or obj.get("status") == "paused")
+        state.period_end, state.cancel_at_period_end, canceled_at, state.paused,
+        state.pause_resumes_at, state.cancel_at, ended)
