@@ -34,7 +34,7 @@ def fresh_url(request, tmp_path):
 def test_doubled_refund_rows_are_merged_and_the_money_given_back(fresh_url, tmp_path):
     app = create_app(_config(fresh_url, tmp_path))
     with app.app_context():
-        upgrade(revision="i17_cancel_at")
+        upgrade(revision="i18_job_request_key")
         run = db.session.execute
         run(text("INSERT INTO customer (id, name, email, lifetime_value_cents, created_at) "
                  "VALUES (1, 'Ada', 'ada@example.com', 7000, :t)"), {"t": "2026-01-01"})

@@ -2,7 +2,7 @@
 gateway refund
 
 Revision ID: i17_refund_refs
-Revises: i17_cancel_at
+Revises: i18_job_request_key
 
 - `installation`: this installation's id, made here once (part of every idempotency key).
 - `refund.gateway_key`, `subscription_change.gateway_key`: the key sent to the gateway, which
@@ -26,7 +26,7 @@ from alembic import op
 from models._types import UTCDateTime
 
 revision = "i17_refund_refs"
-down_revision = "i17_cancel_at"
+down_revision = "i18_job_request_key"
 branch_labels = None
 depends_on = None
 
