@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from actions import audit
 from actions.base import ActionResult
 from actions.errors import GatewayError, InvalidRequest
+from actions.keys import new_key
 from actions.locks import lock
 from actions.permissions import require
 from models import Subscription, SubscriptionChange, db
@@ -125,8 +126,10 @@ def start(deps, actor, sub, kind, params, request_key):
                                 created_by_id=getattr(actor, "id", None),
                                 created_at=deps.clock())
     db.session.add(change)
-    audit.record(actor, f"subscription.{kind}", sub, outcome="pending", after=params)
     try:
+        db.session.flush()
+        change.gateway_key = new_key("change", change.id)
+        audit.record(actor, f"subscription.{kind}", sub, outcome="pending", after=params)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
