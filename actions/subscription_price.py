@@ -9,9 +9,15 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import PositiveAmount, request_key_field
+<<<<<<< HEAD
 from actions.subscription_changes import (Change, act, gateway_label, require_live, summary,
                                           require_no_approval_pending)
 from models.access import LIVE_STATUSES
+=======
+from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+                                          require_live, require_no_approval_pending, summary)
+from models.access import LIVE_STATUSES, format_day
+>>>>>>> main
 from models.money import plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
@@ -57,7 +63,7 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
             sub.approval_url = result.approval_url
             return (f"{gateway_label(sub)} needs the customer's approval of {amount}: send "
                     f"them this link: {result.approval_url}")
-        sub.price_cents = change.params["ask"]["amount_cents"]
+        sub.price_cents = answered_amount(result, sub, change.params["ask"]["amount_cents"])
         if change.params["ask"]["effective"] == "now":
             return (f"The subscription now costs {amount} per cycle; Stripe charged or "
                     "credited the difference for the rest of this period.")
