@@ -9,15 +9,9 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import PositiveAmount, request_key_field
-<<<<<<< HEAD
-from actions.subscription_changes import (Change, act, gateway_label, require_live, summary,
-                                          require_no_approval_pending)
-from models.access import LIVE_STATUSES
-=======
 from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
                                           require_live, require_no_approval_pending, summary)
-from models.access import LIVE_STATUSES, format_day
->>>>>>> main
+from models.access import LIVE_STATUSES
 from models.money import plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
