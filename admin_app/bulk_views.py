@@ -1,5 +1,7 @@
 """Bulk actions on a list: Flask-Admin's `@action` (ticked rows) or "all N matching" (the
 list's search and filters), a confirmation page with CSRF, then a background job."""
+import uuid
+
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
@@ -13,6 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from actions.bulk import BULK_ACTIONS
 from actions.errors import ActionError
 from actions.export import selected_ids
+from actions.form_checks import request_key_field
 from admin_app import jobs
 from models import db
 from models.transaction import REFUND_REASONS
@@ -21,9 +24,11 @@ LIST_ONLY_ARGS = ("page", "page_size", "sort", "desc", "ids", "all", "url")
 
 
 class BulkForm(FlaskForm):
-    """Carries the CSRF token and the count the admin saw."""
+    """Carries the CSRF token, the count the admin saw and the form's one-time request key
+    (the same confirmation sent twice finds the job it started)."""
 
     expected_count = HiddenField()
+    request_key = request_key_field()
 
     def __init__(self, *args, summary=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,13 +138,19 @@ class BulkActionsMixin:
             else:
                 return self._start_job(action, scope, form, return_url)
         form.expected_count.data = str(count)
+        if not form.request_key.data or form.request_key.errors:
+            form.request_key.data = uuid.uuid4().hex
         return self.render("bulk/confirm.html", action=action, form=form, summary=summary,
                            count=count, all_matching=request.args.get("all") == "1",
                            return_url=return_url)
 
     def _start_job(self, action, scope, form, return_url):
         try:
-            job = jobs.create_job(current_user, action.name, scope, form.params())
+            job = jobs.create_job(current_user, action.name, scope, form.params(),
+                                  request_key=form.request_key.data)
+        except jobs.AlreadyStarted as exc:
+            flash(exc.message, "info")
+            return redirect(url_for("jobs.job_view", job_id=exc.job.id))
         except ActionError as exc:
             flash(exc.message, "error")
             return redirect(return_url)

@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 import actions.bulk_subscriptions  # noqa: F401  (registers the subscription bulk actions)
 from actions.bulk import BULK_ACTIONS, RowOutcome
@@ -40,16 +41,47 @@ MAX_RATE_LIMIT_RETRIES = 6
 BATCH = 500
 
 
-def create_job(actor, action_name, scope, params=None, *, title=None, retry_of=None):
-    """Write a queued job (checking the actor may run it at all) and queue it."""
+class AlreadyStarted(ActionError):
+    """The confirmation carrying this request key started a job already (resubmitted)."""
+
+    def __init__(self, job):
+        self.job = job
+        super().__init__(f"This confirmation was sent before: job #{job.id} ({job.title}) "
+                         "was started then; no second job was started.")
+
+
+def job_for_request(request_key):
+    if not request_key:
+        return None
+    return db.session.scalar(select(Job).where(Job.request_key == request_key))
+
+
+def create_job(actor, action_name, scope, params=None, *, title=None, retry_of=None,
+               request_key=None):
+    """Write a queued job (checking the actor may run it at all) and queue it.
+
+    `request_key` is the confirmation form's one-time key: the same form sent again (double
+    click, resubmission) raises AlreadyStarted naming the first job instead of starting a
+    second one (unique in the database, so also when both arrive at once)."""
     action = BULK_ACTIONS[action_name]
     if actor is not None and not actor.can(action.permission):  # None: the command line
         raise NotAllowed(f"Your role ({actor.role}) does not allow “{action.title}”; "
                          "no job was started.")
+    earlier = job_for_request(request_key)
+    if earlier is not None:
+        raise AlreadyStarted(earlier)
     job = Job(actor_id=getattr(actor, "id", None), action=action_name, title=title or action.title,
-              scope=scope, params=params or {}, state="queued", retry_of_id=retry_of)
+              scope=scope, params=params or {}, state="queued", retry_of_id=retry_of,
+              request_key=request_key or None)
     db.session.add(job)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        earlier = job_for_request(request_key)
+        if earlier is None:
+            raise
+        raise AlreadyStarted(earlier) from None
     queue.enqueue(run_job, job.id)
     return job
 

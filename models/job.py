@@ -31,6 +31,8 @@ class Job(db.Model):
     output_key = db.Column(db.String(255))  # file store key of an export's file
     output_name = db.Column(db.String(255))
     retry_of_id = db.Column(db.BigInteger, db.ForeignKey("job.id"))
+    #: the confirmation form's one-time key: the same form sent twice finds this job
+    request_key = db.Column(db.String(64))
     #: who runs it now ("host:pid") and until when that claim holds without a heartbeat
     lease_owner = db.Column(db.String(120))
     lease_until = db.Column(UTCDateTime)
@@ -56,6 +58,8 @@ class Job(db.Model):
     @property
     def finished(self):
         return self.state in ("done", "failed")
+
+    __table_args__ = (db.Index("uq_job_request_key", "request_key", unique=True),)
 
     def __str__(self):
         return f"Job #{self.id} {self.title}"

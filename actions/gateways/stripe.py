@@ -4,7 +4,8 @@ import stripe
 
 from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavailable,
                             InvalidRequest)
-from actions.gateways.base import VERBS, GatewayResult
+from actions.gateways.base import METADATA_KEY, VERBS, GatewayResult
+from actions.gateways.currencies import to_stripe
 from actions.gateways.stripe_subscriptions import StripeSubscriptions
 
 #: our refund reasons Stripe knows; "other" is not sent (Stripe has no such reason)
@@ -34,11 +35,12 @@ class StripeGateway(StripeSubscriptions):
         """Refund a PaymentIntent (pi_) or Charge (ch_, py_); currency is the payment's."""
         params = {_payment_field(payment_ref): payment_ref}
         if amount_cents is not None:
-            params["amount"] = amount_cents
+            params["amount"] = to_stripe(amount_cents, currency, "refunded")
         if reason in STRIPE_REASONS:
             params["reason"] = reason
+        params["metadata"] = {METADATA_KEY: idempotency_key}  # our id: webhooks match on it
         if note:
-            params["metadata"] = {"note": note}
+            params["metadata"]["note"] = note
         try:
             refund = self._client.v1.refunds.create(
                 params, options={"idempotency_key": idempotency_key})

@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 import stripe
 
 from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
+from actions.gateways.currencies import from_stripe, to_stripe
 from actions.gateways.base import (PRORATIONS, ChangePreview, SubscriptionResult,
                                    SubscriptionState)
 
@@ -133,7 +134,7 @@ def _item(state, amount_cents, currency, interval, interval_count, plan_ref):
         return {"id": state.item_ref, "price": plan_ref}
     return {"id": state.item_ref, "price_data": {
         "currency": currency.lower(), "product": state.product_ref,
-        "unit_amount": int(amount_cents),
+        "unit_amount": to_stripe(amount_cents, currency, "charged"),
         "recurring": {"interval": interval, "interval_count": int(interval_count)}}}
 
 
@@ -155,6 +156,8 @@ def state_of(sub):
     price = item.get("price") or item.get("plan") or {}
     product = price.get("product")
     pause = sub.get("pause_collection") or None
+    amount = price.get("unit_amount", price.get("amount"))
+    currency = (price.get("currency") or sub.get("currency") or "").upper()
     return SubscriptionState(
         reference=sub["id"], status=status_of(sub),
         # API 2026-10-28: on the item; older layouts (localstripe): on the subscription
@@ -163,8 +166,8 @@ def state_of(sub):
         cancel_at=_when(sub.get("cancel_at")), paused=pause is not None, pause_resumes_at=_when((pause or {}).get("resumes_at")),
         price_ref=price.get("id"), item_ref=item.get("id"),
         product_ref=product.get("id") if isinstance(product, dict) else product,
-        amount_cents=price.get("unit_amount", price.get("amount")),
-        currency=(price.get("currency") or sub.get("currency") or "").upper() or None,
+        amount_cents=None if amount is None or not currency else from_stripe(amount, currency),
+        currency=currency or None,
         raw=sub)
 
 

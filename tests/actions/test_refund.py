@@ -35,7 +35,7 @@ def test_a_partial_refund_lands_at_the_gateway_and_in_our_ledger(deps, finance, 
     assert refund.gateway_ref in gateways["stripe"].refunds
     # the idempotency key sent was derived from our refund row
     assert gateways["stripe"].calls[-1] == ("refund", (tx.gateway_ref, 2500, "USD"),
-                                            f"refund:{refund.id}")
+                                            refund.idempotency_key)
     tx = fresh(Transaction, tx.id)
     assert tx.refunded_cents == 2500 and tx.refundable_cents == 7500
     assert ltv(tx.customer_id) == before - 2500
@@ -164,7 +164,7 @@ def test_a_lost_answer_stays_pending_and_check_refund_finishes_it_once(deps, fin
     assert result.category == "success"
     assert gateways["stripe"].refunded_total(tx.gateway_ref) == 3000  # never twice
     keys = {key for verb, _request, key in gateways["stripe"].calls if verb == "refund"}
-    assert keys == {f"refund:{refund.id}"}
+    assert keys == {refund.idempotency_key}
     assert fresh(Refund, refund.id).status == "succeeded" and ltv(tx.customer_id) == 7000
     with nothing_changes(gateways), pytest.raises(InvalidRequest, match="not waiting"):
         check_refund(deps, finance, refund.id)

@@ -136,8 +136,10 @@ def test_support_cannot_start_a_bulk_refund_even_by_posting(app, client, gateway
 
 
 def _confirm_page(client, query):
+    """The confirmation page, and what its form sends back: the CSRF token, the request key."""
     html = client.get(BULK + query).get_data(as_text=True)
-    return html, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    return html, {name: re.search(rf'name="{name}"[^>]*value="([^"]+)"', html).group(1)
+                  for name in ("csrf_token", "request_key")}
 
 
 def test_ticked_rows_confirmation_shows_totals_and_wants_the_typed_count(app, client, gateway):
@@ -147,10 +149,10 @@ def test_ticked_rows_confirmation_shows_totals_and_wants_the_typed_count(app, cl
         "action": "refund_remaining", "rowid": [str(i) for i in ids],
         "csrf_token": csrf_token(client, "/admin/transaction/")})
     assert response.status_code == 302 and "/bulk/refund_remaining/" in response.location
-    html, token = _confirm_page(client, response.location.split("/bulk/refund_remaining/")[1])
+    html, hidden = _confirm_page(client, response.location.split("/bulk/refund_remaining/")[1])
     assert "$30.00 over 3 payments" in html
     assert "−$30.00 across 2 customers" in html  # two payments per customer
-    data = {"csrf_token": token, "expected_count": "3", "typed_count": "2", "reason": "other"}
+    data = {**hidden, "expected_count": "3", "typed_count": "2", "reason": "other"}
     wrong = client.post(response.location, data=data, follow_redirects=True)
     assert "Type 3" in wrong.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
@@ -171,9 +173,9 @@ def test_select_all_matching_acts_on_the_whole_search_after_confirming_the_count
     listing = client.get("/admin/transaction/?search=Zelda").get_data(as_text=True)
     link = re.search(r'href="([^"]*bulk/refund_remaining/[^"]*all=1[^"]*)"', listing)
     url = link.group(1).replace("&amp;", "&")
-    html, token = _confirm_page(client, url.split("/bulk/refund_remaining/")[1])
+    html, hidden = _confirm_page(client, url.split("/bulk/refund_remaining/")[1])
     assert "All <strong>2</strong> rows matching" in html
-    client.post(url, data={"csrf_token": token, "expected_count": "2", "typed_count": "2",
+    client.post(url, data={**hidden, "expected_count": "2", "typed_count": "2",
                            "reason": "other"})
     queue.backend().wait_idle(60)
     job = wait_for_job(db.session.scalar(select(Job.id)))
