@@ -11,7 +11,7 @@ from actions.errors import InvalidRequest
 from actions.form_checks import PositiveAmount, request_key_field
 from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
                                           require_live, require_no_approval_pending, summary)
-from models.access import LIVE_STATUSES, format_day
+from models.access import LIVE_STATUSES
 from models.money import plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
@@ -61,7 +61,7 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
         if change.params["ask"]["effective"] == "now":
             return (f"The subscription now costs {amount} per cycle; Stripe charged or "
                     "credited the difference for the rest of this period.")
-        when = format_day(sub.next_payment_date, deps.locale)
+        when = deps.day(sub.next_payment_date)
         extra = " (PayPal's 10-day notice rule applies)" if sub.gateway == "paypal" else ""
         return f"The subscription costs {amount} from the renewal on {when}{extra}."
 
@@ -98,7 +98,7 @@ def _perform(sub, form, actor, deps):
 
 
 def _context(sub, deps):
-    renewal = format_day(sub.next_payment_date, deps.locale)
+    renewal = deps.day(sub.next_payment_date)
     lines = [f"“From the next renewal”: the customer pays the new amount from {renewal} on; "
              "nothing is charged or credited now."]
     if sub.gateway == "stripe":
