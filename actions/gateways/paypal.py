@@ -1,6 +1,7 @@
 """PayPal adapter on `requests`: the official SDK cannot change its base URL or verify webhooks."""
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import requests
@@ -69,6 +70,36 @@ class PayPalGateway(PayPalSubscriptions):
         if response.status_code == 200:
             return _refund_result(response.json())
         raise self._refund_error(response, missing=f"PayPal has no refund {refund_ref}.")
+
+    def find_refund(self, payment_ref, idempotency_key, since):
+        """The capture's refund that carries our key as custom_id, from the transaction
+        search (31-day windows from an hour before `since`), or None. The search may lag
+        behind by up to three hours; sending again within that time is safe, as PayPal keeps
+        a PayPal-Request-Id for 45 days."""
+        start, now = since - timedelta(hours=1), datetime.now(timezone.utc)
+        while start < now:
+            end = min(start + timedelta(days=31), now)
+            page, pages = 1, 1
+            while page <= pages:
+                data = self._search(start, end, page)
+                pages = int(data.get("total_pages") or 1)
+                for row in data.get("transaction_details") or []:
+                    info = row.get("transaction_info") or {}
+                    if info.get("custom_field") == idempotency_key and \
+                            info.get("paypal_reference_id") in (None, payment_ref):
+                        return self.refund_status(info["transaction_id"])
+                page += 1
+            start = end
+        return None
+
+    def _search(self, start, end, page):
+        response = self._call("GET", "/v1/reporting/transactions", "find_refund", params={
+            "start_date": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end_date": end.strftime("%Y-%m-%dT%H:%M:%SZ"), "fields": "transaction_info",
+            "page_size": 500, "page": page})
+        if response.status_code != 200:
+            raise self._error(response, "find_refund", missing="PayPal found no transactions.")
+        return response.json()
 
     def _call(self, method, path, verb="refund", retry=True, **kwargs):
         """An authenticated API call for `verb` (VERBS, for the messages); a token PayPal
