@@ -8,14 +8,14 @@ from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from actions.bulk import BULK_ACTIONS
 from actions.errors import ActionError
 from actions.export import selected_ids
-from actions.form_checks import request_key_field
+from actions.form_checks import PlainIntegerField, request_key_field
 from admin_app import jobs
 from models import db
 from models.transaction import REFUND_REASONS
@@ -41,7 +41,7 @@ class BulkForm(FlaskForm):
 class BulkRefundForm(BulkForm):
     reason = SelectField("Reason", choices=[SelectChoice(k, v) for k, v in REFUND_REASONS.items()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
-    typed_count = IntegerField("Type the number of payments to refund, to confirm",
+    typed_count = PlainIntegerField("Type the number of payments to refund, to confirm",
                                validators=[InputRequired("Type the number of payments.")])
 
     def params(self):

@@ -16,7 +16,8 @@ from admin_app.views.bulk_subscription import (BulkAffiliateForm, BulkCancelForm
                                                BulkPriceForm, subscription_summary)
 from admin_app.views.base import SecureModelView, date_formatter, money_formatter
 from admin_app.views.filters import DayRangeFilter
-from models import Subscription, db
+from admin_app.input_guard import is_db_id
+from models import Plan, Subscription, db
 from models._types import utcnow
 from models.access import access_ends_within
 from models.access import status_label as access_label
@@ -99,7 +100,7 @@ class SubscriptionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
             if args.get("kind") == "plan":
                 plan = args.get("plan", "")
                 lines, when = preview_subscription_change(
-                    deps, current_user, sub_id, plan_id=int(plan) if plan.isdigit() else 0,
+                    deps, current_user, sub_id, plan_id=plan_id(plan),
                     proration=args.get("proration", "none"))
             else:
                 cents = _cents(args.get("amount", ""), sub, deps.locale)
@@ -109,6 +110,11 @@ class SubscriptionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
         except ActionError as exc:
             return jsonify(error=exc.message)
         return jsonify(lines=lines, proration_date=when)
+
+
+def plan_id(text):
+    """The plan id a URL names, or 0 (no plan) when it is no plan's id."""
+    return int(text) if is_db_id(text, Plan.id.type) else 0
 
 
 def _cents(text, sub, locale):
