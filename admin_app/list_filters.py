@@ -1,7 +1,11 @@
-"""List filters for the timestamp columns (aware UTC datetimes)."""
+"""List filters of our own: whole-day ranges on the timestamp columns (aware UTC datetimes),
+and "access ends within N days" on subscriptions."""
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask_admin.contrib.sqla.filters import DateBetweenFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
+
+from models._types import utcnow
+from models.access import access_ends_within
 
 
 class DayRangeFilter(DateBetweenFilter):
@@ -22,3 +26,20 @@ class DayRangeFilter(DateBetweenFilter):
         start, end = (datetime.combine(day, time(), timezone.utc) for day in value)
         column = self.get_column(alias)
         return query.filter(column >= start, column < end + timedelta(days=1))
+
+
+class AccessEndsWithinFilter(BaseSQLAFilter):
+    """Access ends within N days (cancelled with access left, cancelling or paused)."""
+
+    def __init__(self, column, name):
+        super().__init__(column, name, options=[(str(n), f"{n} days") for n in (7, 14, 30)])
+
+    def apply(self, query, value, alias=None):
+        try:
+            days = max(0, min(int(value), 3660))
+        except (TypeError, ValueError):
+            days = 7
+        return query.filter(access_ends_within(utcnow(), days))
+
+    def operation(self):
+        return "within"
