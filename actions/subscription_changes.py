@@ -193,6 +193,16 @@ def _record_failure(deps, actor, change_id, exc):
     exc.audited = True
 
 
+def answered_amount(result, sub, asked_cents):
+    """The price per cycle the gateway's answer gives (its state after the change), in the
+    subscription's currency; what was asked when the answer does not say."""
+    state = getattr(result, "state", None)
+    if state is not None and state.amount_cents is not None and \
+            (state.currency or sub.currency).upper() == sub.currency.upper():
+        return state.amount_cents
+    return asked_cents
+
+
 def snapshot(sub):
     """The audited fields of a subscription, JSON-ready."""
     values = {}

@@ -29,6 +29,7 @@ def deps_from_app(app=None, **overrides):
     settings["AVATAR_DIR"] = store_for(config, "avatars")
     values = dict(
         store_currency=config["STORE_CURRENCY"], locale=config["STORE_LOCALE"],
+        timezone=config["STORE_TIMEZONE"],
         gateways=partial(get_gateway, config=config),
         send_mail=partial(send_message, app.extensions["mail"],
                           timeout=config["MAIL_TIMEOUT"]),

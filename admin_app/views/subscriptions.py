@@ -10,7 +10,7 @@ from admin_app.bulk_views import BulkActionsMixin, ListScopeMixin
 from admin_app.composition import deps_from_app
 from admin_app.lists import SUBSCRIPTIONS
 from admin_app.row_actions import RowActionsMixin
-from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
+from admin_app.views.base import SecureModelView, date_formatter, money_formatter
 from models import Subscription, db
 from models._types import utcnow
 from models.access import status_label as access_label
@@ -39,8 +39,8 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
     column_formatters = {
         "status": lambda v, c, m, n: access_label(m, utcnow()),
         "price_cents": money_formatter,
-        "start_date": datetime_formatter,
-        "next_payment_date": datetime_formatter,
+        "start_date": date_formatter,
+        "next_payment_date": date_formatter,
         "gateway": lambda v, c, m, n: GATEWAYS.get(m.gateway, m.gateway),
     }
 

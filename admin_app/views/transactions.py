@@ -46,5 +46,6 @@ class TransactionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, SecureM
         "gateway": lambda v, c, m, n: m.gateway_label,
         "refunds": _refunds_formatter,
         "created_at": datetime_formatter,
+        "status": lambda v, c, m, n: (m.status or "").capitalize(),  # as in the profile
     }
 
