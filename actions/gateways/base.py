@@ -53,6 +53,8 @@ class SubscriptionResult:
     """What a subscription verb did.
 
     status: "succeeded" | "approval_pending" (PayPal: the payer must follow approval_url) |
+    "payment_pending" (Stripe: the change waits, as a pending update, for its invoice to be
+    paid; the subscription is unchanged until then) |
     "already_canceled" (the gateway had cancelled it before: nothing more was done).
     state: the subscription after the call (PayPal cancel: as read just before cancelling).
     """
