@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import Any
 
 from models._types import utcnow
+from models.dates import day_start, format_day
 from models.money import format_money
 
 
@@ -17,6 +18,10 @@ def _no_render(template, **context):
     raise RuntimeError("no template renderer was given to this action")
 
 
+def _no_files():
+    raise RuntimeError("no file store was given to this action")
+
+
 @dataclass(frozen=True)
 class Deps:
     """Settings and services for one call of an action function.
@@ -24,20 +29,31 @@ class Deps:
     `gateways(name)` returns the adapter for "stripe" or "paypal" (GatewayNotConfigured when
     it has no credentials); `clock()` is an aware UTC now; `send_mail(message, what=...)`
     sends an email or raises EmailFailed; `render(template, **context)` renders a template
-    (invoices); `settings` holds the other read-only settings (seller, instance path).
+    (invoices); `files()` is the file store for export files (actions/filestore.py);
+    `settings` holds the other read-only settings (seller, instance path).
     """
 
     store_currency: str
     gateways: Callable[[str], Any]
     locale: str = "en_US"
+    timezone: str = "UTC"  # the store's IANA zone: days shown and chosen are local days
     clock: Callable[[], datetime] = utcnow
     send_mail: Callable[..., None] = _no_mail
     render: Callable[..., str] = _no_render
     settings: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    files: Callable[[], Any] = _no_files
 
     def money(self, cents, currency=None):
         """Minor units as the admin reads them: '$1,234.50' in the store locale."""
         return format_money(cents, currency or self.store_currency, self.locale)
+
+    def day(self, when):
+        """20 Dec 2026: the store-local day of a timestamp, in the store locale."""
+        return format_day(when, self.locale, self.timezone)
+
+    def day_start(self, day):
+        """The aware UTC instant a store-local calendar day begins."""
+        return day_start(day, self.timezone)
 
     def setting(self, key, default=""):
         value = self.settings.get(key, default)

@@ -1,10 +1,13 @@
 """A change to a subscription asked of its gateway: written `pending` before the call."""
-from models import db
+from models.base import db
 from models._types import BigId, UTCDateTime, utcnow
 
 CHANGE_KINDS = ("price", "plan", "affiliate", "cancel", "undo_cancel", "pause", "resume")
-#: awaiting_approval: PayPal accepted the change but the payer must approve it (approval_url)
-CHANGE_STATUSES = ("pending", "succeeded", "failed", "awaiting_approval")
+#: awaiting_approval: PayPal accepted the change but the payer must approve it (approval_url);
+#: awaiting_payment: Stripe could not take the payment the change invoiced now, and holds it
+#: as a pending update (applied only if that invoice is paid before it expires)
+CHANGE_STATUSES = ("pending", "succeeded", "failed", "awaiting_approval", "awaiting_payment")
+WAITING = ("awaiting_approval", "awaiting_payment")
 
 
 class SubscriptionChange(db.Model):
@@ -20,6 +23,8 @@ class SubscriptionChange(db.Model):
     request_key = db.Column(db.String(64), unique=True)
     status = db.Column(db.String(20), nullable=False, default="pending")
     gateway_ref = db.Column(db.String(255))
+    # The idempotency key sent with it (actions.keys); NULL on rows older than that
+    gateway_key = db.Column(db.String(120))
     approval_url = db.Column(db.String(500))
     failure_message = db.Column(db.String(500))
     created_by_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"))
@@ -29,6 +34,9 @@ class SubscriptionChange(db.Model):
     subscription = db.relationship("Subscription")
     created_by = db.relationship("AdminUser")
 
+    __table_args__ = (db.Index("uq_subscription_change_gateway_key", "gateway_key",
+                               unique=True),)
+
     @property
     def idempotency_key(self):
-        return f"subscription_change:{self.id}"
+        return self.gateway_key or f"subscription_change:{self.id}"

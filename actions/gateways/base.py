@@ -7,6 +7,9 @@ from typing import Protocol
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent", "other")
 #: what a price or plan change does about the part of the period already paid (Stripe's words)
 PRORATIONS = ("none", "create_prorations", "always_invoice")
+#: the Stripe metadata field carrying our idempotency key (PayPal: custom_id) on every object
+#: we create at a gateway: webhooks and the sync find our row by it, never by an amount
+METADATA_KEY = "memberdesk_key"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class SubscriptionResult:
     """What a subscription verb did.
 
     status: "succeeded" | "approval_pending" (PayPal: the payer must follow approval_url) |
+    "payment_pending" (Stripe: the change waits, as a pending update, for its invoice to be
+    paid; the subscription is unchanged until then) |
     "already_canceled" (the gateway had cancelled it before: nothing more was done).
     state: the subscription after the call (PayPal cancel: as read just before cancelling).
     """
@@ -92,6 +97,8 @@ class Verb:
 
 VERBS = {
     "refund": Verb("the refund", "nothing was refunded", "it will not refund twice", "refund"),
+    "find_refund": Verb("the look-up of the refund", "nothing was refunded",
+                        "it changes nothing", "read refunds", reads=True),
     "get_subscription": Verb("the subscription look-up", "nothing was changed",
                              "it changes nothing", "read subscriptions", reads=True),
     "preview_change": Verb("the preview of the change", "nothing was changed",
@@ -126,6 +133,11 @@ class Gateway(Protocol):
 
     def refund_status(self, refund_ref: str) -> GatewayResult:
         """Where a refund made earlier (GatewayResult.reference) stands now; changes nothing."""
+
+    def find_refund(self, payment_ref: str, idempotency_key: str,
+                    since: datetime) -> GatewayResult | None:
+        """The refund of this payment, made since `since`, that carries our key (the answer to
+        a call whose answer was lost), or None when the gateway has none; changes nothing."""
 
     def get_subscription(self, ref: str) -> SubscriptionState:
         """The subscription as the gateway holds it now; changes nothing."""

@@ -4,7 +4,8 @@ import stripe
 
 from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavailable,
                             InvalidRequest)
-from actions.gateways.base import VERBS, GatewayResult
+from actions.gateways.base import METADATA_KEY, VERBS, GatewayResult
+from actions.gateways.currencies import to_stripe
 from actions.gateways.stripe_subscriptions import StripeSubscriptions
 
 #: our refund reasons Stripe knows; "other" is not sent (Stripe has no such reason)
@@ -34,11 +35,12 @@ class StripeGateway(StripeSubscriptions):
         """Refund a PaymentIntent (pi_) or Charge (ch_, py_); currency is the payment's."""
         params = {_payment_field(payment_ref): payment_ref}
         if amount_cents is not None:
-            params["amount"] = amount_cents
+            params["amount"] = to_stripe(amount_cents, currency, "refunded")
         if reason in STRIPE_REASONS:
             params["reason"] = reason
+        params["metadata"] = {METADATA_KEY: idempotency_key}  # our id: webhooks match on it
         if note:
-            params["metadata"] = {"note": note}
+            params["metadata"]["note"] = note
         try:
             refund = self._client.v1.refunds.create(
                 params, options={"idempotency_key": idempotency_key})
@@ -53,6 +55,21 @@ class StripeGateway(StripeSubscriptions):
         except stripe.StripeError as e:
             raise self._refund_error(e, missing=f"Stripe has no refund {refund_ref}.") from e
         return _refund_result(refund.to_dict(for_json=True))
+
+    def find_refund(self, payment_ref, idempotency_key, since):
+        """The payment's refund that carries our key in its metadata (Stripe lists a
+        payment's refunds, newest first), or None."""
+        params = {_payment_field(payment_ref): payment_ref, "limit": 100,
+                  "created": {"gte": int(since.timestamp()) - 3600}}
+        try:
+            for refund in self._client.v1.refunds.list(params).auto_paging_iter():
+                data = refund.to_dict(for_json=True)
+                if (data.get("metadata") or {}).get(METADATA_KEY) == idempotency_key:
+                    return _refund_result(data)
+        except stripe.StripeError as e:
+            raise self._error(e, "find_refund",
+                              missing=f"Stripe has no payment {payment_ref}.") from e
+        return None
 
     def _error(self, e, verb, *, missing):
         """The GatewayError an admin should see for a failed call of `verb` (VERBS).

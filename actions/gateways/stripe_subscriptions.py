@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 import stripe
 
 from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
+from actions.gateways.currencies import from_stripe, to_stripe
 from actions.gateways.base import (PRORATIONS, ChangePreview, SubscriptionResult,
                                    SubscriptionState)
 
@@ -90,9 +91,12 @@ class StripeSubscriptions:
         return self._update("resume", ref, {"pause_collection": ""}, idempotency_key)
 
     def _update(self, verb, ref, params, idempotency_key):
+        """The update; "payment_pending" when Stripe holds it as a pending update (its
+        invoice was not paid: the subscription is unchanged until it is)."""
         sub = self._sub_call(verb, ref, lambda: self._client.v1.subscriptions.update(
             ref, params, options={"idempotency_key": idempotency_key}))
-        return SubscriptionResult(ref, "succeeded", state_of(sub), raw=sub)
+        status = "payment_pending" if sub.get("pending_update") else "succeeded"
+        return SubscriptionResult(ref, status, state_of(sub), raw=sub)
 
     def _sub_call(self, verb, ref, call):
         """call() -> the vendor object as a dict; StripeError -> our GatewayError."""
@@ -118,9 +122,14 @@ def _check_proration(proration):
 
 
 def _change(item, proration, proration_date):
+    """A price or plan change; one invoiced now is applied only once it is paid
+    (pending_if_incomplete: a declined card leaves the subscription as it was, holding the
+    change as `pending_update`), never applied unpaid (Stripe's default allow_incomplete)."""
     params = {"items": [item], "proration_behavior": proration}
     if proration_date is not None:
         params["proration_date"] = int(proration_date)
+    if proration == "always_invoice":
+        params["payment_behavior"] = "pending_if_incomplete"
     return params
 
 
@@ -133,7 +142,7 @@ def _item(state, amount_cents, currency, interval, interval_count, plan_ref):
         return {"id": state.item_ref, "price": plan_ref}
     return {"id": state.item_ref, "price_data": {
         "currency": currency.lower(), "product": state.product_ref,
-        "unit_amount": int(amount_cents),
+        "unit_amount": to_stripe(amount_cents, currency, "charged"),
         "recurring": {"interval": interval, "interval_count": int(interval_count)}}}
 
 
@@ -155,6 +164,8 @@ def state_of(sub):
     price = item.get("price") or item.get("plan") or {}
     product = price.get("product")
     pause = sub.get("pause_collection") or None
+    amount = price.get("unit_amount", price.get("amount"))
+    currency = (price.get("currency") or sub.get("currency") or "").upper()
     return SubscriptionState(
         reference=sub["id"], status=status_of(sub),
         # API 2026-10-28: on the item; older layouts (localstripe): on the subscription
@@ -163,8 +174,8 @@ def state_of(sub):
         cancel_at=_when(sub.get("cancel_at")), paused=pause is not None, pause_resumes_at=_when((pause or {}).get("resumes_at")),
         price_ref=price.get("id"), item_ref=item.get("id"),
         product_ref=product.get("id") if isinstance(product, dict) else product,
-        amount_cents=price.get("unit_amount", price.get("amount")),
-        currency=(price.get("currency") or sub.get("currency") or "").upper() or None,
+        amount_cents=None if amount is None or not currency else from_stripe(amount, currency),
+        currency=currency or None,
         raw=sub)
 
 
@@ -176,13 +187,21 @@ def _is_proration(line):
 
 
 def _preview(invoice, proration, proration_date):
+    """What the preview says will be paid: its amount_due (after tax, discounts and the
+    customer's balance), or, for an invoice in the customer's favour, its (negative) total,
+    credited to the balance. proration_cents: the proration lines alone, for the wording."""
+    currency = invoice["currency"].upper()
     lines = (invoice.get("lines") or {}).get("data") or []
     proration_cents = sum(int(line["amount"]) for line in lines if _is_proration(line))
     if proration == "none":
         proration_cents = 0
-    now = proration_cents if proration == "always_invoice" else 0
+    total = int(invoice["total"])
+    due = int(invoice["amount_due"]) if total >= 0 else total
+    due = from_stripe(due, currency) if due >= 0 else -from_stripe(-due, currency)
     return ChangePreview(
-        currency=invoice["currency"].upper(), proration=proration,
-        proration_cents=proration_cents, due_now_cents=now,
-        next_invoice_cents=None if proration == "always_invoice" else int(invoice["total"]),
+        currency=currency, proration=proration,
+        proration_cents=from_stripe(proration_cents, currency) if proration_cents >= 0
+        else -from_stripe(-proration_cents, currency),
+        due_now_cents=due if proration == "always_invoice" else 0,
+        next_invoice_cents=None if proration == "always_invoice" else due,
         proration_date=proration_date, raw=invoice)

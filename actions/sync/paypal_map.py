@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 
+from actions.gateways.currencies import from_paypal
 from actions.gateways.paypal_subscriptions import status_of
 from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, RefundRecord,
                                   Settlement, SubscriptionRecord)
@@ -27,9 +28,7 @@ def when(text):
 def cents(money):
     """{"value": "49.00", "currency_code": "EUR"} (or v1 {"total", "currency"}) -> (4900, "EUR")."""
     currency = (money.get("currency_code") or money.get("currency")).upper()
-    value = Decimal(str(money.get("value") or money.get("total")))
-    return int(value.scaleb(get_currency_precision(currency)).to_integral_value(ROUND_HALF_UP)), \
-        currency
+    return from_paypal(money.get("value") or money.get("total"), currency), currency
 
 
 def settlement(breakdown, amount_cents, currency, store):
@@ -106,7 +105,8 @@ def refund(obj):
     parent = obj.get("sale_id") or obj.get("capture_id") or up_link(obj)
     return RefundRecord(G, obj["id"], (parent,), amount, currency, status,
                         when(obj.get("create_time")), None, "other",
-                        "PayPal could not complete the refund." if status == "failed" else None)
+                        "PayPal could not complete the refund." if status == "failed" else None,
+                        obj.get("custom_id"))
 
 
 def reversal(obj):

@@ -1,6 +1,8 @@
 """Stripe objects (plain dicts, today's API and localstripe's older layout) -> records."""
 from datetime import datetime, timezone
 
+from actions.gateways.base import METADATA_KEY
+from actions.gateways.currencies import from_stripe
 from actions.gateways.stripe_subscriptions import state_of
 from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, RefundRecord,
                                   Settlement, SubscriptionRecord)
@@ -27,8 +29,9 @@ def settlement(bt, reader, amount_cents, currency, store_currency, sign=1):
     if isinstance(bt, str) and reader is not None:
         bt = reader.balance_transaction(bt)
     if isinstance(bt, dict):
-        return Settlement(sign * int(bt["amount"]), bt["currency"].upper(),
-                          int(bt.get("fee") or 0))
+        paid_in = bt["currency"].upper()
+        return Settlement(sign * from_stripe(bt["amount"], paid_in), paid_in,
+                          from_stripe(bt.get("fee") or 0, paid_in))
     if currency == store_currency:
         return Settlement(amount_cents, currency, None, exact=False)
     return None
@@ -48,10 +51,11 @@ def charge(obj, reader, store):
     cust = CustomerRecord(G, _id(obj.get("customer")),
                           details.get("email") or obj.get("receipt_email"), details.get("name"))
     status = _PAYMENT.get(obj.get("status"), "pending")
+    amount = from_stripe(obj["amount"], currency)
     return PaymentRecord(
-        G, refs, cust, int(obj["amount"]), currency, status, ts(obj["created"]),
+        G, refs, cust, amount, currency, status, ts(obj["created"]),
         obj.get("description") or "Stripe payment",
-        settlement(obj.get("balance_transaction"), reader, int(obj["amount"]), currency, store)
+        settlement(obj.get("balance_transaction"), reader, amount, currency, store)
         if status == "succeeded" else None)
 
 
@@ -66,22 +70,23 @@ def invoice(obj, store):
     parent = (obj.get("parent") or {}).get("subscription_details") or {}
     sub = _id(parent.get("subscription")) or _id(obj.get("subscription"))
     currency = obj["currency"].upper()
-    amount = int(obj["amount_paid"])
+    amount = from_stripe(obj["amount_paid"], currency)
     paid_at = (obj.get("status_transitions") or {}).get("paid_at") or obj["created"]
     lines = ((obj.get("lines") or {}).get("data") or [{}])
-    tax = sum(int(t.get("amount") or 0) for t in obj.get("total_taxes") or [])
+    tax = from_stripe(sum(int(t.get("amount") or 0) for t in obj.get("total_taxes") or [])
+                      or int(obj.get("tax") or 0), currency)
     cust = CustomerRecord(G, _id(obj.get("customer")), obj.get("customer_email"),
                           obj.get("customer_name"))
     return PaymentRecord(G, refs, cust, amount, currency, "succeeded", ts(paid_at),
                          lines[0].get("description") or "Subscription payment",
                          settlement(None, None, amount, currency, store), sub,
-                         tax_cents=tax or int(obj.get("tax") or 0))
+                         tax_cents=tax)
 
 
 def refund(obj, reader, store):
     currency = obj["currency"].upper()
     status = _REFUND.get(obj.get("status"), "pending")
-    amount = int(obj["amount"])
+    amount = from_stripe(obj["amount"], currency)
     settled = None
     if status == "succeeded" and obj.get("balance_transaction"):
         settled = settlement(obj["balance_transaction"], reader, amount, currency, store, -1)
@@ -91,7 +96,7 @@ def refund(obj, reader, store):
         settled if settled and settled.exact else None,
         obj.get("reason") if obj.get("reason") in _REASONS else "other",
         f"Stripe could not complete the refund ({obj.get('failure_reason') or 'failed'})."
-        if status == "failed" else None)
+        if status == "failed" else None, (obj.get("metadata") or {}).get(METADATA_KEY))
 
 
 def dispute(obj, store):
@@ -101,9 +106,12 @@ def dispute(obj, store):
     settled = None
     if withdrawals:
         bt = withdrawals[0]
-        settled = Settlement(-int(bt["amount"]), bt["currency"].upper(), int(bt.get("fee") or 0))
+        paid_in = bt["currency"].upper()
+        settled = Settlement(-from_stripe(bt["amount"], paid_in), paid_in,
+                             from_stripe(bt.get("fee") or 0, paid_in))
+    currency = obj["currency"].upper()
     return DisputeRecord(G, obj["id"], (_id(obj.get("payment_intent")), _id(obj.get("charge"))),
-                         int(obj["amount"]), obj["currency"].upper(), status,
+                         from_stripe(obj["amount"], currency), currency, status,
                          ts(obj.get("created")), obj.get("reason"), settled)
 
 
@@ -115,7 +123,8 @@ def subscription(obj, updated_at, store):
     item = items[0]
     price = item.get("price") or item.get("plan") or obj.get("plan") or {}
     recurring = price.get("recurring") or price
-    amount = price.get("unit_amount", price.get("amount")) or 0
+    currency = (price.get("currency") or store).upper()
+    amount = from_stripe(price.get("unit_amount", price.get("amount")) or 0, currency)
     canceled_at = ts(obj.get("canceled_at"))
     ended = None
     if state.status == "canceled":
@@ -124,7 +133,7 @@ def subscription(obj, updated_at, store):
         G, obj["id"], CustomerRecord(G, _id(obj.get("customer"))), state.status,
         price.get("nickname") or price.get("name") or "Stripe subscription",
         int(amount) * int(item.get("quantity") or 1),
-        (price.get("currency") or store).upper(), recurring.get("interval") or "month",
+        currency, recurring.get("interval") or "month",
         int(recurring.get("interval_count") or 1),
         ts(obj.get("start_date") or obj.get("created")), updated_at, _id(price.get("id")),
         state.period_end, state.cancel_at_period_end, canceled_at, state.paused,

@@ -73,6 +73,8 @@ class PayPalFake:
                               method="POST").respond_with_handler(self._refund)
         server.expect_request(re.compile(r"^/v2/payments/refunds/[^/]+$"),
                               method="GET").respond_with_handler(self._get_refund)
+        server.expect_request("/v1/reporting/transactions", method="GET") \
+            .respond_with_handler(self.handler(self._search))
         self.subs = PayPalSubscriptionsFake(server, self)
 
     def handler(self, answer):
@@ -234,9 +236,42 @@ class PayPalFake:
                                "amount that has not yet been refunded.")
         if self.refund_status != "FAILED":
             capture.refunded += value
-        return 201, self._refund_json(capture, amount, body.get("note_to_payer"))
+        return 201, self._refund_json(capture, amount, body)
 
-    def _refund_json(self, capture, amount, note):
+    def _search(self, request, body):
+        """The transaction search, refunds only (event code T1107), with custom_field."""
+        start = request.args["start_date"]
+        end = request.args["end_date"]
+        with self._lock:
+            rows = [{"transaction_info": {
+                "transaction_id": refund["id"], "transaction_event_code": "T1107",
+                "paypal_reference_id": capture.id, "paypal_reference_id_type": "TXN",
+                "transaction_initiation_date": refund["create_time"],
+                "transaction_amount": dict(refund["amount"],
+                                           value="-" + refund["amount"]["value"]),
+                "custom_field": refund.get("custom_id")}}
+                for capture, refund in self._refunds.values()
+                if start <= refund["create_time"] <= end]
+        return 200, {"transaction_details": rows, "total_items": len(rows), "total_pages": 1,
+                     "page": 1, "start_date": start, "end_date": end}
+
+    def forget_request_ids(self):
+        """As if PayPal no longer kept the PayPal-Request-Ids it has seen."""
+        with self._lock:
+            self._replies.clear()
+
+    def refund_object(self, refund_id):
+        """The refund as PayPal stores it now (what a webhook or a look-up carries)."""
+        with self._lock:
+            return json.loads(json.dumps(self._refunds[refund_id][1]))
+
+    def refunded_total(self, capture_id):
+        """What PayPal has refunded of a capture, in minor units."""
+        capture = self._captures[capture_id]
+        return int(capture.refunded.scaleb(_decimals(capture.currency)))
+
+    def _refund_json(self, capture, amount, body):
+        note = body.get("note_to_payer")
         refund_id = _id()
         refund = {
             "id": refund_id, "status": self.refund_status, "amount": amount,
@@ -255,6 +290,9 @@ class PayPalFake:
         }
         if note:
             refund["note_to_payer"] = note
+        for field in ("custom_id", "invoice_id"):  # PayPal keeps and returns both
+            if body.get(field):
+                refund[field] = body[field]
         if self.refund_status in ("PENDING", "FAILED"):
             refund["status_details"] = {"reason": "ECHECK"}
         self._refunds[refund_id] = (capture, refund)

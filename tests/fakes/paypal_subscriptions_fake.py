@@ -5,7 +5,7 @@ import secrets
 import threading
 from decimal import Decimal
 
-from tests.fakes.faults import Faults
+from tests.fakes.faults import APPLIED_500, Faults
 
 STATUS_INVALID = {
     "cancel": "Invalid subscription status for cancel action; subscription status should be "
@@ -40,6 +40,8 @@ class PayPalSubscriptionsFake:
             fake.handler(self._get))
         server.expect_request(re.compile(base + "/(revise|cancel|suspend|activate)$"),
                               method="POST").respond_with_handler(fake.handler(self._post))
+        server.expect_request(re.compile(r"^/v1/billing/plans/[^/]+$"), method="GET"
+                              ).respond_with_handler(fake.handler(self._get_plan))
 
     def add_plan(self, value, currency="USD"):
         plan_id = "P-" + secrets.token_hex(12).upper()[:24]
@@ -89,7 +91,28 @@ class PayPalSubscriptionsFake:
         if sub is None:
             return 404, self._fake.error("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
                                          "Requested resource ID was not found.")
+        if "plan" in request.args.get("fields", "").split(",") and sub["plan_overridden"]:
+            value, currency = self.prices[sub["id"]]
+            regular = [c for c in sub["billing_info"]["cycle_executions"]
+                       if c["tenure_type"] == "REGULAR"]
+            return 200, {**sub, "plan": {"billing_cycles": [{
+                "sequence": regular[0]["sequence"], "tenure_type": "REGULAR",
+                "pricing_scheme": {"fixed_price": {"value": value,
+                                                   "currency_code": currency}}}]}}
         return 200, sub
+
+    def _get_plan(self, request, body):
+        plan_id = request.path.rsplit("/", 1)[-1]
+        if plan_id not in self.plans:
+            return 404, self._fake.error("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
+                                         "Requested resource ID was not found.")
+        value, currency = self.plans[plan_id]
+        return 200, {"id": plan_id, "product_id": "PROD-MEMBERSHIP", "name": "Membership",
+                     "status": "ACTIVE", "billing_cycles": [{
+                         "tenure_type": "REGULAR", "sequence": 1, "total_cycles": 0,
+                         "frequency": {"interval_unit": "MONTH", "interval_count": 1},
+                         "pricing_scheme": {"version": 1, "fixed_price": {
+                             "currency_code": currency, "value": value}}}]}
 
     def _post(self, request, body):
         fault = self.faults.next()
@@ -104,6 +127,8 @@ class PayPalSubscriptionsFake:
                 if key[1] and answer[0] < 500:
                     self._replies[key] = answer
         self.faults.after_acting(fault, request)
+        if fault == APPLIED_500:
+            return self._fault_answer(500)
         return answer
 
     def _act(self, path, body):
@@ -158,7 +183,8 @@ class PayPalSubscriptionsFake:
             sub["plan_id"], sub["plan_overridden"] = plan_id, bool(override)
             self.prices[sub["id"]] = price
         self.effects.append(("revise", sub["id"]))
-        return 200, {"plan_id": plan_id, "plan_overridden": bool(override),
+        answer_plan = {"plan": {"billing_cycles": override}} if override else {}
+        return 200, {**answer_plan, "plan_id": plan_id, "plan_overridden": bool(override),
                      "effective_time": sub["billing_info"].get("next_billing_time"),
                      "links": links}
 

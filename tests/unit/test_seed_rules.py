@@ -1,15 +1,15 @@
-"""Rules of the demo data generator that need no database (bench/seed)."""
+"""Rules of the demo data generator that need no database (admin_app/seed)."""
 import random
 from datetime import datetime, timezone
 
 from stdnum.eu import vat as eu_vat
 
 from actions.commission import commission_reversal
-from bench.seed.codes import BASE36, BASE62, encode_id
-from bench.seed.countries import EU
-from bench.seed.customers import customer_details
-from bench.seed.payments import included_tax, sale_commission
-from bench.seed.timeline import Cycle
+from admin_app.seed.codes import BASE36, BASE62, encode_id
+from admin_app.seed.countries import EU
+from admin_app.seed.customers import customer_details
+from admin_app.seed.payments import included_tax, sale_commission
+from admin_app.seed.timeline import Cycle
 
 
 def test_commission_is_the_rate_less_the_refunds_reversal_rule():
@@ -38,9 +38,13 @@ def test_encoded_ids_are_unique_and_fixed_width():
 def test_monthly_cycles_move_by_whole_months_and_back():
     cycle = Cycle("month", 3)
     start = cycle.anchor(datetime(2024, 1, 31, tzinfo=timezone.utc))
-    assert start.day == 28
+    assert start.day == 31  # anchored on the 31st, as a gateway bills it
+    assert [cycle.shift(start, n).day for n in (1, 2, 3, 4)] == [30, 31, 31, 31]
     assert cycle.shift(cycle.shift(start, 5), -5) == start
-    assert Cycle("week", 2).shift(start, 1).day == 11
+    monthly = Cycle("month", 1)
+    feb = monthly.shift(monthly.anchor(datetime(2025, 1, 30, tzinfo=timezone.utc)), 1)
+    assert (feb.day, monthly.shift(feb, 1).day) == (28, 30)  # back to the 30th after February
+    assert Cycle("week", 2).shift(start, 1).day == 14
 
 
 def test_customer_details_are_deterministic_with_valid_vat_numbers():

@@ -2,10 +2,10 @@
 that agree with each other and with the payments they produced."""
 from datetime import timedelta
 
-from bench.seed.codes import BASE36, BASE62, encode_id
-from bench.seed.payments import Payment
-from bench.seed.timeline import DAY, Cycle, moment, timestamp_of
-from bench.seed.writer import SUBSCRIPTIONS
+from admin_app.seed.codes import BASE36, BASE62, encode_id
+from admin_app.seed.payments import Payment
+from admin_app.seed.timeline import DAY, Cycle, moment, timestamp_of
+from admin_app.seed.writer import SUBSCRIPTIONS
 
 # (status, cumulative probability) of a customer's first subscription, and of the successor
 # of one canceled on a change of plan.
@@ -110,7 +110,7 @@ def _last_paid_period(gen, dates, cycle, window, budget):
     anchor = gen.now if dates.status == "active" else gen.randint(earliest, latest)
     last = cycle.anchor(moment(anchor - gen.randint(0, int(cycle.shortest_seconds * 0.85))))
     if last < moment(earliest):
-        last, budget = moment(gen.randint(earliest, anchor)), 1
+        last, budget = cycle.anchor(moment(gen.randint(earliest, anchor))), 1
     dates.canceled_at = moment(anchor) if dates.status == "canceled" else None
     return last, budget
 
