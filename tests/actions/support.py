@@ -80,11 +80,12 @@ def audit_entries(action=None):
 def tables():
     """Every row of every table but the audit log, as plain values."""
     db.session.expire_all()
+    connection = db.session.connection()
     state = {}
     for table in db.metadata.sorted_tables:
         if table.name == AuditEvent.__tablename__:
             continue
-        rows = db.session.execute(select(table)).all()
+        rows = connection.exec_driver_sql(f'SELECT * FROM "{table.name}"').all()
         state[table.name] = sorted((tuple(map(repr, row)) for row in rows))
     return state
 

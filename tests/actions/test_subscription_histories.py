@@ -142,5 +142,5 @@ def histories(gateway_name, deps_template, admin):
 @pytest.mark.parametrize("gateway", ["stripe", "paypal"])
 def test_random_histories_keep_the_gateway_and_our_record_in_step(deps, actors, gateway):
     run_state_machine_as_test(histories(gateway, deps, actors["finance"]),
-                              settings=settings(max_examples=15, stateful_step_count=10,
+                              settings=settings(max_examples=12, stateful_step_count=10,
                                                 deadline=None))
