@@ -72,7 +72,11 @@ DEFAULTS = {
     "SESSION_IDLE_MINUTES": 30,  # a login session ends after this long without a request
     "SESSION_MAX_HOURS": 12,  # ... and this long after the login, active or not
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",  # login POSTs per client address
-    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",  # failed logins per e-mail
+    # failed logins of one e-mail from one address; past them that address waits
+    "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": "5 per minute;20 per hour",
+    # failed logins of one e-mail from all addresses; holds back only addresses that failed
+    # for it (the owner, from an address without failures, still logs in)
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per minute;50 per hour",
     "RATELIMIT_KEY_PREFIX": "memberdesk",
     "PASSWORD_LINK_HOURS": 72,  # how long an invitation / set-password link works
 }

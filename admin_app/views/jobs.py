@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from actions.bulk import BULK_ACTIONS
 from actions.errors import ActionError
 from admin_app import filestore, jobs, queue
+from actions.form_checks import plain_int
+from admin_app.input_guard import page_number
 from admin_app.views.base import SecureModelView, datetime_formatter
 from models import Job, JobRow, db
 
@@ -77,7 +79,8 @@ class JobView(SecureModelView):
     @expose("/job/<int:job_id>/")
     def job_view(self, job_id):
         job = self._job_or_404(job_id)
-        page = max(request.args.get("rows_page", 0, type=int), 0)
+        page = page_number(plain_int(request.args.get("rows_page", "0")), ROWS_PER_PAGE,
+                           "page of rows")
         rows, has_more = _rows(job, page)
         action = BULK_ACTIONS.get(job.action)
         return self.render("jobs/detail.html", job=job, rows=rows, has_more=has_more,
@@ -91,7 +94,8 @@ class JobView(SecureModelView):
         are now: the page fills its row table in as the rows are processed."""
         job = self._job_or_404(job_id)
         status = _status(job)
-        page = max(request.args.get("rows_page", 0, type=int), 0)
+        page = page_number(plain_int(request.args.get("rows_page", "0")), ROWS_PER_PAGE,
+                           "page of rows")
         rows, _ = _rows(job, page)
         status["rows_html"] = self.render("jobs/_rows.html", rows=rows)
         return jsonify(status)
