@@ -27,11 +27,14 @@ def deps_from_app(app=None, **overrides):
     # actions.avatars.save_avatar/delete_avatar take it where they took the folder
     from admin_app.filestore import store_for
     settings["AVATAR_DIR"] = store_for(app, "avatars")
+    from admin_app.outbox import keep_message, outbox_folder
+    outbox = outbox_folder(app)
+    send_mail = partial(keep_message, outbox) if outbox is not None else partial(
+        send_message, app.extensions["mail"], timeout=config["MAIL_TIMEOUT"])
     values = dict(
         store_currency=config["STORE_CURRENCY"], locale=config["STORE_LOCALE"],
         gateways=partial(get_gateway, config=config),
-        send_mail=partial(send_message, app.extensions["mail"],
-                          timeout=config["MAIL_TIMEOUT"]),
+        send_mail=send_mail,
         render=render_template, settings=MappingProxyType(settings))
     values.update(overrides)
     return Deps(**values)
