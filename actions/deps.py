@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import Any
 
 from models._types import utcnow
+from models.dates import day_start, format_day
 from models.money import format_money
 
 
@@ -30,6 +31,7 @@ class Deps:
     store_currency: str
     gateways: Callable[[str], Any]
     locale: str = "en_US"
+    timezone: str = "UTC"  # the store's IANA zone: days shown and chosen are local days
     clock: Callable[[], datetime] = utcnow
     send_mail: Callable[..., None] = _no_mail
     render: Callable[..., str] = _no_render
@@ -38,6 +40,14 @@ class Deps:
     def money(self, cents, currency=None):
         """Minor units as the admin reads them: '$1,234.50' in the store locale."""
         return format_money(cents, currency or self.store_currency, self.locale)
+
+    def day(self, when):
+        """20 Dec 2026: the store-local day of a timestamp, in the store locale."""
+        return format_day(when, self.locale, self.timezone)
+
+    def day_start(self, day):
+        """The aware UTC instant a store-local calendar day begins."""
+        return day_start(day, self.timezone)
 
     def setting(self, key, default=""):
         value = self.settings.get(key, default)

@@ -13,6 +13,7 @@ from actions.base import ActionResult, RowAction
 from actions.commission import commission_reversal
 from actions.errors import GatewayError, InvalidRequest
 from actions.form_checks import PositiveAmount, request_key_field
+from actions.keys import new_key
 from actions.locks import lock_transaction
 from actions.permissions import require
 from models import Refund, db
@@ -63,6 +64,12 @@ def refund_transaction(deps, actor, tx_id, amount_cents, reason, note=None, requ
                     currency=tx.currency, reason=reason, note=note or None, status="pending",
                     created_by_id=getattr(actor, "id", None))
     db.session.add(refund)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return _duplicate_result(deps, _already_requested(request_key))
+    refund.gateway_key = new_key("refund", refund.id)
     audit.record(actor, "refund.requested", tx, outcome="pending",
                  after={"amount_cents": amount_cents, "currency": tx.currency, "reason": reason})
     try:
@@ -131,7 +138,13 @@ def _record_outcome(deps, refund_id, status, reference, failure_message, actor, 
                             checked=checked)
     if message is None:
         db.session.rollback()
-        return _duplicate_result(deps, db.session.get(Refund, refund_id))
+        refund = db.session.get(Refund, refund_id)
+        if refund.gateway_ref == reference and refund.status == "succeeded":
+            # its webhook arrived before this answer and finished it: the same refund
+            tx = refund.transaction
+            return ActionResult(f"Refunded {deps.money(refund.amount_cents, refund.currency)}"
+                                f" through {tx.gateway_label}.")
+        return _duplicate_result(deps, refund)
     db.session.commit()
     return message
 

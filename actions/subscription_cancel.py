@@ -15,7 +15,7 @@ from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
 from actions.subscription_changes import Change, act, gateway_label, require_live, summary
-from models.access import LIVE_STATUSES, format_day
+from models.access import LIVE_STATUSES
 
 WHEN = {"period_end": "At the end of the billing period", "now": "Immediately"}
 
@@ -23,7 +23,7 @@ WHEN = {"period_end": "At the end of the billing period", "now": "Immediately"}
 def cancel_subscription(deps, actor, sub_id, *, when="period_end", request_key=None):
     """Cancel at the period end (access until then) or now."""
     def prepare(sub):
-        day = format_day(sub.access_until or sub.current_period_end, deps.locale)
+        day = deps.day(sub.access_until or sub.current_period_end)
         if sub.status == "canceled":
             ends = f" (access until {day})" if sub.access_until else ""
             raise InvalidRequest(f"This subscription is already cancelled{ends}; nothing was "
@@ -60,7 +60,7 @@ def _apply_cancel(deps, sub, change, result, now):
         sub.current_period_end = period_end
     if result.status == "succeeded" and sub.gateway == "stripe" and at_end:
         sub.cancel_at_period_end = True
-        return (f"The subscription cancels on {format_day(period_end, deps.locale)}; the "
+        return (f"The subscription cancels on {deps.day(period_end)}; the "
                 "member keeps access until then. “Undo Cancellation” withdraws it until then.")
     keeps = at_end or result.status == "already_canceled"
     if sub.gateway == "stripe" and result.status == "already_canceled":
@@ -68,7 +68,7 @@ def _apply_cancel(deps, sub, change, result, now):
     sub.status, sub.cancel_at_period_end, sub.next_payment_date = "canceled", False, None
     sub.canceled_at = sub.canceled_at or now
     sub.access_until = period_end if keeps and period_end and period_end > now else now
-    until = (f"the member keeps access until {format_day(sub.access_until, deps.locale)}"
+    until = (f"the member keeps access until {deps.day(sub.access_until)}"
              if sub.access_until > now else "access has ended")
     if result.status == "already_canceled":
         return f"{label} says this subscription was already cancelled; our record now says " \
@@ -98,7 +98,7 @@ def undo_cancel(deps, actor, sub_id, *, request_key=None):
 
     def apply(sub, change, result, now):
         sub.cancel_at_period_end = False
-        renews = format_day(sub.current_period_end or sub.next_payment_date, deps.locale)
+        renews = deps.day(sub.current_period_end or sub.next_payment_date)
         return f"The cancellation is withdrawn: the subscription renews on {renews}."
 
     return act(deps, actor, sub_id, permission="cancel_subscription", request_key=request_key,
@@ -120,7 +120,7 @@ def _perform(sub, form, actor, deps):
 
 
 def _context(sub, deps):
-    end = format_day(sub.current_period_end or sub.next_payment_date, deps.locale)
+    end = deps.day(sub.current_period_end or sub.next_payment_date)
     if sub.gateway == "stripe":
         lines = [f"At the end of the billing period: the subscription stays active and is "
                  f"not renewed; access ends on {end}. You can undo this until then.",

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from actions import audit
 from actions.base import ActionResult
 from actions.errors import GatewayError, InvalidRequest
+from actions.keys import new_key
 from actions.locks import lock
 from actions.permissions import require
 from models import Subscription, SubscriptionChange, db
@@ -125,8 +126,10 @@ def start(deps, actor, sub, kind, params, request_key):
                                 created_by_id=getattr(actor, "id", None),
                                 created_at=deps.clock())
     db.session.add(change)
-    audit.record(actor, f"subscription.{kind}", sub, outcome="pending", after=params)
     try:
+        db.session.flush()
+        change.gateway_key = new_key("change", change.id)
+        audit.record(actor, f"subscription.{kind}", sub, outcome="pending", after=params)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -188,6 +191,16 @@ def _record_failure(deps, actor, change_id, exc):
                  after={"change_id": change.id}, message=exc.message)
     db.session.commit()
     exc.audited = True
+
+
+def answered_amount(result, sub, asked_cents):
+    """The price per cycle the gateway's answer gives (its state after the change), in the
+    subscription's currency; what was asked when the answer does not say."""
+    state = getattr(result, "state", None)
+    if state is not None and state.amount_cents is not None and \
+            (state.currency or sub.currency).upper() == sub.currency.upper():
+        return state.amount_cents
+    return asked_cents
 
 
 def snapshot(sub):

@@ -1,8 +1,6 @@
 """Pause Payments / Resume Payments: stop and restart collecting (Stripe pause_collection,
 PayPal suspend / activate); access lasts until the end of the period paid for."""
 import uuid
-from datetime import datetime, time, timezone
-
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import Optional
@@ -11,7 +9,7 @@ from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
 from actions.subscription_changes import Change, act, gateway_label, require_live, summary
-from models.access import LIVE_STATUSES, format_day
+from models.access import LIVE_STATUSES
 
 
 def pause_subscription(deps, actor, sub_id, *, resumes_at=None, request_key=None):
@@ -36,7 +34,7 @@ def pause_subscription(deps, actor, sub_id, *, resumes_at=None, request_key=None
     def apply(sub, change, result, now):
         sub.paused, sub.pause_resumes_at = True, resumes_at
         if resumes_at:
-            return (f"Payments are paused until {format_day(resumes_at, deps.locale)}; "
+            return (f"Payments are paused until {deps.day(resumes_at)}; "
                     f"{gateway_label(sub)} resumes them then.")
         return "Payments are paused until you resume them."
 
@@ -78,14 +76,14 @@ def _form(sub, deps):
 
 def _perform(sub, form, actor, deps):
     day = getattr(form, "resumes_on", None)
-    resumes = (datetime.combine(day.data, time(), tzinfo=timezone.utc)
-               if day is not None and day.data else None)
+    # the day typed is a store-local day: payments resume when it begins in the store
+    resumes = deps.day_start(day.data) if day is not None and day.data else None
     return pause_subscription(deps, actor, sub.id, resumes_at=resumes,
                               request_key=form.request_key.data)
 
 
 def _context(sub, deps):
-    end = format_day(sub.current_period_end or sub.next_payment_date, deps.locale)
+    end = deps.day(sub.current_period_end or sub.next_payment_date)
     lines = [f"No payment is taken while paused; the member keeps access until {end}, the "
              "end of the period already paid for.",
              "Stripe voids the invoices of the paused periods; with a date, Stripe resumes "

@@ -10,8 +10,8 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
-from actions.subscription_changes import (Change, act, gateway_label, require_live, summary,
-                                          require_no_approval_pending)
+from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+                                          require_live, require_no_approval_pending, summary)
 from models import Plan, db
 from models.access import LIVE_STATUSES
 
@@ -70,9 +70,13 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
             return (f"{gateway_label(sub)} needs the customer's approval to move to "
                     f"“{plan.name}”; the subscription is waiting for it. Send the customer "
                     f"this link: {result.approval_url}")
-        sub.plan_id, sub.name, sub.price_cents = plan.id, plan.name, plan.price_cents
+        price = answered_amount(result, sub, plan.price_cents)
+        sub.plan_id, sub.name, sub.price_cents = plan.id, plan.name, price
+        note = "" if price == plan.price_cents else (
+            f" ({gateway_label(sub)}'s price; the catalog says "
+            f"{deps.money(plan.price_cents, plan.currency)})")
         return (f"The subscription is now on “{plan.name}” at "
-                f"{deps.money(plan.price_cents, plan.currency)} per cycle.")
+                f"{deps.money(price, sub.currency)} per cycle{note}.")
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
                prepare=prepare, spec=Change("plan", call, apply))

@@ -5,7 +5,7 @@ from actions.permissions import require
 from actions.subscription_plan import other_plans, plan_ref
 from actions.subscription_price import PAYPAL_NOTICE
 from models import Plan, Subscription, db
-from models.access import format_day
+
 
 
 def preview_subscription_change(deps, actor, sub_id, *, amount_cents=None, effective=None,
@@ -32,7 +32,7 @@ def preview_subscription_change(deps, actor, sub_id, *, amount_cents=None, effec
         target = {"amount_cents": amount_cents, "currency": sub.currency,
                   "interval": sub.interval, "interval_count": sub.interval_count}
         head = f"New amount: {money(new_cents)} per cycle ({sub.cycle.lower()})."
-    renewal = format_day(sub.next_payment_date or sub.current_period_end, deps.locale)
+    renewal = deps.day(sub.next_payment_date or sub.current_period_end)
     if sub.gateway != "stripe":
         return [head, f"From the next billing cycle ({renewal}) on; nothing is charged or "
                       "credited now (PayPal does not prorate).", PAYPAL_NOTICE], when

@@ -9,9 +9,9 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import PositiveAmount, request_key_field
-from actions.subscription_changes import (Change, act, gateway_label, require_live, summary,
-                                          require_no_approval_pending)
-from models.access import LIVE_STATUSES, format_day
+from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+                                          require_live, require_no_approval_pending, summary)
+from models.access import LIVE_STATUSES
 from models.money import plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
@@ -57,11 +57,11 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
             sub.approval_url = result.approval_url
             return (f"{gateway_label(sub)} needs the customer's approval of {amount}: send "
                     f"them this link: {result.approval_url}")
-        sub.price_cents = change.params["ask"]["amount_cents"]
+        sub.price_cents = answered_amount(result, sub, change.params["ask"]["amount_cents"])
         if change.params["ask"]["effective"] == "now":
             return (f"The subscription now costs {amount} per cycle; Stripe charged or "
                     "credited the difference for the rest of this period.")
-        when = format_day(sub.next_payment_date, deps.locale)
+        when = deps.day(sub.next_payment_date)
         extra = " (PayPal's 10-day notice rule applies)" if sub.gateway == "paypal" else ""
         return f"The subscription costs {amount} from the renewal on {when}{extra}."
 
@@ -98,7 +98,7 @@ def _perform(sub, form, actor, deps):
 
 
 def _context(sub, deps):
-    renewal = format_day(sub.next_payment_date, deps.locale)
+    renewal = deps.day(sub.next_payment_date)
     lines = [f"“From the next renewal”: the customer pays the new amount from {renewal} on; "
              "nothing is charged or credited now."]
     if sub.gateway == "stripe":

@@ -7,7 +7,7 @@ from actions.base import RowAction
 from actions.form_checks import request_key_field
 from actions.subscription_changes import summary
 from actions.subscription_pause import resume_subscription
-from models.access import format_day
+
 
 
 class ResumeForm(FlaskForm):
@@ -19,7 +19,7 @@ def _perform(sub, form, actor, deps):
 
 
 def _context(sub, deps):
-    renewal = format_day(sub.current_period_end or sub.next_payment_date, deps.locale)
+    renewal = deps.day(sub.current_period_end or sub.next_payment_date)
     return {"summary": summary(sub),
             "consequences": [f"The customer is charged "
                              f"{deps.money(sub.price_cents, sub.currency)} again at the "

@@ -7,7 +7,7 @@ from actions.base import RowAction
 from actions.form_checks import request_key_field
 from actions.subscription_cancel import undo_cancel
 from actions.subscription_changes import summary
-from models.access import format_day
+
 
 
 class UndoForm(FlaskForm):
@@ -19,7 +19,7 @@ def _perform(sub, form, actor, deps):
 
 
 def _context(sub, deps):
-    end = format_day(sub.current_period_end, deps.locale)
+    end = deps.day(sub.current_period_end)
     return {"summary": summary(sub, ("Cancels on", end)),
             "consequences": [f"The subscription will not end on {end}: it renews then and "
                              f"the customer is charged "

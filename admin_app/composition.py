@@ -33,6 +33,7 @@ def deps_from_app(app=None, **overrides):
         send_message, app.extensions["mail"], timeout=config["MAIL_TIMEOUT"])
     values = dict(
         store_currency=config["STORE_CURRENCY"], locale=config["STORE_LOCALE"],
+        timezone=config["STORE_TIMEZONE"],
         gateways=partial(get_gateway, config=config),
         send_mail=send_mail,
         render=render_template, settings=MappingProxyType(settings))

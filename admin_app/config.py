@@ -3,9 +3,13 @@ import os
 import secrets
 from pathlib import Path
 
+from models.dates import store_zone
+
 DEFAULTS = {
     "STORE_CURRENCY": "USD",
     "STORE_LOCALE": "en_US",
+    # IANA zone of the store's calendar: days shown, filtered and chosen are local days
+    "STORE_TIMEZONE": "UTC",
     "SELLER_NAME": "Memberdesk Demo Academy",
     "SELLER_ADDRESS": "1 Example Street, Springfield, US",
     "SELLER_VAT_ID": "",
@@ -117,6 +121,10 @@ def load_config(app, test_config=None):
             **({"connect_args": {"prepare_threshold": None}}
                if app.config["DATABASE_URL"].startswith("postgresql+psycopg") else {}),
         })
+    try:
+        store_zone(app.config["STORE_TIMEZONE"])
+    except ValueError as exc:
+        raise SystemExit(f"Memberdesk: {exc}") from None
     production = app.config["MEMBERDESK_ENV"] == "production"
     secure = app.config["COOKIE_SECURE"]
     secure = production if secure == "auto" else _coerce(True, str(secure))

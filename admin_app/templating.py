@@ -1,10 +1,10 @@
 """Jinja filters: money, dates, countries, cycles, as admins read them."""
-from babel.dates import format_date, format_datetime
 from flask import current_app
 
 from models._types import utcnow
 from models.access import status_label
 from models.country import country_name
+from models.dates import format_day, format_moment
 from models.money import format_money
 
 
@@ -13,17 +13,24 @@ def money(cents, currency=None):
     return format_money(cents, currency or config["STORE_CURRENCY"], config["STORE_LOCALE"])
 
 
-def date(value, fmt="medium"):
-    return format_date(value, fmt, locale=current_app.config["STORE_LOCALE"]) if value else ""
+def _store():
+    config = current_app.config
+    return config["STORE_LOCALE"], config["STORE_TIMEZONE"]
 
 
-def datetime_(value, fmt="medium"):
-    return format_datetime(value, fmt, locale=current_app.config["STORE_LOCALE"]) if value else ""
+def date(value, fmt=None):
+    """20 Dec 2026: the one day format, on the store's calendar (models/dates.py)."""
+    return format_day(value, *_store()) if value else ""
+
+
+def datetime_(value, fmt=None):
+    """20 Dec 2026, 6:26 AM: the day format and the store locale's time, store-local."""
+    return format_moment(value, *_store()) if value else ""
 
 
 def subscription_status(sub):
     """'Active — cancels on 20 Dec 2026', 'Cancelled — access until …' (models/access.py)."""
-    return status_label(sub, utcnow(), current_app.config["STORE_LOCALE"])
+    return status_label(sub, utcnow(), *_store())
 
 
 def sandbox_time(timestamp):

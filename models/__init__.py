@@ -15,12 +15,14 @@ from models.admin_user import AdminUser, ROLES  # noqa: E402
 from models.affiliate import Affiliate  # noqa: E402
 from models.audit import AuditEvent  # noqa: E402
 from models.customer import Customer  # noqa: E402
+from models.installation import Installation  # noqa: E402
 from models.job import Job, JobRow  # noqa: E402
 from models.subscription import Plan, Subscription  # noqa: E402
 from models.subscription_change import SubscriptionChange  # noqa: E402
 from models.transaction import Refund, Transaction  # noqa: E402
 from models.webhook import Dispute, SyncState, WebhookEvent  # noqa: E402
 
-__all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "Job", "JobRow",
+__all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "Installation",
+           "Job", "JobRow",
            "Plan", "Subscription", "SubscriptionChange", "Refund", "Transaction", "Dispute",
            "SyncState", "WebhookEvent"]

@@ -5,15 +5,14 @@ the 20th, on Stripe and PayPal alike. Profile, lists and filters all ask here.
 """
 from datetime import timedelta
 
-from babel.dates import format_date
 from sqlalchemy import and_, case, or_
 
+from models import dates
 from models.subscription import Subscription
 from models.subscription import status_label as status_name
 
 #: statuses whose access continues while the period paid for lasts
 LIVE_STATUSES = ("active", "trialing", "past_due")
-DATE_FORMAT = "d MMM y"  # 20 Dec 2026
 
 
 def access_ends_at(sub):
@@ -75,16 +74,16 @@ def access_ends_within(now, days):
         and_(Subscription.status.in_(LIVE_STATUSES), ends > now, ends <= until))
 
 
-def format_day(when, locale="en_US"):
-    """20 Dec 2026 (in the store locale); "—" for no date."""
-    return format_date(when, DATE_FORMAT, locale=locale) if when else "—"
+def format_day(when, locale="en_US", tz="UTC"):
+    """20 Dec 2026 (store locale, store time zone); "—" for no date (models/dates.py)."""
+    return dates.format_day(when, locale, tz)
 
 
-def status_label(sub, now, locale="en_US"):
+def status_label(sub, now, locale="en_US", tz="UTC"):
     """The Status column: "Active — cancels on 20 Dec 2026", "Cancelled — access until
     20 Dec 2026", "Cancelled", "Active — payments paused until 5 Jan 2027", ..."""
     def day(when):
-        return format_day(when, locale)
+        return format_day(when, locale, tz)
 
     if sub.status == "canceled":
         if has_access(sub, now):

@@ -20,6 +20,8 @@ class SubscriptionChange(db.Model):
     request_key = db.Column(db.String(64), unique=True)
     status = db.Column(db.String(20), nullable=False, default="pending")
     gateway_ref = db.Column(db.String(255))
+    # The idempotency key sent with it (actions.keys); NULL on rows older than that
+    gateway_key = db.Column(db.String(120))
     approval_url = db.Column(db.String(500))
     failure_message = db.Column(db.String(500))
     created_by_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"))
@@ -29,6 +31,9 @@ class SubscriptionChange(db.Model):
     subscription = db.relationship("Subscription")
     created_by = db.relationship("AdminUser")
 
+    __table_args__ = (db.Index("uq_subscription_change_gateway_key", "gateway_key",
+                               unique=True),)
+
     @property
     def idempotency_key(self):
-        return f"subscription_change:{self.id}"
+        return self.gateway_key or f"subscription_change:{self.id}"

@@ -99,6 +99,11 @@ class Refund(db.Model):
     note = db.Column(db.String(500))
     status = db.Column(db.String(16), nullable=False, default="pending")
     gateway_ref = db.Column(db.String(255))
+    # The idempotency key sent with it, which the refund carries at the gateway too (Stripe
+    # metadata memberdesk_key, PayPal custom_id): webhooks and the sync find the row by it.
+    # Unique per installation and row (actions.keys); NULL on rows older than that (their
+    # key was refund:<id>).
+    gateway_key = db.Column(db.String(120))
     failure_message = db.Column(db.String(500))
     created_by_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
@@ -110,8 +115,13 @@ class Refund(db.Model):
     transaction = db.relationship("Transaction", back_populates="refunds")
     created_by = db.relationship("AdminUser", lazy="joined")
 
-    __table_args__ = (db.CheckConstraint("amount_cents > 0", name="amount_positive"),)
+    __table_args__ = (
+        db.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        # one gateway refund is one row, however many webhooks, answers and syncs report it
+        db.Index("uq_refund_payment_ref", "transaction_id", "gateway_ref", unique=True),
+        db.Index("uq_refund_gateway_key", "gateway_key", unique=True),
+    )
 
     @property
     def idempotency_key(self):
-        return f"refund:{self.id}"
+        return self.gateway_key or f"refund:{self.id}"

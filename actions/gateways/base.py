@@ -7,6 +7,9 @@ from typing import Protocol
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent", "other")
 #: what a price or plan change does about the part of the period already paid (Stripe's words)
 PRORATIONS = ("none", "create_prorations", "always_invoice")
+#: the Stripe metadata field carrying our idempotency key (PayPal: custom_id) on every object
+#: we create at a gateway: webhooks and the sync find our row by it, never by an amount
+METADATA_KEY = "memberdesk_key"
 
 
 @dataclass(frozen=True)

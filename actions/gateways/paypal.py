@@ -44,8 +44,9 @@ class PayPalGateway(PayPalSubscriptions):
 
     def refund(self, payment_ref, amount_cents, currency, *, reason, note,
                idempotency_key):
-        """Refund a capture; PayPal has no refund reason, so `reason` is not sent."""
-        body = {}
+        """Refund a capture; PayPal has no refund reason, so `reason` is not sent. The refund
+        carries our key as custom_id and invoice_id: webhooks and the sync match on it."""
+        body = {"custom_id": idempotency_key, "invoice_id": idempotency_key}
         if amount_cents is not None:
             body["amount"] = {"value": paypal_amount(amount_cents, currency),
                               "currency_code": currency.upper()}

@@ -4,6 +4,7 @@ from urllib.parse import quote
 
 from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
 from actions.gateways.base import ChangePreview, SubscriptionResult, SubscriptionState
+from actions.gateways.currencies import from_paypal
 from actions.gateways.paypal_wire import paypal_amount
 
 #: PayPal's statuses in our words, the one table the webhooks and the sync use too
@@ -51,9 +52,35 @@ class PayPalSubscriptions:
                                                   "plan": override}, idempotency_key)
 
     def change_plan(self, ref, plan_ref, *, proration, idempotency_key, proration_date=None):
-        """Revise to another plan; PayPal may answer with a link the payer must approve."""
+        """Revise to another plan; PayPal may answer with a link the payer must approve.
+
+        The revise answer names the plan, not its price: the state returned carries the
+        plan's price as PayPal holds it (read after the revision), or no amount if that read
+        failed (the revision itself stands)."""
         _no_proration(proration)
-        return self._revise("change_plan", ref, {"plan_id": plan_ref}, idempotency_key)
+        result = self._revise("change_plan", ref, {"plan_id": plan_ref}, idempotency_key)
+        if result.status != "succeeded":
+            return result
+        return SubscriptionResult(ref, result.status, self.plan_state(ref, plan_ref),
+                                  raw=result.raw)
+
+    def plan_state(self, ref, plan_ref):
+        """The subscription's price on plan_ref, from PayPal's plan (amount None if unread)."""
+        try:
+            response = self._call("GET", f"/v1/billing/plans/{quote(plan_ref, safe='')}",
+                                  "get_subscription")
+        except GatewayError:
+            response = None
+        amount = currency = None
+        if response is not None and response.status_code == 200:
+            cycles = response.json().get("billing_cycles") or []
+            regular = [c for c in cycles if c.get("tenure_type") == "REGULAR"] or cycles
+            if regular:
+                fixed = regular[0]["pricing_scheme"]["fixed_price"]
+                currency = fixed["currency_code"].upper()
+                amount = from_paypal(fixed["value"], currency)
+        return SubscriptionState(reference=ref, status="active", price_ref=plan_ref,
+                                 amount_cents=amount, currency=currency)
 
     def cancel(self, ref, *, at_period_end, idempotency_key):
         """PayPal cancels at once whatever we ask; the state returned is the one read just

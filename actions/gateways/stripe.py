@@ -4,7 +4,7 @@ import stripe
 
 from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavailable,
                             InvalidRequest)
-from actions.gateways.base import VERBS, GatewayResult
+from actions.gateways.base import METADATA_KEY, VERBS, GatewayResult
 from actions.gateways.currencies import to_stripe
 from actions.gateways.stripe_subscriptions import StripeSubscriptions
 
@@ -38,8 +38,9 @@ class StripeGateway(StripeSubscriptions):
             params["amount"] = to_stripe(amount_cents, currency, "refunded")
         if reason in STRIPE_REASONS:
             params["reason"] = reason
+        params["metadata"] = {METADATA_KEY: idempotency_key}  # our id: webhooks match on it
         if note:
-            params["metadata"] = {"note": note}
+            params["metadata"]["note"] = note
         try:
             refund = self._client.v1.refunds.create(
                 params, options={"idempotency_key": idempotency_key})

@@ -120,7 +120,7 @@ def apply_refund(deps, actor, rec):
     refund = db.session.scalar(select(Refund).where(Refund.transaction_id == tx.id,
                                                     Refund.gateway_ref == rec.ref))
     if refund is None:
-        refund = _unanswered_panel_refund(tx, rec)
+        refund = _panel_refund(tx, rec)
     created = refund is None
     if created:
         refund = Refund(transaction_id=tx.id, amount_cents=rec.amount_cents,
@@ -133,6 +133,10 @@ def apply_refund(deps, actor, rec):
                      after={"amount_cents": rec.amount_cents, "currency": tx.currency,
                             "status": rec.status})
     if refund.status != "pending" or rec.status == "pending":
+        if refund.gateway_ref is None:  # a panel refund pending there: "Check refund" asks
+            refund.gateway_ref = rec.ref
+            db.session.flush()
+            return refund, "updated"
         return refund, "created" if created else "unchanged"
     settlement = (rec.settlement.cents, rec.settlement.currency) if rec.settlement else None
     apply_outcome(deps, actor, refund.id, rec.status, rec.ref, rec.failure_message,
@@ -140,14 +144,16 @@ def apply_refund(deps, actor, rec):
     return refund, "created" if created else "updated"
 
 
-def _unanswered_panel_refund(tx, rec):
-    """A panel refund whose gateway answer was lost (no reference yet) of the same amount:
-    this record is that refund, not another one."""
-    for refund in tx.refunds:
-        if refund.status == "pending" and not refund.gateway_ref and \
-                refund.amount_cents == rec.amount_cents:
-            return refund
-    return None
+def _panel_refund(tx, rec):
+    """The panel's refund this record is, found by the key it carries at the gateway (never
+    by its amount: two refunds of $10 in flight are two refunds), or None."""
+    if not rec.our_key:
+        return None
+    refund = db.session.scalar(select(Refund).where(Refund.gateway_key == rec.our_key))
+    if refund is None or refund.transaction_id != tx.id or \
+            refund.gateway_ref not in (None, rec.ref):
+        return None
+    return refund
 
 
 def apply_dispute(deps, actor, rec):

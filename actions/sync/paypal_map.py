@@ -102,7 +102,8 @@ def refund(obj):
     parent = obj.get("sale_id") or obj.get("capture_id") or up_link(obj)
     return RefundRecord(G, obj["id"], (parent,), amount, currency, status,
                         when(obj.get("create_time")), None, "other",
-                        "PayPal could not complete the refund." if status == "failed" else None)
+                        "PayPal could not complete the refund." if status == "failed" else None,
+                        obj.get("custom_id"))
 
 
 def reversal(obj):

@@ -66,6 +66,7 @@ class RefundRecord:
     settlement: Settlement | None = None
     reason: str = "other"
     failure_message: str | None = None
+    our_key: str | None = None  # the key a panel refund carries there (Refund.gateway_key)
 
 
 @dataclass(frozen=True)

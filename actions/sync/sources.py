@@ -135,7 +135,8 @@ class PayPalSource:
         if code.startswith("T11") and code != "T1106":  # refunds
             record = pm.refund({"id": info["transaction_id"], "capture_id": ref,
                                 "amount": _positive(amount), "status": _status(info),
-                                "create_time": info.get("transaction_initiation_date")})
+                                "create_time": info.get("transaction_initiation_date"),
+                                "custom_id": info.get("custom_field")})
             return _outcome(apply_refund(self.deps, SYNC, record))
         if code == "T1106":  # a reversal (chargeback)
             return _outcome(apply_dispute(self.deps, SYNC, pm.reversal({

@@ -1,6 +1,7 @@
 """Stripe objects (plain dicts, today's API and localstripe's older layout) -> records."""
 from datetime import datetime, timezone
 
+from actions.gateways.base import METADATA_KEY
 from actions.gateways.currencies import from_stripe
 from actions.gateways.stripe_subscriptions import state_of
 from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, RefundRecord,
@@ -95,7 +96,7 @@ def refund(obj, reader, store):
         settled if settled and settled.exact else None,
         obj.get("reason") if obj.get("reason") in _REASONS else "other",
         f"Stripe could not complete the refund ({obj.get('failure_reason') or 'failed'})."
-        if status == "failed" else None)
+        if status == "failed" else None, (obj.get("metadata") or {}).get(METADATA_KEY))
 
 
 def dispute(obj, store):

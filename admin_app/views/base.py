@@ -8,7 +8,7 @@ from sqlalchemy import desc
 
 from admin_app.input_guard import is_db_id, page_number
 from admin_app.redirects import get_redirect_target
-from admin_app.templating import datetime_, money
+from admin_app.templating import date, datetime_, money
 from admin_app.views.paging import PagingMixin
 
 
@@ -18,7 +18,12 @@ def money_formatter(view, context, model, name):
 
 
 def datetime_formatter(view, context, model, name):
-    return datetime_(getattr(model, name), "short")
+    return datetime_(getattr(model, name))
+
+
+def date_formatter(view, context, model, name):
+    """List column formatter: the store-local day (20 Dec 2026)."""
+    return date(getattr(model, name))
 
 
 class AccessMixin:

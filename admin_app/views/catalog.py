@@ -66,6 +66,8 @@ class PlanView(CatalogView):
     }
     form_args = {"name": {"validators": [no_bidi_controls]},
                  "currency": {"description": "ISO code, e.g. USD or EUR"},
+                 "stripe_price_id": {"label": "Stripe price ID"},
+                 "paypal_plan_id": {"label": "PayPal plan ID"},
                  "interval_count": {"label": "Every (intervals)",
                                     "description": "1 to 36"}}
     create_action, update_action = staticmethod(create_plan), staticmethod(update_plan)

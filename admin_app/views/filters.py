@@ -1,11 +1,15 @@
 """List filters for the timestamp columns (aware UTC datetimes)."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 
+from flask import current_app
 from flask_admin.contrib.sqla.filters import DateBetweenFilter
+
+from models.dates import day_end, day_start
 
 
 class DayRangeFilter(DateBetweenFilter):
-    """Whole days from the date picker: start 00:00 UTC <= column < the day after the end."""
+    """Whole store-local days from the date picker (STORE_TIMEZONE): the first day's start
+    <= column < the start of the day after the last."""
 
     # Flask-Admin's DateBetweenFilter compares the column with bare dates, which the aware
     # UTCDateTime columns reject (HTTP 500) and which would drop the last day. Two plain
@@ -19,6 +23,7 @@ class DayRangeFilter(DateBetweenFilter):
             return False
 
     def apply(self, query, value, alias=None):
-        start, end = (datetime.combine(day, time(), timezone.utc) for day in value)
+        tz = current_app.config["STORE_TIMEZONE"]
+        start, end = day_start(value[0], tz), day_end(value[1], tz)
         column = self.get_column(alias)
-        return query.filter(column >= start, column < end + timedelta(days=1))
+        return query.filter(column >= start, column < end)

@@ -14,7 +14,7 @@ from admin_app.bulk_views import BulkActionsMixin
 from admin_app.row_actions import RowActionsMixin
 from admin_app.views.bulk_subscription import (BulkAffiliateForm, BulkCancelForm,
                                                BulkPriceForm, subscription_summary)
-from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
+from admin_app.views.base import SecureModelView, date_formatter, money_formatter
 from admin_app.views.filters import DayRangeFilter
 from models import Subscription, db
 from models._types import utcnow
@@ -84,8 +84,8 @@ class SubscriptionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
     column_formatters = {
         "status": lambda v, c, m, n: access_label(m, utcnow()),
         "price_cents": money_formatter,
-        "start_date": datetime_formatter,
-        "next_payment_date": datetime_formatter,
+        "start_date": date_formatter,
+        "next_payment_date": date_formatter,
         "gateway": lambda v, c, m, n: GATEWAYS.get(m.gateway, m.gateway),
     }
 

@@ -57,6 +57,7 @@ class TransactionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
         "gateway": lambda v, c, m, n: m.gateway_label,
         "refunds": _refunds_formatter,
         "created_at": datetime_formatter,
+        "status": lambda v, c, m, n: (m.status or "").capitalize(),  # as in the profile
     }
 
     @action("refund_remaining", "Refund remaining amount")

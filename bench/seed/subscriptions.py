@@ -110,7 +110,7 @@ def _last_paid_period(gen, dates, cycle, window, budget):
     anchor = gen.now if dates.status == "active" else gen.randint(earliest, latest)
     last = cycle.anchor(moment(anchor - gen.randint(0, int(cycle.shortest_seconds * 0.85))))
     if last < moment(earliest):
-        last, budget = moment(gen.randint(earliest, anchor)), 1
+        last, budget = cycle.anchor(moment(gen.randint(earliest, anchor))), 1
     dates.canceled_at = moment(anchor) if dates.status == "canceled" else None
     return last, budget
 

@@ -15,19 +15,23 @@ def timestamp_of(when):
 
 
 class Cycle:
-    """A plan's billing period: whole months (clamped to the month's end) or days."""
+    """A plan's billing period: whole months or days. A monthly subscription keeps the day
+    of its anchor, clamped to short months and back again (31 Jan, 28 Feb, 31 Mar), as the
+    gateways bill it: the demo has members anchored on the 29th-31st."""
 
     def __init__(self, interval, count):
         self.months, self.days = {"month": (count, 0), "year": (12 * count, 0),
                                   "week": (0, 7 * count)}.get(interval, (0, count))
+        self.day = None  # the billing anchor's day of month, once anchored
 
     @property
     def shortest_seconds(self):
         return (28 * self.months + self.days) * DAY
 
     def anchor(self, when):
-        """Monthly billing anchors on day 1-28, so that whole months move exactly both ways."""
-        return when.replace(day=28) if self.months and when.day > 28 else when
+        """Bill on `when`'s day of month from now on (any day, 29th-31st included)."""
+        self.day = when.day
+        return when
 
     def shift(self, when, periods):
         """`when` moved by `periods` billing periods (negative: back)."""
@@ -35,5 +39,5 @@ class Cycle:
             month = when.month - 1 + self.months * periods
             year, month = when.year + month // 12, month % 12 + 1
             return when.replace(year=year, month=month,
-                                day=min(when.day, monthrange(year, month)[1]))
+                                day=min(self.day or when.day, monthrange(year, month)[1]))
         return when + timedelta(days=self.days * periods)

@@ -28,6 +28,7 @@ class GatewaySubscription:
     paused: bool = False
     pause_resumes_at: datetime | None = None
     overridden: bool = False  # PayPal: a subscription-level price (plan override) in force
+    amount_known: bool = True  # False after a move to a plan whose price was never given
 
 
 @dataclass
@@ -39,6 +40,8 @@ class SubscriptionGateway(MemoryGateway):
     #: what the payer did at that link, applied when they approve (approve())
     _awaiting: dict = field(default_factory=dict)
     _verb_failures: dict = field(default_factory=dict)
+    #: what the gateway charges for a plan (price ref -> cents), where a test says so
+    plan_prices: dict = field(default_factory=dict)
 
     def add_subscription(self, ref, period_end, *, price_ref, amount_cents, currency="USD",
                          status="active"):
@@ -51,7 +54,7 @@ class SubscriptionGateway(MemoryGateway):
             reference=ref, status=sub.status, period_end=sub.period_end,
             cancel_at_period_end=sub.cancel_at_period_end, paused=sub.paused,
             pause_resumes_at=sub.pause_resumes_at, price_ref=sub.price_ref,
-            amount_cents=sub.amount_cents, currency=sub.currency,
+            amount_cents=sub.amount_cents if sub.amount_known else None, currency=sub.currency,
             raw={"plan_overridden": sub.overridden})
 
     def fail_verb(self, verb, kind):
@@ -89,7 +92,7 @@ class SubscriptionGateway(MemoryGateway):
         self._no_proration_on_paypal(proration)
 
         def effect(sub):
-            sub.amount_cents, sub.overridden = amount_cents, True
+            sub.amount_cents, sub.overridden, sub.amount_known = amount_cents, True, True
             if self.name == "stripe":
                 sub.price_ref = f"price_inline_{amount_cents}"
         return self._revise("change_price", ref, (amount_cents, currency, proration),
@@ -100,6 +103,8 @@ class SubscriptionGateway(MemoryGateway):
 
         def effect(sub):
             sub.price_ref, sub.overridden = plan_ref, False
+            sub.amount_known = plan_ref in self.plan_prices
+            sub.amount_cents = self.plan_prices.get(plan_ref, sub.amount_cents)
         return self._revise("change_plan", ref, (plan_ref, proration), idempotency_key, effect)
 
     def cancel(self, ref, *, at_period_end, idempotency_key):

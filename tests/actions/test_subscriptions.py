@@ -37,7 +37,7 @@ def effects(gateway, verb=None):
 
 def keyed_by_our_row(gateway, sub_id):
     """Every changing call carried the key of one of our change rows."""
-    ours = {f"subscription_change:{c.id}" for c in changes(sub_id)}
+    ours = {c.idempotency_key for c in changes(sub_id)}
     sent = {key for _verb, _ref, key in gateway.effects}
     return sent and sent <= ours
 
@@ -54,7 +54,7 @@ def test_a_new_price_from_the_next_renewal(deps, finance, gateways, gateway):
     change, = changes(sub.id)
     assert change.status == "succeeded" and change.kind == "price"
     assert effects(gateways[gateway]) == [("change_price", sub.gateway_id,
-                                           f"subscription_change:{change.id}")]
+                                           change.idempotency_key)]
     entry = audit_entries("subscription.price")[-1]
     assert entry.outcome == "succeeded"
     assert (entry.before["price_cents"], entry.after["price_cents"]) == (4900, 5900)
@@ -209,7 +209,7 @@ def test_a_cancellation_the_gateway_had_made_already_is_recorded(deps, finance, 
     assert "already cancelled" in result.message
     assert fresh(Subscription, sub.id).status == "canceled"
     assert effects(gateways["paypal"]) == [("cancel", sub.gateway_id,
-                                            f"subscription_change:{changes(sub.id)[0].id}")]
+                                            changes(sub.id)[0].idempotency_key)]
 
 
 def test_undo_cancel_keeps_the_subscription_renewing(deps, finance, gateways, clock):

@@ -58,7 +58,7 @@ def grace():
 def test_cancel_and_close_go_back_to_the_profile(page, grace):
     browser_login(page, "finance")
     modal = _open_profile(page, "Grace Hopper")
-    for action, close in [("refund", lambda m: m.get_by_role("link", name="Cancel").click()),
+    for action, close in [("refund", lambda m: m.get_by_role("link", name="Close").click()),
                           ("invoice", lambda m: m.locator(".modal-header .close").click()),
                           ("refund", lambda m: m.locator(".modal-header .close").click())]:
         _open_action(modal, grace, action)
@@ -90,7 +90,7 @@ def test_invalid_amounts_are_answered_inside_the_popup(stripe_page, stripe_fake,
     expect(page).to_have_url(re.compile(r"/admin/customer/$"))  # no full-page form
     assert not stripe_fake.calls
     # Cancel still goes back to the profile from there.
-    modal.get_by_role("link", name="Cancel").click()
+    modal.get_by_role("link", name="Close").click()
     expect(modal.locator("#md-profile")).to_be_visible()
     assert page.js_errors == []
 
@@ -181,7 +181,7 @@ def test_the_profile_comes_back_on_the_tab_it_was_on(page, grace):
     modal.locator(f"tr[data-transaction-id='{grace}'] a[data-action=refund]").dispatch_event(
         "click")
     expect(modal.locator("#md-refund-summary")).to_be_visible()
-    modal.get_by_role("link", name="Cancel").click()
+    modal.get_by_role("link", name="Close").click()
     expect(modal.locator("#md-subscriptions")).to_be_visible()
     expect(modal.locator(".nav-tabs .nav-link.active")).to_contain_text("Subscriptions")
     assert page.js_errors == []

@@ -89,7 +89,7 @@ def test_screenshots(page, demo, shots):
     expect(modal.locator("#md-refund-summary")).to_be_visible()
     _settled(page, shots / "refund.png")
 
-    modal.get_by_role("link", name="Cancel").click()
+    modal.get_by_role("link", name="Close").click()
     modal.locator(f"tr[data-transaction-id='{demo}'] a[data-action=invoice]").click()
     expect(modal.locator("#md-invoice-address")).to_contain_text("TUCSON, AZ 85701")
     _settled(page, shots / "invoice.png")
@@ -109,7 +109,7 @@ def test_screenshots(page, demo, shots):
         modal.locator(f"#md-subscriptions tbody tr a[data-action={action}]").click()
         expect(modal.locator("#md-action-form")).to_be_visible()
         _settled(page, shots / f"{name}.png")
-        modal.get_by_role("link", name="Cancel", exact=True).click()  # back to the tab
+        modal.get_by_role("link", name="Close", exact=True).click()  # back to the tab
         expect(modal.locator("#md-subscriptions")).to_be_visible()
 
     for name in ("customers-list", "profile", "refund", "invoice", "edit-sale",

@@ -234,9 +234,20 @@ class PayPalFake:
                                "amount that has not yet been refunded.")
         if self.refund_status != "FAILED":
             capture.refunded += value
-        return 201, self._refund_json(capture, amount, body.get("note_to_payer"))
+        return 201, self._refund_json(capture, amount, body)
 
-    def _refund_json(self, capture, amount, note):
+    def refund_object(self, refund_id):
+        """The refund as PayPal stores it now (what a webhook or a look-up carries)."""
+        with self._lock:
+            return json.loads(json.dumps(self._refunds[refund_id][1]))
+
+    def refunded_total(self, capture_id):
+        """What PayPal has refunded of a capture, in minor units."""
+        capture = self._captures[capture_id]
+        return int(capture.refunded.scaleb(_decimals(capture.currency)))
+
+    def _refund_json(self, capture, amount, body):
+        note = body.get("note_to_payer")
         refund_id = _id()
         refund = {
             "id": refund_id, "status": self.refund_status, "amount": amount,
@@ -255,6 +266,9 @@ class PayPalFake:
         }
         if note:
             refund["note_to_payer"] = note
+        for field in ("custom_id", "invoice_id"):  # PayPal keeps and returns both
+            if body.get(field):
+                refund[field] = body[field]
         if self.refund_status in ("PENDING", "FAILED"):
             refund["status_details"] = {"reason": "ECHECK"}
         self._refunds[refund_id] = (capture, refund)

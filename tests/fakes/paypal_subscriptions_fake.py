@@ -40,6 +40,8 @@ class PayPalSubscriptionsFake:
             fake.handler(self._get))
         server.expect_request(re.compile(base + "/(revise|cancel|suspend|activate)$"),
                               method="POST").respond_with_handler(fake.handler(self._post))
+        server.expect_request(re.compile(r"^/v1/billing/plans/[^/]+$"), method="GET"
+                              ).respond_with_handler(fake.handler(self._get_plan))
 
     def add_plan(self, value, currency="USD"):
         plan_id = "P-" + secrets.token_hex(12).upper()[:24]
@@ -90,6 +92,19 @@ class PayPalSubscriptionsFake:
             return 404, self._fake.error("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
                                          "Requested resource ID was not found.")
         return 200, sub
+
+    def _get_plan(self, request, body):
+        plan_id = request.path.rsplit("/", 1)[-1]
+        if plan_id not in self.plans:
+            return 404, self._fake.error("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
+                                         "Requested resource ID was not found.")
+        value, currency = self.plans[plan_id]
+        return 200, {"id": plan_id, "product_id": "PROD-MEMBERSHIP", "name": "Membership",
+                     "status": "ACTIVE", "billing_cycles": [{
+                         "tenure_type": "REGULAR", "sequence": 1, "total_cycles": 0,
+                         "frequency": {"interval_unit": "MONTH", "interval_count": 1},
+                         "pricing_scheme": {"version": 1, "fixed_price": {
+                             "currency_code": currency, "value": value}}}]}
 
     def _post(self, request, body):
         fault = self.faults.next()
@@ -158,7 +173,8 @@ class PayPalSubscriptionsFake:
             sub["plan_id"], sub["plan_overridden"] = plan_id, bool(override)
             self.prices[sub["id"]] = price
         self.effects.append(("revise", sub["id"]))
-        return 200, {"plan_id": plan_id, "plan_overridden": bool(override),
+        answer_plan = {"plan": {"billing_cycles": override}} if override else {}
+        return 200, {**answer_plan, "plan_id": plan_id, "plan_overridden": bool(override),
                      "effective_time": sub["billing_info"].get("next_billing_time"),
                      "links": links}
 

@@ -29,7 +29,8 @@ def test_partial_refund_request_and_result(paypal_fake):
     [call] = paypal_fake.refund_calls
     assert call.path == f"/v2/payments/captures/{capture}/refund"
     assert call.body == {"amount": {"value": "10.00", "currency_code": "EUR"},
-                         "note_to_payer": "Sorry!"}
+                         "note_to_payer": "Sorry!", "custom_id": "refund:7",
+                         "invoice_id": "refund:7"}  # our id, which the refund keeps
     assert call.headers["PayPal-Request-Id"] == "refund:7"
     assert call.headers["Prefer"] == "return=representation"
     assert (result.status, result.failure_message) == ("succeeded", None)
@@ -44,7 +45,8 @@ def test_full_refund_sends_no_amount(paypal_fake):
 
     refund(gateway, capture, None, key="refund:2")
 
-    assert paypal_fake.refund_calls[-1].body == {}
+    assert paypal_fake.refund_calls[-1].body == {"custom_id": "refund:2",
+                                                 "invoice_id": "refund:2"}
     assert paypal_fake.refunded(capture) == "50.00"
 
 

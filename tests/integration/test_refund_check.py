@@ -118,7 +118,7 @@ def test_paypal_pending_refund_is_applied_when_completed(app, client, paypal_fak
         f"/v2/payments/refunds/{_refund_row().gateway_ref}"}
     # never resent (a call repeated after a stale-token 401 carries the same request id)
     assert {c.headers["PayPal-Request-Id"] for c in paypal_fake.refund_calls} == {
-        f"refund:{_refund_row().id}"}
+        _refund_row().idempotency_key}
     assert _refund_row().status == "succeeded" and _state(tx.id, customer.id) == (1500, 0, 3500)
     assert _audit_outcomes() == ["pending", "succeeded"]
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 1

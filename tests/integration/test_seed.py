@@ -1,5 +1,6 @@
 """bench.seed: the invariants of the generated data, on the migrated SQLite and
 PostgreSQL test databases."""
+from calendar import monthrange
 from datetime import datetime, timedelta, timezone
 import re
 
@@ -198,6 +199,15 @@ def test_subscriptions_are_coherent(ctx):
             assert sub.start_date <= sub.canceled_at <= NOW
             assert sub.access_until == sub.current_period_end > sub.canceled_at
     assert statuses == {"active", "trialing", "past_due", "canceled"}
+    # issue 17 finding 17: members anchored on the 29th-31st, billed on that day or the
+    # month's last day
+    month_end = [s for s in db.session.scalars(select(Subscription).where(
+        Subscription.interval == "month", Subscription.status != "trialing"))
+        if s.start_date.day >= 29]
+    assert len({s.start_date.day for s in month_end}) == 3
+    for sub in month_end:
+        end = sub.current_period_end
+        assert end.day >= min(sub.start_date.day, monthrange(end.year, end.month)[1])
     ids = rows(Subscription.gateway, Subscription.gateway_id)
     assert len(set(ids)) == len(ids)
 

@@ -40,7 +40,8 @@ def test_partial_refunds_then_the_rest_of_a_payment_intent(localstripe, on_local
         assert result.raw["amount"] == amount
         assert localstripe.get(f"/v1/charges/{charge_id}")["amount_refunded"] == refunded
         stored = localstripe.get(f"/v1/refunds/{result.reference}")
-        assert stored["metadata"] == {"note": f"refund number {number}"}
+        assert stored["metadata"] == {"note": f"refund number {number}",
+                                      "memberdesk_key": f"refund:{number}"}  # our id
     assert localstripe.get(f"/v1/charges/{charge_id}")["refunded"] is True
 
 
@@ -64,7 +65,8 @@ def test_refund_request_has_todays_shape(stripe_fake, on_fake):
     [call] = stripe_fake.calls
     assert call.path == "/v1/refunds"
     assert call.form == {"payment_intent": "pi_3Q", "amount": "1500",
-                         "reason": "requested_by_customer", "metadata[note]": "Broken on arrival"}
+                         "reason": "requested_by_customer", "metadata[note]": "Broken on arrival",
+                         "metadata[memberdesk_key]": "refund:42"}
     assert call.headers["Idempotency-Key"] == "refund:42"
     assert call.headers["Stripe-Version"] == API_VERSION
     assert result.status == "succeeded" and result.failure_message is None
@@ -74,7 +76,7 @@ def test_refund_request_has_todays_shape(stripe_fake, on_fake):
 def test_charge_refund_without_amount_reason_or_note(stripe_fake, on_fake):
     refund(on_fake, "ch_3Q", None, reason="other")
 
-    assert stripe_fake.calls[0].form == {"charge": "ch_3Q"}
+    assert stripe_fake.calls[0].form == {"charge": "ch_3Q", "metadata[memberdesk_key]": "refund:1"}
 
 
 def test_not_a_stripe_payment_sends_nothing(stripe_fake, on_fake):

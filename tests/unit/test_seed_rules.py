@@ -38,9 +38,13 @@ def test_encoded_ids_are_unique_and_fixed_width():
 def test_monthly_cycles_move_by_whole_months_and_back():
     cycle = Cycle("month", 3)
     start = cycle.anchor(datetime(2024, 1, 31, tzinfo=timezone.utc))
-    assert start.day == 28
+    assert start.day == 31  # anchored on the 31st, as a gateway bills it
+    assert [cycle.shift(start, n).day for n in (1, 2, 3, 4)] == [30, 31, 31, 31]
     assert cycle.shift(cycle.shift(start, 5), -5) == start
-    assert Cycle("week", 2).shift(start, 1).day == 11
+    monthly = Cycle("month", 1)
+    feb = monthly.shift(monthly.anchor(datetime(2025, 1, 30, tzinfo=timezone.utc)), 1)
+    assert (feb.day, monthly.shift(feb, 1).day) == (28, 30)  # back to the 30th after February
+    assert Cycle("week", 2).shift(start, 1).day == 14
 
 
 def test_customer_details_are_deterministic_with_valid_vat_numbers():
