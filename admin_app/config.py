@@ -95,7 +95,8 @@ def load_config(app, test_config=None):
     app.config.from_pyfile("memberdesk.cfg", silent=True)
     # written by a running `flask demo` (removed when it stops): its gateway sandbox and
     # outbox, so that other commands (`flask sync`) reach the same sandbox
-    app.config.from_pyfile("sandbox.cfg", silent=True)
+    if not (test_config or {}).get("TESTING"):  # a test never reaches a developer's demo
+        app.config.from_pyfile("sandbox.cfg", silent=True)
     for key, default in DEFAULTS.items():
         if key in os.environ:
             app.config[key] = _coerce(default, os.environ[key])

@@ -81,11 +81,11 @@ class OutboxView(AccessMixin, BaseView):
         return self.render("memberdesk/outbox.html", messages=found, folder=folder,
                            chosen=chosen)
 
-    @expose("/<name>/<int:index>")
-    def attachment(self, name, index):
+    @expose("/<filename>/<int:index>")
+    def attachment(self, filename, index):
         folder = outbox_folder()
-        path = (folder / name) if folder else None
-        if path is None or path.name != name or not name.endswith(".eml") or \
+        path = (folder / filename) if folder else None
+        if path is None or path.name != filename or not filename.endswith(".eml") or \
                 not path.is_file():
             abort(404)
         parts = list(_parse(path).iter_attachments())

@@ -125,8 +125,9 @@ class Sandbox:
     def stripe_signature(self, body):
         """The Stripe-Signature header for `body` (Stripe's scheme; real time, as Stripe
         signs when it sends)."""
+        text = body.decode() if isinstance(body, bytes) else body
         return stripe_sdk.WebhookSignature.generate_signature_header(
-            body, self.webhook_secret, timestamp=int(time.time()))
+            text, self.webhook_secret, timestamp=int(time.time()))
 
     def paypal_signature_headers(self, body, webhook_id=None):
         """The PAYPAL-* headers of a delivery; only the sandbox's verify call accepts them,

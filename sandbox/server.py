@@ -38,17 +38,16 @@ class App:
         return response(environ, start_response)
 
     def vendor(self, vendor, request, path):
-        for method, pattern, handler in self.tables[vendor]:
-            match = pattern.match(path)
-            if match and method == request.method:
-                break
-        else:
+        found = next(((handler, match) for method, pattern, handler in self.tables[vendor]
+                      if method == request.method and (match := pattern.match(path))), None)
+        if found is None:
             if vendor == "stripe":
                 return self._stripe(404, {"error": {
                     "type": "invalid_request_error",
                     "message": f"Unrecognized request URL ({request.method}: {path})."}})
             return self._paypal(404, {"name": "RESOURCE_NOT_FOUND",
                                       "message": "The specified resource does not exist."})
+        handler, match = found
         params = self._params(vendor, request, path)
         changes = request.method in ("POST", "DELETE") and path not in _READS and \
             not path.endswith("/create_preview")

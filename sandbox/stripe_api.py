@@ -478,6 +478,7 @@ class Stripe:
                                    ["current_period_end"]))
         inv["billing_reason"] = "subscription_update"
         inv["lines"]["data"] = lines
+        self.sb.stripe_event("charge.succeeded", charge)
         self.sb.stripe_event("invoice.paid", inv)
 
     def _price_from(self, spec, item):
@@ -623,10 +624,12 @@ class Stripe:
         inv = self.invoice(sub, charge, description=f"{name} — renewal", period=(start, end))
         if declined:
             sub["status"] = "past_due"
+            self.sb.stripe_event("charge.failed", charge)
             self.sb.stripe_event("invoice.payment_failed", inv)
             self.sb.stripe_event("customer.subscription.updated", sub, before)
             return [f"Stripe {ref}: renewal declined, past due"]
         sub["status"] = "active"
+        self.sb.stripe_event("charge.succeeded", charge)
         self.sb.stripe_event("invoice.paid", inv)
         self.sb.stripe_event("customer.subscription.updated", sub,
                              {"items": {"data": [{"current_period_end": start}]}, **before})

@@ -17,7 +17,10 @@ def test_a_stripe_refund_lands_once_in_the_ledger_and_keeps_our_note(sb, gateway
                                       note="late delivery", idempotency_key="refund-1-a")
     assert first.reference == again.reference and first.status == "succeeded"
     assert accounts["charge"]["amount_refunded"] == 1500
-    assert sb.stripe.refunds[first.reference]["metadata"] == {"note": "late delivery"}
+    # our id travels with the refund and comes back as Stripe stores it
+    assert sb.stripe.refunds[first.reference]["metadata"] == {
+        "memberdesk_key": "refund-1-a", "note": "late delivery"}
+    assert first.raw["metadata"]["memberdesk_key"] == "refund-1-a"
     with pytest.raises(GatewayDeclined, match="greater than unrefunded"):
         gateways["stripe"].refund(pi, 3401, "USD", reason="other", note=None,
                                   idempotency_key="refund-1-b")
@@ -33,6 +36,8 @@ def test_a_paypal_refund_lands_once_and_an_over_refund_is_refused(sb, gateways, 
                                       idempotency_key="pp-refund-1")
     assert first.reference == again.reference
     assert sb.paypal.refunded(capture) == 2000
+    stored = sb.paypal.refunds[first.reference]
+    assert stored["custom_id"] == stored["invoice_id"] == "pp-refund-1"
     with pytest.raises(GatewayDeclined):
         gateways["paypal"].refund(capture, 3001, "USD", reason="other", note=None,
                                   idempotency_key="pp-refund-2")
