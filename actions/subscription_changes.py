@@ -1,6 +1,7 @@
 """What every subscription action shares: the pending record, the gateway call with its key,
 the outcome under the row lock, the audit entry, and the retry that never acts twice."""
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from actions.keys import new_key
 from actions.locks import lock
 from actions.permissions import require
 from models import Subscription, SubscriptionChange, db
+from models.subscription_change import WAITING
 from models.access import LIVE_STATUSES
 from models.transaction import GATEWAYS
 
@@ -79,11 +81,39 @@ def require_live(sub, doing):
                              "is not possible. Nothing was changed.")
 
 
-def require_no_approval_pending(sub):
-    """A change the payer has not approved yet blocks the next one (its button is hidden)."""
-    if sub.approval_url:
-        raise InvalidRequest(f"{gateway_label(sub)} is waiting for the customer's approval of an "
-                             "earlier change; nothing was changed.")
+#: how long a change waits for the payer's approval before it lapses here (our rule: PayPal
+#: publishes no lifetime for a revision's approval link); a lapsed change no longer blocks
+#: the next one
+APPROVAL_EXPIRY = timedelta(days=7)
+
+
+def awaiting_change(sub):
+    """The change of this subscription waiting for the payer, or None."""
+    return db.session.scalar(
+        select(SubscriptionChange).where(SubscriptionChange.subscription_id == sub.id,
+                                         SubscriptionChange.status == "awaiting_approval")
+        .order_by(SubscriptionChange.id.desc()))
+
+
+def expires_at(change):
+    return change.created_at + APPROVAL_EXPIRY
+
+
+def require_no_approval_pending(sub, deps):
+    """A change the payer has not approved yet blocks the next one (its button is hidden)
+    until it lapses (APPROVAL_EXPIRY), is withdrawn or is approved. A lapsed one is marked
+    expired here (committed with the next change)."""
+    if not sub.approval_url:
+        return
+    now = deps.clock()
+    change = awaiting_change(sub)
+    if change is None or now < expires_at(change):
+        until = f" (until {deps.day(expires_at(change))})" if change is not None else ""
+        raise InvalidRequest(f"{gateway_label(sub)} is waiting for the customer's approval of "
+                             f"an earlier change{until}; withdraw it first. Nothing was "
+                             "changed.")
+    change.status, change.completed_at = "expired", now
+    sub.approval_url = None
 
 
 def existing_request(request_key):
@@ -166,12 +196,13 @@ def finish(deps, actor, change_id, spec, result):
     change.completed_at, change.failure_message = now, None
     # the audit's outcomes are succeeded / failed / pending / denied: waiting for the payer
     # is pending there (the message says why)
-    outcome = "pending" if change.status == "awaiting_approval" else change.status
+    outcome = "pending" if change.status in WAITING else change.status
     audit.record(actor, f"subscription.{change.kind}", sub, outcome=outcome,
                  gateway_ref=change.gateway_ref, before=before, after=snapshot(sub),
                  message=message)
     db.session.commit()
-    return ActionResult(message, "info" if change.status == "awaiting_approval" else "success")
+    category = {"awaiting_approval": "info", "awaiting_payment": "warning"}
+    return ActionResult(message, category.get(change.status, "success"))
 
 
 def _record_failure(deps, actor, change_id, exc):
@@ -191,6 +222,21 @@ def _record_failure(deps, actor, change_id, exc):
                  after={"change_id": change.id}, message=exc.message)
     db.session.commit()
     exc.audited = True
+
+
+def payment_pending(deps, sub, change, result):
+    """Stripe held a change invoiced now as a pending update (the payment failed): nothing
+    changed here or at Stripe; the message says so, and until when Stripe keeps it."""
+    change.status = "awaiting_payment"
+    expires = (result.raw.get("pending_update") or {}).get("expires_at")
+    until = ""
+    if expires:
+        until = (" Stripe keeps it as a pending update until "
+                 f"{deps.day(datetime.fromtimestamp(int(expires), timezone.utc))}: it applies "
+                 "only if the customer pays that invoice by then.")
+    return (f"{gateway_label(sub)} could not take the payment for this change (the "
+            f"customer's card was declined): nothing changed, the subscription still costs "
+            f"{deps.money(sub.price_cents, sub.currency)} per cycle.{until}")
 
 
 def answered_amount(result, sub, asked_cents):

@@ -11,6 +11,7 @@ from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
 from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+                                          payment_pending,
                                           require_live, require_no_approval_pending, summary)
 from models import Plan, db
 from models.access import LIVE_STATUSES
@@ -37,7 +38,7 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
     """Move the subscription to plan_id; proration only on Stripe."""
     def prepare(sub):
         require_live(sub, "changing its plan")
-        require_no_approval_pending(sub)
+        require_no_approval_pending(sub, deps)
         plan = db.session.get(Plan, plan_id) if plan_id else None
         if plan is None or plan not in other_plans(sub):
             raise InvalidRequest("Choose another active plan in the same currency and cycle; "
@@ -70,6 +71,8 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
             return (f"{gateway_label(sub)} needs the customer's approval to move to "
                     f"“{plan.name}”; the subscription is waiting for it. Send the customer "
                     f"this link: {result.approval_url}")
+        if result.status == "payment_pending":
+            return payment_pending(deps, sub, change, result)
         price = answered_amount(result, sub, plan.price_cents)
         sub.plan_id, sub.name, sub.price_cents = plan.id, plan.name, price
         note = "" if price == plan.price_cents else (

@@ -1,17 +1,17 @@
 """Refund and Check refund: the preconditions, and the money where it lands (the gateway's
 ledger and ours: refund rows, payment, lifetime value, commission, audit)."""
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from actions.bulk import refund_remaining_row
+from actions.bulk.refund_remaining import refund_remaining_row
 from actions.commission import commission_reversal
 from actions.errors import GatewayDeclined, GatewayNotConfigured, GatewayUnavailable, \
     InvalidRequest
 from actions.refund import check_refund, refund_transaction
 from models import Refund, Transaction
 from tests import factories
-from tests.actions.support import (audit_entries, fresh, ltv, nothing_changes, paid,
+from tests.actions.support import (FAST, audit_entries, fresh, ltv, nothing_changes, paid,
                                    refunds_of)
 
 
@@ -56,7 +56,7 @@ def test_a_full_refund_takes_the_whole_settlement_and_commission(deps, finance, 
     assert fresh(Transaction, tx.id).commission_cents == 0
 
 
-@settings(max_examples=15)
+@FAST
 @given(amounts=st.lists(st.integers(min_value=1, max_value=6000), min_size=1, max_size=6))
 def test_successive_refunds_never_exceed_the_payment_and_both_ledgers_agree(
         deps, finance, gateways, amounts):

@@ -1,9 +1,12 @@
-"""List filters for the timestamp columns (aware UTC datetimes)."""
+"""List filters of our own: whole store-local days on the timestamp columns (aware UTC
+datetimes), and "access ends within N days" on subscriptions."""
 from datetime import date
 
 from flask import current_app
-from flask_admin.contrib.sqla.filters import DateBetweenFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
 
+from models._types import utcnow
+from models.access import access_ends_within
 from models.dates import day_end, day_start
 
 
@@ -27,3 +30,20 @@ class DayRangeFilter(DateBetweenFilter):
         start, end = day_start(value[0], tz), day_end(value[1], tz)
         column = self.get_column(alias)
         return query.filter(column >= start, column < end)
+
+
+class AccessEndsWithinFilter(BaseSQLAFilter):
+    """Access ends within N days (cancelled with access left, cancelling or paused)."""
+
+    def __init__(self, column, name):
+        super().__init__(column, name, options=[(str(n), f"{n} days") for n in (7, 14, 30)])
+
+    def apply(self, query, value, alias=None):
+        try:
+            days = max(0, min(int(value), 3660))
+        except (TypeError, ValueError):
+            days = 7
+        return query.filter(access_ends_within(utcnow(), days))
+
+    def operation(self):
+        return "within"
