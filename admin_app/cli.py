@@ -90,18 +90,20 @@ def recompute_ltv(dry_run):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-run", is_flag=True, help="Prepare the database, do not start the server.")
+@click.option("--customers", type=click.IntRange(min=1), default=300, show_default=True,
+              help="How many demo customers a fresh database gets.")
 @click.option("--sandbox-port", default=0, show_default=True,
               help="Port of the gateway sandbox (0: any free port).")
 @click.option("--no-sandbox", is_flag=True,
               help="Use the Stripe/PayPal/mail settings as configured (real accounts) "
                    "instead of the sandbox and the outbox.")
-def demo(host, port, no_run, sandbox_port, no_sandbox):
+def demo(host, port, no_run, customers, sandbox_port, no_sandbox):
     """Bring the database up to date, add demo data on first start, start the gateway
     sandbox and serve the panel."""
     upgrade()
     if not db.session.scalar(select(func.count()).select_from(Customer)):
         from admin_app.seed import seed
-        seed(300, 4, store_currency=current_app.config["STORE_CURRENCY"])
+        seed(customers, 4, store_currency=current_app.config["STORE_CURRENCY"])
     password = secrets.token_urlsafe(9)
     ensure_admin(DEMO_EMAIL, "owner", password)
     app = current_app._get_current_object()
