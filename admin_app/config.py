@@ -31,6 +31,9 @@ DEFAULTS = {
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "billing@memberdesk.invalid",
     "MAIL_TIMEOUT": 10,
+    "MAIL_OUTBOX": "",  # a folder (or "1": instance/outbox): keep e-mails there, send none
+    "SANDBOX_URL": "",  # set by `flask demo`: the gateway sandbox (banner, Sandbox page)
+    "CLOCK_OFFSET": 0,  # seconds the business clock runs ahead (the demo's sandbox clock)
     "AVATAR_DIR": "",
     "AVATAR_MAX_BYTES": 2 * 1024 * 1024,
     "AVATAR_MAX_PIXELS": 4000 * 4000,  # width × height; refused from the header, not decoded
@@ -93,9 +96,14 @@ def _coerce(default, raw):
 
 
 def load_config(app, test_config=None):
-    """Fill app.config: defaults < instance/memberdesk.cfg < environment < test_config."""
+    """Fill app.config: defaults < instance/memberdesk.cfg < instance/sandbox.cfg (the demo)
+    < environment < test_config."""
     app.config.update(DEFAULTS)
     app.config.from_pyfile("memberdesk.cfg", silent=True)
+    # written by a running `flask demo` (removed when it stops): its gateway sandbox and
+    # outbox, so that other commands (`flask sync`) reach the same sandbox
+    if not (test_config or {}).get("TESTING"):  # a test never reaches a developer's demo
+        app.config.from_pyfile("sandbox.cfg", silent=True)
     for key, default in DEFAULTS.items():
         if key in os.environ:
             app.config[key] = _coerce(default, os.environ[key])
