@@ -55,7 +55,7 @@ def price_row(deps, actor, sub_id, params, request_key):
 
 register(BulkAction(name="cancel_subscription", title="Cancel subscriptions",
                     permission="cancel_subscription", model=Subscription, run_row=cancel_row,
-                    gateway_of=_sub_gateway, requests_per_row=2))
+                    gateway_of=_sub_gateway, requests_per_row=2, danger=True))
 register(BulkAction(name="set_subscription_affiliate", title="Change the affiliate",
                     permission="edit_affiliate", model=Subscription, run_row=affiliate_row))
 register(BulkAction(name="change_subscription_price",

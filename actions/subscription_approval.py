@@ -7,7 +7,7 @@ from actions import audit
 from actions.base import ActionResult, RowAction
 from actions.errors import InvalidRequest
 from actions.permissions import require
-from actions.subscription_changes import (gateway_label, lock_subscription, snapshot,
+from actions.subscription_changes import (gateway_label, lock_subscription, offered, snapshot,
                                           summary)
 from actions.subscription_plan import plan_ref
 from models import Plan, SubscriptionChange, db
@@ -63,7 +63,6 @@ ACTION = RowAction(
     name="subscription_approval", title="Check Approval", icon="fa-refresh",
     permission="change_subscription", form=lambda sub, deps: FlaskForm(),
     perform=lambda sub, form, actor, deps: check_approval(deps, actor, sub.id),
-    context=_context, available=lambda sub: bool(sub.approval_url),
+    context=_context,
     submit_label="Ask PayPal",
-    unavailable_message="No change of this subscription is waiting for the customer's "
-                        "approval; nothing was changed.")
+    **offered("approval"))

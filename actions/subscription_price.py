@@ -9,9 +9,8 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import PositiveAmount, request_key_field
-from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+from actions.subscription_changes import (Change, act, answered_amount, gateway_label, offered,
                                           require_live, require_no_approval_pending, summary)
-from models.access import LIVE_STATUSES
 from models.money import plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
@@ -117,6 +116,4 @@ ACTION = RowAction(
     name="subscription_price", title="Edit Subscription", icon="fa-pencil",
     permission="change_subscription", template="actions/subscription_change.html",
     form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES and not sub.approval_url,
-    unavailable_message="Only a running subscription with no change awaiting the customer's "
-                        "approval can get a new price; nothing was changed.")
+    **offered("price"))

@@ -5,6 +5,7 @@ from models._types import utcnow
 from models.access import status_label
 from models.country import country_name
 from models.dates import format_day, format_moment
+from models.sub_state import showing_next_payment
 from models.money import format_money
 
 
@@ -33,6 +34,11 @@ def subscription_status(sub):
     return status_label(sub, utcnow(), *_store())
 
 
+def shows_next_payment(sub):
+    return showing_next_payment(sub, utcnow())
+
+
 def init_app(app):
     app.jinja_env.filters.update(money=money, date=date, datetime=datetime_,
                                  country=country_name, subscription_status=subscription_status)
+    app.jinja_env.filters["shows_next_payment"] = shows_next_payment

@@ -8,6 +8,7 @@ from flask_login import current_user
 from actions.errors import ActionError
 from actions.subscription_preview import preview_subscription_change
 from admin_app.composition import deps_from_app
+from admin_app.templating import date, subscription_status
 from flask_admin.actions import action
 
 from admin_app.bulk_views import BulkActionsMixin
@@ -19,14 +20,26 @@ from admin_app.views.filters import DayRangeFilter
 from models import Subscription, db
 from models._types import utcnow
 from models.access import access_ends_within
-from models.access import status_label as access_label
 from models.money import parse_amount
-from models.subscription import SUBSCRIPTION_STATUSES, status_label
+from models.sub_state import STATES, showing_next_payment, state_sql
 from models.transaction import GATEWAYS
 
 SUBSCRIPTION_ACTIONS = ["subscription_price", "subscription_plan", "subscription_affiliate",
                         "subscription_cancel", "subscription_undo_cancel",
                         "subscription_pause", "subscription_resume", "subscription_approval"]
+
+
+class StateFilter(BaseSQLAFilter):
+    """Status: one value per state, the same for both gateways (models/sub_state.py)."""
+
+    def __init__(self, column, name):
+        super().__init__(column, name, options=list(STATES.items()))
+
+    def apply(self, query, value, alias=None):
+        return query.filter(state_sql(value if value in STATES else "", utcnow()))
+
+    def operation(self):
+        return "is"
 
 
 class AccessEndsWithinFilter(BaseSQLAFilter):
@@ -76,16 +89,16 @@ class SubscriptionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
     column_select_related_list = [Subscription.customer, Subscription.affiliate]
     column_filters = [
         FilterEqual(Subscription.gateway, "Payment system", options=list(GATEWAYS.items())),
-        FilterEqual(Subscription.status, "Status",
-                    options=[(s, status_label(s)) for s in SUBSCRIPTION_STATUSES]),
+        StateFilter(Subscription.status, "Status"),
         DayRangeFilter(Subscription.start_date, "Start date"),
         AccessEndsWithinFilter(Subscription.current_period_end, "Access ends"),
     ]
     column_formatters = {
-        "status": lambda v, c, m, n: access_label(m, utcnow()),
+        "status": lambda v, c, m, n: subscription_status(m),
+        "next_payment_date": lambda v, c, m, n: (date(m.next_payment_date)
+                                                 if showing_next_payment(m, utcnow()) else "—"),
         "price_cents": money_formatter,
         "start_date": date_formatter,
-        "next_payment_date": date_formatter,
         "gateway": lambda v, c, m, n: GATEWAYS.get(m.gateway, m.gateway),
     }
 

@@ -25,7 +25,7 @@ def test_the_guides_example_cancelled_on_the_10th_keeps_access_until_the_20th(ap
     if setup.gateway == "stripe":
         assert setup.effects() == ["cancel_at_period_end"]
         assert (sub.status, sub.cancel_at_period_end) == ("active", True)
-        assert status_label(sub, TENTH) == "Active — cancels on 20 Dec 2026"
+        assert status_label(sub, TENTH) == "Cancelled — access until 20 Dec 2026"
         assert result.message.startswith("The subscription cancels on 20 Dec 2026")
     else:
         assert setup.effects() == ["cancel"]  # PayPal cancels at once

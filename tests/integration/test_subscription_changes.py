@@ -160,8 +160,8 @@ def test_pause_then_resume(app, setup, finance):
 
     sub = setup.sub()
     assert sub.paused and sub.pause_resumes_at == resumes
-    assert status_label(sub, TENTH) == ("Active — payments paused until 5 Jan 2027" if resumes
-                                        else "Active — payments paused")
+    assert status_label(sub, TENTH) == ("Payments paused until 5 Jan 2027" if resumes
+                                        else "Payments paused")
     with pytest.raises(InvalidRequest, match="paused already"):
         pause_subscription(deps_at(app), finance, setup.sub_id)
 
