@@ -192,21 +192,27 @@ def apply_outcome(deps, actor, refund_id, status, reference, failure_message, *,
 
 
 def check_refund(deps, actor, refund_id):
-    """Finish a pending refund: repeat a call whose answer was lost (same key: no double),
-    or ask the gateway where a refund it accepted as pending stands now."""
+    """Finish a pending refund: ask the gateway where a refund it accepted as pending stands
+    now; for a call whose answer was lost, look the refund up by our key first and send it
+    (same key) only when the gateway has none: past the key's idempotency window (Stripe:
+    24 hours) sending blindly would refund twice."""
     require(actor, "refund")
     refund = db.session.get(Refund, refund_id)
     if refund is None or refund.status != "pending":
         raise InvalidRequest("This refund is not waiting for an answer from the gateway.")
     tx = refund.transaction
     gateway = deps.gateways(tx.gateway)
-    if not refund.gateway_ref:
-        return _call_gateway(deps, gateway, refund_id, actor)
     try:
-        result = gateway.refund_status(refund.gateway_ref)
+        if refund.gateway_ref:
+            result = gateway.refund_status(refund.gateway_ref)
+        else:  # the answer was lost: look for the refund by our key before sending again
+            result = gateway.find_refund(tx.gateway_ref, refund.idempotency_key,
+                                         refund.created_at)
     except GatewayError as exc:  # a failed lookup says nothing about the refund itself
         exc.message += " The refund stays pending; “Check refund” can ask again later."
         raise
+    if result is None:  # the gateway has no such refund: sending it cannot make a second
+        return _call_gateway(deps, gateway, refund_id, actor)
     return _record_outcome(deps, refund_id, result.status, result.reference,
                            result.failure_message, actor, checked=True)
 

@@ -1,6 +1,7 @@
 """What every subscription action shares: the pending record, the gateway call with its key,
 the outcome under the row lock, the audit entry, and the retry that never acts twice."""
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from actions.locks import lock
 from actions.permissions import require
 from models import Subscription, SubscriptionChange, db
 from models._types import utcnow
+from models.subscription_change import WAITING
 from models.access import LIVE_STATUSES
 from models.sub_state import applies, why_not
 from models.transaction import GATEWAYS
@@ -182,12 +184,13 @@ def finish(deps, actor, change_id, spec, result):
     change.completed_at, change.failure_message = now, None
     # the audit's outcomes are succeeded / failed / pending / denied: waiting for the payer
     # is pending there (the message says why)
-    outcome = "pending" if change.status == "awaiting_approval" else change.status
+    outcome = "pending" if change.status in WAITING else change.status
     audit.record(actor, f"subscription.{change.kind}", sub, outcome=outcome,
                  gateway_ref=change.gateway_ref, before=before, after=snapshot(sub),
                  message=message)
     db.session.commit()
-    return ActionResult(message, "info" if change.status == "awaiting_approval" else "success")
+    category = {"awaiting_approval": "info", "awaiting_payment": "warning"}
+    return ActionResult(message, category.get(change.status, "success"))
 
 
 def _record_failure(deps, actor, change_id, exc):
@@ -207,6 +210,21 @@ def _record_failure(deps, actor, change_id, exc):
                  after={"change_id": change.id}, message=exc.message)
     db.session.commit()
     exc.audited = True
+
+
+def payment_pending(deps, sub, change, result):
+    """Stripe held a change invoiced now as a pending update (the payment failed): nothing
+    changed here or at Stripe; the message says so, and until when Stripe keeps it."""
+    change.status = "awaiting_payment"
+    expires = (result.raw.get("pending_update") or {}).get("expires_at")
+    until = ""
+    if expires:
+        until = (" Stripe keeps it as a pending update until "
+                 f"{deps.day(datetime.fromtimestamp(int(expires), timezone.utc))}: it applies "
+                 "only if the customer pays that invoice by then.")
+    return (f"{gateway_label(sub)} could not take the payment for this change (the "
+            f"customer's card was declined): nothing changed, the subscription still costs "
+            f"{deps.money(sub.price_cents, sub.currency)} per cycle.{until}")
 
 
 def answered_amount(result, sub, asked_cents):

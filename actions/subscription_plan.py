@@ -10,7 +10,8 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
-from actions.subscription_changes import (Change, act, answered_amount, gateway_label, offered,
+from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+                                          offered, payment_pending,
                                           require_live, require_no_approval_pending, summary)
 from models import Plan, db
 
@@ -69,6 +70,8 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
             return (f"{gateway_label(sub)} needs the customer's approval to move to "
                     f"“{plan.name}”; the subscription is waiting for it. Send the customer "
                     f"this link: {result.approval_url}")
+        if result.status == "payment_pending":
+            return payment_pending(deps, sub, change, result)
         price = answered_amount(result, sub, plan.price_cents)
         sub.plan_id, sub.name, sub.price_cents = plan.id, plan.name, price
         note = "" if price == plan.price_cents else (

@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import PositiveAmount, request_key_field
-from actions.subscription_changes import (Change, act, answered_amount, gateway_label, offered,
+from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+                                          offered, payment_pending,
                                           require_live, require_no_approval_pending, summary)
 from models.money import plain_amount
 
@@ -56,6 +57,8 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
             sub.approval_url = result.approval_url
             return (f"{gateway_label(sub)} needs the customer's approval of {amount}: send "
                     f"them this link: {result.approval_url}")
+        if result.status == "payment_pending":
+            return payment_pending(deps, sub, change, result)
         sub.price_cents = answered_amount(result, sub, change.params["ask"]["amount_cents"])
         if change.params["ask"]["effective"] == "now":
             return (f"The subscription now costs {amount} per cycle; Stripe charged or "

@@ -3,8 +3,11 @@ from models import db
 from models._types import BigId, UTCDateTime, utcnow
 
 CHANGE_KINDS = ("price", "plan", "affiliate", "cancel", "undo_cancel", "pause", "resume")
-#: awaiting_approval: PayPal accepted the change but the payer must approve it (approval_url)
-CHANGE_STATUSES = ("pending", "succeeded", "failed", "awaiting_approval")
+#: awaiting_approval: PayPal accepted the change but the payer must approve it (approval_url);
+#: awaiting_payment: Stripe could not take the payment the change invoiced now, and holds it
+#: as a pending update (applied only if that invoice is paid before it expires)
+CHANGE_STATUSES = ("pending", "succeeded", "failed", "awaiting_approval", "awaiting_payment")
+WAITING = ("awaiting_approval", "awaiting_payment")
 
 
 class SubscriptionChange(db.Model):

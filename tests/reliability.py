@@ -21,7 +21,9 @@ AREAS = {  # area -> what one counted case is
     "fuzz_parsers": "Property-based examples given to the input rules directly (amounts, CSV "
                     "cells, redirect targets, bidi characters)",
     "uploads": "Upload cases (pixel cap before decoding, memory, formats)",
-    "concurrency": "Concurrent requests against one payment",
+    "concurrency": "Concurrent panel requests (8 admins at once) refunding one payment or "
+                   "changing one subscription, through the app against the gateway fakes: "
+                   "the gateway's ledger and ours agree",
     "faults": "Refund fault cases: timeout, reset after success, 429, 500, decline × Stripe, "
               "PayPal (money counted at the gateway fake)",
 }

@@ -53,6 +53,8 @@ class SubscriptionResult:
     """What a subscription verb did.
 
     status: "succeeded" | "approval_pending" (PayPal: the payer must follow approval_url) |
+    "payment_pending" (Stripe: the change waits, as a pending update, for its invoice to be
+    paid; the subscription is unchanged until then) |
     "already_canceled" (the gateway had cancelled it before: nothing more was done).
     state: the subscription after the call (PayPal cancel: as read just before cancelling).
     """
@@ -95,6 +97,8 @@ class Verb:
 
 VERBS = {
     "refund": Verb("the refund", "nothing was refunded", "it will not refund twice", "refund"),
+    "find_refund": Verb("the look-up of the refund", "nothing was refunded",
+                        "it changes nothing", "read refunds", reads=True),
     "get_subscription": Verb("the subscription look-up", "nothing was changed",
                              "it changes nothing", "read subscriptions", reads=True),
     "preview_change": Verb("the preview of the change", "nothing was changed",
@@ -129,6 +133,11 @@ class Gateway(Protocol):
 
     def refund_status(self, refund_ref: str) -> GatewayResult:
         """Where a refund made earlier (GatewayResult.reference) stands now; changes nothing."""
+
+    def find_refund(self, payment_ref: str, idempotency_key: str,
+                    since: datetime) -> GatewayResult | None:
+        """The refund of this payment, made since `since`, that carries our key (the answer to
+        a call whose answer was lost), or None when the gateway has none; changes nothing."""
 
     def get_subscription(self, ref: str) -> SubscriptionState:
         """The subscription as the gateway holds it now; changes nothing."""

@@ -1,6 +1,7 @@
 """PayPal adapter on `requests`: the official SDK cannot change its base URL or verify webhooks."""
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import requests
@@ -32,11 +33,15 @@ class PayPalGateway(PayPalSubscriptions):
         self.api_base = api_base.rstrip("/")
         self.timeout = timeout
         self._credentials = (client_id, client_secret)
-        self._retry = Retry(
+        policy = dict(
             total=max_retries, connect=max_retries, read=False, status=max_retries, other=0,
-            allowed_methods=None,  # POST too: every call carries a PayPal-Request-Id
             status_forcelist=(429, 500, 502, 503, 504), backoff_factor=0.5,
             respect_retry_after_header=True, retry_after_max=timeout, raise_on_status=False)
+        # POST too where the call carries a PayPal-Request-Id (token, refunds); the
+        # subscription verbs that PayPal promises no idempotency for are never re-sent on an
+        # answer (only a connection never made is tried again: nothing reached PayPal)
+        self._retry = Retry(allowed_methods=None, **policy)
+        self._retry_unrepeated = Retry(allowed_methods=frozenset({"GET"}), **policy)
         self._local = threading.local()
         self._token_lock = threading.Lock()
         self._token = None
@@ -66,14 +71,45 @@ class PayPalGateway(PayPalSubscriptions):
             return _refund_result(response.json())
         raise self._refund_error(response, missing=f"PayPal has no refund {refund_ref}.")
 
-    def _call(self, method, path, verb="refund", **kwargs):
+    def find_refund(self, payment_ref, idempotency_key, since):
+        """The capture's refund that carries our key as custom_id, from the transaction
+        search (31-day windows from an hour before `since`), or None. The search may lag
+        behind by up to three hours; sending again within that time is safe, as PayPal keeps
+        a PayPal-Request-Id for 45 days."""
+        start, now = since - timedelta(hours=1), datetime.now(timezone.utc)
+        while start < now:
+            end = min(start + timedelta(days=31), now)
+            page, pages = 1, 1
+            while page <= pages:
+                data = self._search(start, end, page)
+                pages = int(data.get("total_pages") or 1)
+                for row in data.get("transaction_details") or []:
+                    info = row.get("transaction_info") or {}
+                    if info.get("custom_field") == idempotency_key and \
+                            info.get("paypal_reference_id") in (None, payment_ref):
+                        return self.refund_status(info["transaction_id"])
+                page += 1
+            start = end
+        return None
+
+    def _search(self, start, end, page):
+        response = self._call("GET", "/v1/reporting/transactions", "find_refund", params={
+            "start_date": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end_date": end.strftime("%Y-%m-%dT%H:%M:%SZ"), "fields": "transaction_info",
+            "page_size": 500, "page": page})
+        if response.status_code != 200:
+            raise self._error(response, "find_refund", missing="PayPal found no transactions.")
+        return response.json()
+
+    def _call(self, method, path, verb="refund", retry=True, **kwargs):
         """An authenticated API call for `verb` (VERBS, for the messages); a token PayPal
-        no longer accepts is renewed once."""
+        no longer accepts is renewed once (a 401 means PayPal did nothing). retry=False:
+        never re-sent after an answer (calls without an idempotency promise)."""
         token = self._access_token(verb)
-        response = self._send(method, path, verb, token=token, **kwargs)
+        response = self._send(method, path, verb, token=token, retry=retry, **kwargs)
         if response.status_code == 401:
             token = self._access_token(verb, renew=True)
-            response = self._send(method, path, verb, token=token, **kwargs)
+            response = self._send(method, path, verb, token=token, retry=retry, **kwargs)
         if response.status_code == 401:
             raise self._credentials_rejected(verb)
         return response
@@ -97,14 +133,15 @@ class PayPalGateway(PayPalSubscriptions):
                                        + max(0, int(data["expires_in"]) - TOKEN_MARGIN))
             return self._token
 
-    def _send(self, method, path, verb, token=None, headers=None, **kwargs):
+    def _send(self, method, path, verb, token=None, headers=None, retry=True, **kwargs):
         """One HTTP exchange (with retries); network failures become GatewayUnavailable."""
         headers = {"Accept": "application/json", **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            return self._session().request(method, self.api_base + path, headers=headers,
-                                           timeout=self.timeout, **kwargs)
+            return self._session(retry).request(method, self.api_base + path,
+                                                headers=headers, timeout=self.timeout,
+                                                **kwargs)
         except requests.Timeout as e:
             raise self._unavailable(f"PayPal did not answer within {self.timeout} s", verb,
                                     sent=bool(token)) from e
@@ -124,13 +161,17 @@ class PayPalGateway(PayPalSubscriptions):
             tail = f"before {v.noun} was sent; {v.nothing}. Try again in a minute."
         return GatewayUnavailable(f"{what}, {tail}", gateway=self.name, code=code)
 
-    def _session(self):
-        """This thread's requests Session, with the retry policy mounted."""
-        session = getattr(self._local, "session", None)
+    def _session(self, retry=True):
+        """This thread's requests Session for the retry policy (retry=False: answers are
+        never followed by a second send)."""
+        name = "session" if retry else "session_unrepeated"
+        session = getattr(self._local, name, None)
         if session is None:
-            session = self._local.session = requests.Session()
-            session.mount("https://", HTTPAdapter(max_retries=self._retry))
-            session.mount("http://", HTTPAdapter(max_retries=self._retry))
+            session = requests.Session()
+            policy = self._retry if retry else self._retry_unrepeated
+            session.mount("https://", HTTPAdapter(max_retries=policy))
+            session.mount("http://", HTTPAdapter(max_retries=policy))
+            setattr(self._local, name, session)
         return session
 
     def _credentials_rejected(self, verb):

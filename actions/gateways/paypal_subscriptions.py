@@ -2,8 +2,8 @@
 from datetime import datetime
 from urllib.parse import quote
 
-from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
-from actions.gateways.base import ChangePreview, SubscriptionResult, SubscriptionState
+from actions.errors import GatewayDeclined, GatewayError, GatewayUnavailable, InvalidRequest
+from actions.gateways.base import VERBS, ChangePreview, SubscriptionResult, SubscriptionState
 from actions.gateways.currencies import from_paypal
 from actions.gateways.paypal_wire import paypal_amount
 
@@ -21,7 +21,15 @@ NO_PRORATION = ("PayPal does not prorate: a price or plan change applies from a 
 
 
 class PayPalSubscriptions:
-    """Mixed into PayPalGateway: needs self._call(method, path, verb, ...) and self._error."""
+    """Mixed into PayPalGateway: needs self._call(method, path, verb, ...) and self._error.
+
+    PayPal's published API description declares PayPal-Request-Id on creating plans and
+    subscriptions and on captures and refunds, not on /revise, /suspend, /activate or
+    /cancel: those four are sent without it and never re-sent blindly (no retry on 429/5xx).
+    When one fails without a clear answer (timeout, 5xx), or is refused as if done already
+    (422 after an earlier lost answer), the subscription is read and decides: applied means
+    applied, however PayPal answered; not applied means nothing changed.
+    """
 
     def get_subscription(self, ref):
         """GET the subscription: status, plan, billing_info.next_billing_time."""
@@ -44,12 +52,15 @@ class PayPalSubscriptions:
         _no_proration(proration)
         value = paypal_amount(amount_cents, currency, "charged")
         state = self.get_subscription(ref)
+        fixed = {"value": value, "currency_code": currency.upper()}
         override = {"billing_cycles": [{
             "sequence": _regular_sequence(state.raw),
-            "pricing_scheme": {"fixed_price": {"value": value,
-                                               "currency_code": currency.upper()}}}]}
+            "pricing_scheme": {"fixed_price": fixed}}]}
+
+        def applied(now):
+            return now.price_ref == state.price_ref and _override_price(now.raw) == fixed
         return self._revise("change_price", ref, {"plan_id": state.price_ref,
-                                                  "plan": override}, idempotency_key)
+                                                  "plan": override}, applied)
 
     def change_plan(self, ref, plan_ref, *, proration, idempotency_key, proration_date=None):
         """Revise to another plan; PayPal may answer with a link the payer must approve.
@@ -58,7 +69,8 @@ class PayPalSubscriptions:
         plan's price as PayPal holds it (read after the revision), or no amount if that read
         failed (the revision itself stands)."""
         _no_proration(proration)
-        result = self._revise("change_plan", ref, {"plan_id": plan_ref}, idempotency_key)
+        result = self._revise("change_plan", ref, {"plan_id": plan_ref},
+                              lambda now: now.price_ref == plan_ref)
         if result.status != "succeeded":
             return result
         return SubscriptionResult(ref, result.status, self.plan_state(ref, plan_ref),
@@ -88,13 +100,9 @@ class PayPalSubscriptions:
         before = self.get_subscription(ref)
         if before.status == "canceled":
             return SubscriptionResult(ref, "already_canceled", before, raw=before.raw)
-        try:
-            self._post_action("cancel", ref, idempotency_key)
-        except GatewayDeclined:
-            now = self._quiet_state(ref)
-            if now is None or now.status != "canceled":
-                raise
-            return SubscriptionResult(ref, "already_canceled", before, raw=now.raw)
+        how = self._post_action("cancel", ref, lambda now: now.status == "canceled")
+        if how == "refused":  # cancelled meanwhile (by the member, or by a lost earlier call)
+            return SubscriptionResult(ref, "already_canceled", before, raw=before.raw)
         return SubscriptionResult(ref, "succeeded", before, raw=before.raw)
 
     def undo_cancel(self, ref, *, idempotency_key):
@@ -107,39 +115,73 @@ class PayPalSubscriptions:
         if resumes_at is not None:
             raise InvalidRequest("PayPal cannot resume payments on a date: pause without a "
                                  "date and resume by hand. Nothing was sent to PayPal.")
-        self._post_action("pause", ref, idempotency_key)
+        self._post_action("pause", ref, lambda now: now.paused)
         return SubscriptionResult(ref, "succeeded")
 
     def resume(self, ref, *, idempotency_key):
         """Activate a suspended subscription."""
-        self._post_action("resume", ref, idempotency_key)
+        self._post_action("resume", ref,
+                          lambda now: now.status == "active" and not now.paused)
         return SubscriptionResult(ref, "succeeded")
 
-    def _revise(self, verb, ref, body, idempotency_key):
-        response = self._call("POST", _path(ref, "revise"), verb, json=body,
-                              headers={"PayPal-Request-Id": idempotency_key})
-        if response.status_code != 200:
-            raise self._error(response, verb, missing=_missing(ref))
+    def _revise(self, verb, ref, body, applied):
+        response, _ = self._unrepeated("POST", _path(ref, "revise"), verb, ref, applied,
+                                       json=body)
+        if response is None:  # PayPal's answer was lost, but the revision shows: applied
+            return SubscriptionResult(ref, "succeeded")
         data = response.json()
         approve = next((link["href"] for link in data.get("links") or []
                         if link.get("rel") == "approve"), None)
         return SubscriptionResult(ref, "approval_pending" if approve else "succeeded",
                                   approval_url=approve, raw=data)
 
-    def _post_action(self, verb, ref, idempotency_key):
+    def _post_action(self, verb, ref, applied):
         """POST cancel / suspend / activate with PayPal's required reason; 204 expected."""
         endpoint = {"cancel": "cancel", "pause": "suspend", "resume": "activate"}[verb]
-        response = self._call("POST", _path(ref, endpoint), verb,
-                              json={"reason": REASONS[verb]},
-                              headers={"PayPal-Request-Id": idempotency_key})
-        if response.status_code not in (200, 204):
-            raise self._error(response, verb, missing=_missing(ref))
+        return self._unrepeated("POST", _path(ref, endpoint), verb, ref, applied,
+                                json={"reason": REASONS[verb]})[1]
 
-    def _quiet_state(self, ref):
+    def _unrepeated(self, method, path, verb, ref, applied, **kwargs):
+        """Send a verb PayPal promises no idempotency for, once (no PayPal-Request-Id, no
+        retry). Returns (answer, "answered"), or (None, "lost" | "refused") when the answer
+        was lost or a refusal came but the subscription shows the change applied
+        (applied(state)). Raises when it is not applied."""
         try:
-            return self.get_subscription(ref)
-        except GatewayError:  # the refusal itself says more than a failed look-up
+            response = self._call(method, path, verb, retry=False, **kwargs)
+        except GatewayUnavailable as lost:
+            return None, self._decide(verb, ref, applied, lost)
+        if response.status_code in (200, 204):
+            return response, "answered"
+        error = self._error(response, verb, missing=_missing(ref))
+        if response.status_code in (401, 403, 404, 429):
+            raise error  # PayPal did not act
+        return None, self._decide(verb, ref, applied, error)
+
+    def _decide(self, verb, ref, applied, error):
+        """Read the subscription after an unclear failure or a refusal: applied -> "lost" (the
+        answer was lost) or "refused" (refused as done already); not applied -> the refusal,
+        or a GatewayDeclined saying nothing changed; unreadable -> the original error."""
+        now = self._quiet_state(ref, fields="plan" if verb == "change_price" else None)
+        if now is None:
+            raise error
+        if applied(now):
+            return "lost" if error.outcome_unknown else "refused"
+        if not error.outcome_unknown:
+            raise error
+        v = VERBS[verb]
+        raise GatewayDeclined(f"{error.message.split(', so ')[0].split('; ')[0]}; PayPal "
+                              f"shows no change, so {v.nothing}. Try again.",
+                              gateway=error.gateway, code=error.code)
+
+    def _quiet_state(self, ref, fields=None):
+        """The subscription now, or None when it cannot be read (the caller's error says
+        more than a failed look-up)."""
+        try:
+            path = _path(ref) + (f"?fields={fields}" if fields else "")
+            response = self._call("GET", path, "get_subscription")
+        except GatewayError:
             return None
+        return state_of(response.json()) if response.status_code == 200 else None
 
 
 def _path(ref, action=None):
@@ -154,6 +196,17 @@ def _missing(ref):
 def _no_proration(proration):
     if proration != "none":
         raise InvalidRequest(NO_PRORATION + " Nothing was sent to PayPal.")
+
+
+def _override_price(sub):
+    """The fixed price of a subscription-level plan override (GET ?fields=plan), or None."""
+    if not sub.get("plan_overridden"):
+        return None
+    cycles = (sub.get("plan") or {}).get("billing_cycles") or []
+    regular = [c for c in cycles if c.get("tenure_type", "REGULAR") == "REGULAR"] or cycles
+    fixed = ((regular[0] if regular else {}).get("pricing_scheme") or {}).get("fixed_price")
+    return {"value": fixed["value"], "currency_code": fixed["currency_code"].upper()} \
+        if fixed else None
 
 
 def _regular_sequence(sub):

@@ -56,6 +56,21 @@ class StripeGateway(StripeSubscriptions):
             raise self._refund_error(e, missing=f"Stripe has no refund {refund_ref}.") from e
         return _refund_result(refund.to_dict(for_json=True))
 
+    def find_refund(self, payment_ref, idempotency_key, since):
+        """The payment's refund that carries our key in its metadata (Stripe lists a
+        payment's refunds, newest first), or None."""
+        params = {_payment_field(payment_ref): payment_ref, "limit": 100,
+                  "created": {"gte": int(since.timestamp()) - 3600}}
+        try:
+            for refund in self._client.v1.refunds.list(params).auto_paging_iter():
+                data = refund.to_dict(for_json=True)
+                if (data.get("metadata") or {}).get(METADATA_KEY) == idempotency_key:
+                    return _refund_result(data)
+        except stripe.StripeError as e:
+            raise self._error(e, "find_refund",
+                              missing=f"Stripe has no payment {payment_ref}.") from e
+        return None
+
     def _error(self, e, verb, *, missing):
         """The GatewayError an admin should see for a failed call of `verb` (VERBS).
 

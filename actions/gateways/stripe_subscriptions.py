@@ -91,9 +91,12 @@ class StripeSubscriptions:
         return self._update("resume", ref, {"pause_collection": ""}, idempotency_key)
 
     def _update(self, verb, ref, params, idempotency_key):
+        """The update; "payment_pending" when Stripe holds it as a pending update (its
+        invoice was not paid: the subscription is unchanged until it is)."""
         sub = self._sub_call(verb, ref, lambda: self._client.v1.subscriptions.update(
             ref, params, options={"idempotency_key": idempotency_key}))
-        return SubscriptionResult(ref, "succeeded", state_of(sub), raw=sub)
+        status = "payment_pending" if sub.get("pending_update") else "succeeded"
+        return SubscriptionResult(ref, status, state_of(sub), raw=sub)
 
     def _sub_call(self, verb, ref, call):
         """call() -> the vendor object as a dict; StripeError -> our GatewayError."""
@@ -119,9 +122,14 @@ def _check_proration(proration):
 
 
 def _change(item, proration, proration_date):
+    """A price or plan change; one invoiced now is applied only once it is paid
+    (pending_if_incomplete: a declined card leaves the subscription as it was, holding the
+    change as `pending_update`), never applied unpaid (Stripe's default allow_incomplete)."""
     params = {"items": [item], "proration_behavior": proration}
     if proration_date is not None:
         params["proration_date"] = int(proration_date)
+    if proration == "always_invoice":
+        params["payment_behavior"] = "pending_if_incomplete"
     return params
 
 
@@ -179,13 +187,21 @@ def _is_proration(line):
 
 
 def _preview(invoice, proration, proration_date):
+    """What the preview says will be paid: its amount_due (after tax, discounts and the
+    customer's balance), or, for an invoice in the customer's favour, its (negative) total,
+    credited to the balance. proration_cents: the proration lines alone, for the wording."""
+    currency = invoice["currency"].upper()
     lines = (invoice.get("lines") or {}).get("data") or []
     proration_cents = sum(int(line["amount"]) for line in lines if _is_proration(line))
     if proration == "none":
         proration_cents = 0
-    now = proration_cents if proration == "always_invoice" else 0
+    total = int(invoice["total"])
+    due = int(invoice["amount_due"]) if total >= 0 else total
+    due = from_stripe(due, currency) if due >= 0 else -from_stripe(-due, currency)
     return ChangePreview(
-        currency=invoice["currency"].upper(), proration=proration,
-        proration_cents=proration_cents, due_now_cents=now,
-        next_invoice_cents=None if proration == "always_invoice" else int(invoice["total"]),
+        currency=currency, proration=proration,
+        proration_cents=from_stripe(proration_cents, currency) if proration_cents >= 0
+        else -from_stripe(-proration_cents, currency),
+        due_now_cents=due if proration == "always_invoice" else 0,
+        next_invoice_cents=None if proration == "always_invoice" else due,
         proration_date=proration_date, raw=invoice)

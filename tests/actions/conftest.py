@@ -11,7 +11,6 @@ from types import MappingProxyType
 
 import pytest
 from flask import render_template
-from hypothesis import HealthCheck, settings
 
 from actions.deps import Deps
 from actions.errors import EmailFailed, GatewayNotConfigured
@@ -22,9 +21,6 @@ from tests.actions.gateway import SubscriptionGateway
 #: the tests' "now": inside the first billing period of factories' subscriptions (1–31 Jan)
 NOW = datetime(2026, 1, 11, 12, 0, tzinfo=timezone.utc)
 
-settings.register_profile("actions", max_examples=25, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture])
-settings.load_profile("actions")
 
 
 @pytest.fixture(scope="session")

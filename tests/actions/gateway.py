@@ -62,6 +62,10 @@ class SubscriptionGateway(MemoryGateway):
         done), "reset_after_success" (done, answer lost) or "decline"."""
         self._verb_failures.setdefault(verb, []).append(kind)
 
+    def fail_next_change(self, kind):
+        """The next call that would change a subscription (whatever its verb) fails so."""
+        self._verb_failures.setdefault("any change", []).append(kind)
+
     def approve(self, ref):
         """The payer follows the approval link."""
         self._awaiting.pop(ref)(self.subscriptions[ref])
@@ -180,6 +184,8 @@ class SubscriptionGateway(MemoryGateway):
 
     def _maybe_fail(self, verb):
         waiting = self._verb_failures.get(verb)
+        if not waiting and verb != "get_subscription":
+            waiting = self._verb_failures.get("any change")
         if not waiting:
             return None
         failure = waiting.pop(0)

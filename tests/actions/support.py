@@ -3,10 +3,17 @@ a refusal changed nothing (our tables, the gateway, the outbox)."""
 import contextlib
 from datetime import timedelta
 
+from hypothesis import HealthCheck, settings
 from sqlalchemy import select
 
 from models import AuditEvent, Customer, Refund, Transaction, db
 from tests import factories
+
+
+#: the tier's property tests: few examples each (the fuzz tests elsewhere go wide); applied
+#: per test, never as a profile, so other tiers keep their own numbers
+FAST = settings(max_examples=15, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def paid(gateways, amount_cents=10000, *, customer=None, gateway="stripe", currency="USD",

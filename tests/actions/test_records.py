@@ -13,7 +13,7 @@ from actions.invoice import last_sent, resend_invoice
 from models import Affiliate, AdminUser, Customer, Plan, Transaction, db
 from models.customer import DETAIL_FIELDS
 from tests import factories
-from tests.actions.support import audit_entries, fresh, ltv, nothing_changes, paid
+from tests.actions.support import FAST, audit_entries, fresh, ltv, nothing_changes, paid
 
 
 # -- invoice -------------------------------------------------------------------------------
@@ -67,6 +67,7 @@ def test_the_bulk_row_sends_the_latest_invoice(deps, actors, gateways, outbox):
 
 
 # -- Edit Sale -----------------------------------------------------------------------------
+@FAST
 @given(commission=st.integers(min_value=-5000, max_value=15000))
 def test_a_commission_outside_zero_to_net_is_refused(deps, actors, gateways, commission):
     partner = factories.affiliate()
@@ -199,6 +200,7 @@ def test_a_bad_plan_is_refused_and_nothing_is_written(deps, actors, gateways, ch
         catalog.update_plan(deps, actors["owner"], plan.id, {**PLAN, **change})
 
 
+@FAST
 @given(percent=st.decimals(min_value=-10, max_value=110, places=3, allow_nan=False))
 def test_an_affiliate_rate_is_0_to_100_percent_with_two_decimals(deps, actors, gateways,
                                                                  percent):

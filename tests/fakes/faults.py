@@ -9,6 +9,8 @@ import struct
 import threading
 
 FAULTS = ("timeout", "reset", 404, 409, 422, 429, 500)
+#: the vendor acts, then answers 500 anyway (a change applied but reported as failed)
+APPLIED_500 = "applied_500"
 #: how long a "timeout" answer waits (the adapters under test give up after 1 s)
 HANG_SECONDS = 4
 
@@ -22,7 +24,7 @@ class Faults:
         self.released = threading.Event()
 
     def add(self, fault, times=1):
-        if fault not in FAULTS + ("decline",):
+        if fault not in FAULTS + ("decline", APPLIED_500):
             raise ValueError(f"unknown fault {fault!r}")
         with self._lock:
             self._queue.extend([fault] * times)

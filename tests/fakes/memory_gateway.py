@@ -25,6 +25,7 @@ class MemoryGateway:
     refunds: dict = field(default_factory=dict)  # refund ref -> GatewayResult
     by_key: dict = field(default_factory=dict)  # idempotency key -> (request, result)
     calls: list = field(default_factory=list)
+    refund_keys: dict = field(default_factory=dict)  # refund ref -> (payment ref, our key)
     refund_outcome: str = "succeeded"
     _failures: list = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -34,6 +35,11 @@ class MemoryGateway:
 
     def fail_next(self, kind):
         self._failures.append(kind)
+
+    def forget_keys(self):
+        """Let the idempotency window pass (Stripe keeps a key 24 hours): the same key then
+        makes a new refund, as at Stripe."""
+        self.by_key.clear()
 
     def refunded_total(self, ref):
         """What the customer got back at the gateway for this payment."""
@@ -56,6 +62,7 @@ class MemoryGateway:
             return result
         result = self._make_refund(payment_ref, amount_cents, currency)
         self.by_key[idempotency_key] = (request, result)
+        self.refund_keys[result.reference] = (payment_ref, idempotency_key)  # our id on it
         if failure == "reset_after_success":  # the refund happened; the answer was lost
             raise GatewayUnavailable(f"The connection to {self.name} was reset.",
                                      gateway=self.name)
@@ -73,6 +80,13 @@ class MemoryGateway:
         result = GatewayResult(reference=f"re_{next(self._ids)}", status=self.refund_outcome)
         self.refunds[result.reference] = result
         return result
+
+    def find_refund(self, payment_ref, idempotency_key, since):
+        self.calls.append(("find_refund", payment_ref, idempotency_key))
+        for ref, (payment, key) in self.refund_keys.items():
+            if (payment, key) == (payment_ref, idempotency_key):
+                return self.refunds[ref]
+        return None
 
     def refund_status(self, refund_ref):
         self.calls.append(("refund_status", refund_ref, None))

@@ -73,6 +73,8 @@ class PayPalFake:
                               method="POST").respond_with_handler(self._refund)
         server.expect_request(re.compile(r"^/v2/payments/refunds/[^/]+$"),
                               method="GET").respond_with_handler(self._get_refund)
+        server.expect_request("/v1/reporting/transactions", method="GET") \
+            .respond_with_handler(self.handler(self._search))
         self.subs = PayPalSubscriptionsFake(server, self)
 
     def handler(self, answer):
@@ -235,6 +237,28 @@ class PayPalFake:
         if self.refund_status != "FAILED":
             capture.refunded += value
         return 201, self._refund_json(capture, amount, body)
+
+    def _search(self, request, body):
+        """The transaction search, refunds only (event code T1107), with custom_field."""
+        start = request.args["start_date"]
+        end = request.args["end_date"]
+        with self._lock:
+            rows = [{"transaction_info": {
+                "transaction_id": refund["id"], "transaction_event_code": "T1107",
+                "paypal_reference_id": capture.id, "paypal_reference_id_type": "TXN",
+                "transaction_initiation_date": refund["create_time"],
+                "transaction_amount": dict(refund["amount"],
+                                           value="-" + refund["amount"]["value"]),
+                "custom_field": refund.get("custom_id")}}
+                for capture, refund in self._refunds.values()
+                if start <= refund["create_time"] <= end]
+        return 200, {"transaction_details": rows, "total_items": len(rows), "total_pages": 1,
+                     "page": 1, "start_date": start, "end_date": end}
+
+    def forget_request_ids(self):
+        """As if PayPal no longer kept the PayPal-Request-Ids it has seen."""
+        with self._lock:
+            self._replies.clear()
 
     def refund_object(self, refund_id):
         """The refund as PayPal stores it now (what a webhook or a look-up carries)."""

@@ -5,7 +5,7 @@ import secrets
 import threading
 from decimal import Decimal
 
-from tests.fakes.faults import Faults
+from tests.fakes.faults import APPLIED_500, Faults
 
 STATUS_INVALID = {
     "cancel": "Invalid subscription status for cancel action; subscription status should be "
@@ -91,6 +91,14 @@ class PayPalSubscriptionsFake:
         if sub is None:
             return 404, self._fake.error("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
                                          "Requested resource ID was not found.")
+        if "plan" in request.args.get("fields", "").split(",") and sub["plan_overridden"]:
+            value, currency = self.prices[sub["id"]]
+            regular = [c for c in sub["billing_info"]["cycle_executions"]
+                       if c["tenure_type"] == "REGULAR"]
+            return 200, {**sub, "plan": {"billing_cycles": [{
+                "sequence": regular[0]["sequence"], "tenure_type": "REGULAR",
+                "pricing_scheme": {"fixed_price": {"value": value,
+                                                   "currency_code": currency}}}]}}
         return 200, sub
 
     def _get_plan(self, request, body):
@@ -119,6 +127,8 @@ class PayPalSubscriptionsFake:
                 if key[1] and answer[0] < 500:
                     self._replies[key] = answer
         self.faults.after_acting(fault, request)
+        if fault == APPLIED_500:
+            return self._fault_answer(500)
         return answer
 
     def _act(self, path, body):

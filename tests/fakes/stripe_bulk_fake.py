@@ -25,7 +25,17 @@ class StripeBulkFake:
         self.requests = Counter()  # payment ref -> HTTP requests received
         self._replies = {}  # idempotency key -> (status, body)
         self._lock = threading.Lock()
+        self.made = []  # the refund objects made, oldest first (with their metadata)
         server.expect_request("/v1/refunds", method="POST").respond_with_handler(self._handle)
+        server.expect_request("/v1/refunds", method="GET").respond_with_handler(self._list)
+
+    def _list(self, request):
+        """GET /v1/refunds?payment_intent=…: the payment's refunds, newest first."""
+        ref = request.args.get("payment_intent") or request.args.get("charge")
+        with self._lock:
+            rows = [r for r in reversed(self.made) if r["payment_intent"] == ref]
+        return _json({"object": "list", "url": "/v1/refunds", "data": rows,
+                      "has_more": False}, 200)
 
     def _handle(self, request):
         if self.delay:
@@ -54,11 +64,15 @@ class StripeBulkFake:
             return 400, {"error": {"type": "invalid_request_error", "code": "charge_disputed",
                                    "message": self.refused[ref]}}
         self.refunds[ref] += 1
-        return 200, {"id": "re_" + secrets.token_hex(10), "object": "refund",
-                     "amount": int(form.get("amount", 0)), "currency": "usd",
-                     "payment_intent": ref, "status": "succeeded",
-                     "balance_transaction": "txn_" + secrets.token_hex(10),
-                     "created": int(time.time()), "metadata": {}, "reason": form.get("reason")}
+        refund = {"id": "re_" + secrets.token_hex(10), "object": "refund",
+                  "amount": int(form.get("amount", 0)), "currency": "usd",
+                  "payment_intent": ref, "status": "succeeded",
+                  "balance_transaction": "txn_" + secrets.token_hex(10),
+                  "created": int(time.time()), "reason": form.get("reason"),
+                  "metadata": {k[len("metadata["):-1]: v for k, v in form.items()
+                               if k.startswith("metadata[")}}
+        self.made.append(refund)
+        return 200, refund
 
 
 def _json(body, status, replayed=False):

@@ -44,6 +44,8 @@ class StripeFake:
         server.expect_request("/v1/refunds", method="POST").respond_with_handler(self._handle)
         server.expect_request(re.compile(r"^/v1/refunds/[^/]+$"),
                               method="GET").respond_with_handler(self._handle)
+        server.expect_request("/v1/refunds", method="GET").respond_with_handler(
+            self.handler(self._list_refunds))
         self.clock = None  # a fixed Unix time for "now", or None for the real time
         self.subs = StripeSubscriptionsFake(server, self)
 
@@ -120,6 +122,25 @@ class StripeFake:
                 "type": "invalid_request_error", "code": "resource_missing",
                 "message": f"No such refund: '{refund_id}'", "param": "id"}}, 404)
         return _json_response(self.refunds[refund_id], 200)
+
+    def forget_keys(self):
+        """Let Stripe's 24-hour idempotency window pass: a known key makes a new refund."""
+        with self._key_lock:
+            self._by_key.clear()
+
+    def _list_refunds(self, request):
+        """GET /v1/refunds?payment_intent=…|charge=…&created[gte]=…, newest first."""
+        args = request.args
+        rows = [r for r in reversed(list(self.refunds.values()))
+                if (not args.get("payment_intent") or r["payment_intent"] == args["payment_intent"])
+                and (not args.get("charge") or r["charge"] == args["charge"])
+                and r["created"] >= int(args.get("created[gte]", 0))]
+        if args.get("starting_after"):
+            ids = [r["id"] for r in rows]
+            rows = rows[ids.index(args["starting_after"]) + 1:]
+        limit = int(args.get("limit", 10))
+        return 200, {"object": "list", "url": "/v1/refunds", "data": rows[:limit],
+                     "has_more": len(rows) > limit}
 
     def refunded_total(self, payment_intent):
         """What Stripe has refunded of a payment: its succeeded refunds, each counted once."""

@@ -21,6 +21,9 @@ class StripeSubscriptionsFake:
         self.effects = []  # (what, subscription id) per change made
         self.faults = Faults()  # for the next change (POST, DELETE) or preview
         self.read_faults = Faults()  # for the next GET
+        self.tax_rate_bp = 0  # tax on invoices, in basis points (1000: 10 %)
+        self.customer_balance = 0  # Stripe's sign: negative is a credit the customer holds
+        self.card_declines = False  # an invoice paid at once is declined
         self._replies = {}
         self._lock = threading.Lock()
         sub_path = re.compile(r"^/v1/subscriptions/[^/]+$")
@@ -115,8 +118,22 @@ class StripeSubscriptionsFake:
         if new_price:
             lines = self._proration_lines(sub, new_price, proration,
                                           int(form.get("proration_date", self._fake.now())))
+            invoice = dict(self._invoice(lines), subscription=sub["id"], lines=lines)
+            behavior = form.get("payment_behavior", "allow_incomplete")
+            declined = (proration == "always_invoice" and self.card_declines
+                        and invoice["amount_due"] > 0)
+            if declined and behavior == "error_if_incomplete":
+                return _decline()
             if proration == "always_invoice":
-                self.invoices.append({"subscription": sub["id"], "lines": lines})
+                self.invoices.append(dict(invoice, status="open" if declined else "paid"))
+            if declined and behavior == "pending_if_incomplete":
+                sub["pending_update"] = {
+                    "expires_at": self._fake.now() + 23 * 3600,
+                    "subscription_items": [{"id": item["id"], "price": new_price["id"]}]}
+                self.effects.append(("pending_update", sub["id"]))
+                return 200, sub
+            if declined:  # allow_incomplete: the change stands, the invoice stays unpaid
+                sub["status"] = "past_due"
             item["price"] = new_price
             self.effects.append(("price", sub["id"]))
         if "cancel_at_period_end" in form:
@@ -203,13 +220,23 @@ class StripeSubscriptionsFake:
             end = item["current_period_end"]
             lines.append(self._line(price["unit_amount"], price, False, end,
                                     end + (end - item["current_period_start"])))
-        total = sum(line["amount"] for line in lines)
         self.faults.after_acting(fault, request)
         return 200, {"id": None, "object": "invoice", "currency": price["currency"],
-                     "amount_due": max(total, 0), "total": total, "subtotal": total,
+                     **self._invoice(lines),
                      "lines": {"object": "list", "data": lines, "has_more": False},
                      "parent": {"type": "subscription_details",
                                 "subscription_details": {"subscription": sub["id"]}}}
+
+    def _invoice(self, lines):
+        """An invoice's figures as Stripe computes them: tax on a positive subtotal, then
+        the customer's balance (a credit) applied to what is due."""
+        subtotal = sum(line["amount"] for line in lines)
+        tax = round(subtotal * self.tax_rate_bp / 10000) if subtotal > 0 else 0
+        total = subtotal + tax
+        due = max(total + self.customer_balance, 0) if total > 0 else 0
+        return {"subtotal": subtotal, "total": total, "amount_due": due,
+                "starting_balance": self.customer_balance,
+                "total_taxes": [{"amount": tax, "tax_behavior": "exclusive"}] if tax else []}
 
 
 def _error(message, code=None, param=None, error_type="invalid_request_error"):

@@ -128,7 +128,7 @@ def test_lost_answer_stays_pending_and_check_finishes_it_once(stripe_app, client
     page = client.post(f"/admin/transaction/action/check_refund/{sale[0]}/",
                        data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
     assert "Refunded $50.00" in page
-    keys = {c.headers["Idempotency-Key"] for c in stripe_fake.calls}
+    keys = {c.headers["Idempotency-Key"] for c in stripe_fake.calls if c.method == "POST"}
     assert keys == {refund.idempotency_key}
     assert _state(*sale) == (5000, 0, 2500)
 
@@ -207,8 +207,6 @@ def test_paypal_already_refunded_is_explained(app, client, paypal_fake):
 
 
 def test_ten_simultaneous_identical_requests_make_one_refund(stripe_app, sale, stripe_fake):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks are a PostgreSQL matter; SQLite serialises writers itself")
     clients = [stripe_app.test_client() for _ in range(10)]
     login(clients[0], "finance")
     for c in clients[1:]:

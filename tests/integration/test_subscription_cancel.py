@@ -36,7 +36,10 @@ def test_the_guides_example_cancelled_on_the_10th_keeps_access_until_the_20th(ap
     assert not has_access(sub, RENEWAL)
     assert status_label(sub, RENEWAL + timedelta(days=1)) == "Cancelled"
     [(call, key)] = setup.change_calls()
-    assert key == change.idempotency_key and f"-change-{change.id}-" in key
+    if setup.gateway == "stripe":
+        assert key == change.idempotency_key and f"-change-{change.id}-" in key
+    else:  # PayPal declares no PayPal-Request-Id on its subscription verbs
+        assert key is None
     event = db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "subscription.cancel", AuditEvent.outcome == "succeeded"))
     assert event.actor_email == "finance@example.com"

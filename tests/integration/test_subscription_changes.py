@@ -32,7 +32,10 @@ def test_new_price_from_the_next_renewal(app, setup, finance):
     assert setup.sub().price_cents == 4500
     change = only_change()
     [(call, key)] = setup.change_calls()
-    assert key == change.idempotency_key and f"-change-{change.id}-" in key
+    if setup.gateway == "stripe":
+        assert key == change.idempotency_key and f"-change-{change.id}-" in key
+    else:  # PayPal declares no PayPal-Request-Id on its subscription verbs
+        assert key is None
     if setup.gateway == "stripe":
         assert call.form["items[0][price_data][unit_amount]"] == "4500"
         assert call.form["proration_behavior"] == "none"

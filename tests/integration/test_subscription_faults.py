@@ -39,6 +39,14 @@ def test_fault_then_retry(app, setup, finance, action, fault):
     do, effect, what = ACTIONS[action]
     before = watched(setup.sub())
     setup.fake.faults.add(fault)
+    if setup.gateway == "paypal" and fault in ("timeout", "reset"):
+        # no idempotency promise on these PayPal verbs: the lost answer is settled by
+        # reading the subscription, which shows the change applied
+        do(deps_at(app), finance, setup)
+        [change] = db.session.scalars(select(SubscriptionChange)).all()
+        assert change.status == "succeeded" and watched(setup.sub()) != before
+        assert setup.effects() == [effect[setup.gateway]]
+        return
 
     with pytest.raises((GatewayDeclined, GatewayUnavailable)) as caught:
         do(deps_at(app), finance, setup)

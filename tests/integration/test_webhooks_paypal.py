@@ -1,9 +1,13 @@
 """POST /webhooks/paypal verified through PayPal's verify-webhook-signature call (a fake on
 loopback): captures, refunds, reversals, sales, subscriptions and disputes."""
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from actions import ltv
 from models import Customer, Dispute, Refund, Subscription, Transaction, db
+from models._types import utcnow
+from models.access import has_access
 from tests import factories
 from tests.fakes import paypal_webhooks as pw
 from tests.webhook_helpers import events, settle
@@ -102,6 +106,31 @@ def test_a_cancellation_in_paypal_and_a_renewal_payment(pp_app, client, paypal_h
     sub = db.session.scalar(select(Subscription))
     assert sub.status == "canceled" and sub.canceled_at is not None
     assert db.session.get(Customer, customer.id).lifetime_value_cents == 1900
+
+
+def test_a_member_who_cancels_at_paypal_keeps_access_until_the_paid_period_ends(
+        pp_app, client, paypal_hooks):
+    """What the member checks: on a day inside the period paid for they still get in; after
+    its end they do not (the guide's 10th/20th rule, on the webhook path)."""
+    now = utcnow()
+    end = (now + timedelta(days=10)).replace(microsecond=0)
+    customer = factories.customer(email="grace@example.com", paypal_payer_id="QYR5Z8XDVJNXQ")
+    factories.subscription(customer, factories.plan(paypal_plan_id="P-PRO", price_cents=1900),
+                           gateway="paypal", gateway_id="I-SUB1",
+                           start_date=end - timedelta(days=31), current_period_end=end,
+                           next_payment_date=end)
+    db.session.commit()
+    cancelled = pw.subscription("I-SUB1", status="CANCELLED")
+    cancelled["billing_info"]["next_billing_time"] = end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    cancelled["update_time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert post(client, pw.event("BILLING.SUBSCRIPTION.CANCELLED", cancelled)).status_code == 200
+    settle()
+    db.session.expire_all()
+    sub = db.session.scalar(select(Subscription))
+    assert sub.status == "canceled"
+    assert has_access(sub, now + timedelta(days=5)), "paid until the period ends"
+    assert has_access(sub, end - timedelta(hours=1))
+    assert not has_access(sub, end + timedelta(hours=1))
 
 
 def test_a_new_subscription_fetches_its_plan_and_disputes_resolve(pp_app, client, paypal_hooks):

@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from models import Subscription
+from models.subscription import SUBSCRIPTION_STATUSES
 from models.access import access_ends_at, has_access, status_label
 
 
@@ -51,8 +52,33 @@ def test_paused_keeps_access_for_the_period_paid(resumes, label):
     assert has_access(paused, at(19)) and not has_access(paused, at(21))
 
 
-def test_incomplete_gives_no_access():
-    assert not has_access(sub(status="incomplete"), at(1))
+# Every status the adapters and the sync write (SUBSCRIPTION_STATUSES: each Stripe and PayPal
+# word maps into it, tests/unit/test_status_vocabulary.py) and the access a member has on the
+# 15th and on the 21st of a period paid to the 20th.
+WRITTEN = {
+    "active": (True, True), "trialing": (True, True), "past_due": (True, True),
+    "incomplete": (False, False),  # Stripe incomplete, PayPal not yet approved by the payer
+    "unpaid": (False, False),  # Stripe unpaid / paused: the renewal was never paid
+    "canceled": (True, False),  # access until the end of the period paid for
+}
+
+
+@pytest.mark.parametrize("status", sorted(WRITTEN))
+def test_access_for_every_status_written(status):
+    written = sub(status=status, access_until=at(20) if status == "canceled" else None,
+                  canceled_at=at(10) if status == "canceled" else None)
+    assert (has_access(written, at(15)), has_access(written, at(21))) == WRITTEN[status]
+
+
+@pytest.mark.parametrize("status", ["incomplete", "unpaid"])
+def test_no_access_even_when_cancelling_or_paused(status):
+    """A flag of a running subscription never gives access to one that was never paid."""
+    for flags in ({"cancel_at_period_end": True}, {"paused": True}):
+        assert not has_access(sub(status=status, **flags), at(15))
+
+
+def test_every_status_written_is_covered_here():
+    assert set(WRITTEN) == set(SUBSCRIPTION_STATUSES)
 
 
 def test_paused_until_before_the_renewal_keeps_renewing():
