@@ -5,6 +5,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from actions.filestore import LocalStore
+
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP"}
 SIZE = (256, 256)
 MAX_PIXELS = 4000 * 4000  # default for AVATAR_MAX_PIXELS
@@ -56,11 +58,10 @@ def _too_large(max_pixels):
 
 
 def _store(store):
-    """A file store (admin_app.filestore: local folder or bucket); a folder path is a local
+    """A file store (actions/filestore.py: local folder or bucket); a folder path is a local
     store of that folder."""
     if hasattr(store, "put"):
         return store
-    from admin_app.filestore import LocalStore
     return LocalStore(Path(store))
 
 

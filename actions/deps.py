@@ -18,6 +18,10 @@ def _no_render(template, **context):
     raise RuntimeError("no template renderer was given to this action")
 
 
+def _no_files():
+    raise RuntimeError("no file store was given to this action")
+
+
 @dataclass(frozen=True)
 class Deps:
     """Settings and services for one call of an action function.
@@ -25,7 +29,8 @@ class Deps:
     `gateways(name)` returns the adapter for "stripe" or "paypal" (GatewayNotConfigured when
     it has no credentials); `clock()` is an aware UTC now; `send_mail(message, what=...)`
     sends an email or raises EmailFailed; `render(template, **context)` renders a template
-    (invoices); `settings` holds the other read-only settings (seller, instance path).
+    (invoices); `files()` is the file store for export files (actions/filestore.py);
+    `settings` holds the other read-only settings (seller, instance path).
     """
 
     store_currency: str
@@ -36,6 +41,7 @@ class Deps:
     send_mail: Callable[..., None] = _no_mail
     render: Callable[..., str] = _no_render
     settings: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    files: Callable[[], Any] = _no_files
 
     def money(self, cents, currency=None):
         """Minor units as the admin reads them: '$1,234.50' in the store locale."""

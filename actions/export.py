@@ -105,13 +105,21 @@ def iter_csv(query, currency, *, bom=False, session=None, batch_size=BATCH_SIZE,
         result.close()
 
 
-def customers_query(search=None, session=None):
-    """Every customer, or those the list's search finds, in the list's default order."""
+SORTS = ("name", "email", "lifetime_value_cents")  # the columns the customers list sorts by
+
+
+def customers_query(search=None, session=None, sort=None, sort_desc=False):
+    """Every customer, or those the list's search finds, in the list's order: by a sortable
+    column (the id breaking ties in the same direction), else newest first."""
     query = select(Customer)
     plan = plan_search(session or db.session, search, walkable=False)
     if plan is not None:
         query = query.where(plan.clause)
-    return query.order_by(Customer.created_at.desc(), Customer.id.desc())
+    if sort not in SORTS:
+        return query.order_by(Customer.created_at.desc(), Customer.id.desc())
+    column = getattr(Customer, sort)
+    return query.order_by(*((column.desc(), Customer.id.desc()) if sort_desc
+                            else (column, Customer.id)))
 
 
 def count_rows(query, session=None):

@@ -1,97 +1,64 @@
 """Bulk actions on a list: Flask-Admin's `@action` (ticked rows) or "all N matching" (the
 list's search and filters), a confirmation page with CSRF, then a background job."""
 import uuid
+from functools import partial
 
-from flask import abort, current_app, flash, redirect, request, url_for
-from flask_admin import expose
+from flask import abort, flash, redirect, request, url_for
 from flask_admin.helpers import get_redirect_target
+from flask_admin import expose
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import select
-from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
 
 from actions.bulk import BULK_ACTIONS
 from actions.errors import ActionError
 from actions.export import selected_ids
-from actions.form_checks import request_key_field
 from admin_app import jobs
-from models import db
-from models.transaction import REFUND_REASONS
+from admin_app.composition import deps_from_app
+from admin_app.lists import scope_query
 
 LIST_ONLY_ARGS = ("page", "page_size", "sort", "desc", "ids", "all", "url")
 
 
-class BulkForm(FlaskForm):
-    """Carries the CSRF token, the count the admin saw and the form's one-time request key
-    (the same confirmation sent twice finds the job it started)."""
+class ListScopeMixin:
+    """A list whose search and filters are declared in admin_app/lists.py (`list_scope`),
+    so that the list, a bulk confirmation and a job's worker find the same rows."""
 
-    expected_count = HiddenField()
-    request_key = request_key_field()
+    list_scope = None
 
-    def __init__(self, *args, summary=None, **kwargs):
+    def __init__(self, *args, **kwargs):
+        if self.list_scope is not None and self.column_filters is None:
+            self.column_filters = list(self.list_scope.filters)
         super().__init__(*args, **kwargs)
-        self.summary = summary or {}
 
-    def params(self):
-        return {}
-
-
-class BulkRefundForm(BulkForm):
-    reason = SelectField("Reason", choices=[SelectChoice(k, v) for k, v in REFUND_REASONS.items()])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
-    typed_count = IntegerField("Type the number of payments to refund, to confirm",
-                               validators=[InputRequired("Type the number of payments.")])
-
-    def params(self):
-        return {"reason": self.reason.data, "note": self.note.data or None}
-
-
-def find_view(endpoint):
-    for admin in current_app.extensions["admin"]:
-        for view in admin._views:
-            if view.endpoint == endpoint:
-                return view
-    raise LookupError(f"no admin view {endpoint!r}")
-
-
-def scope_query(scope):
-    """The model query a job's scope stands for: the view's search/filters, or its ids."""
-    view = find_view(scope["view"])
-    query = view.scope_query(scope.get("search"), [tuple(f) for f in scope.get("filters") or []])
-    if "ids" in scope:
-        query = query.filter(view.model.id.in_(scope["ids"]))
-    return query
-
-
-def scope_ids(scope, model):
-    """The target ids of a scope, in id order (what a job writes into job_row)."""
-    ids_query = scope_query(scope).with_entities(model.id).order_by(None).order_by(model.id)
-    return [row[0] for row in db.session.execute(ids_query.statement)]
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """The search of admin_app/lists.py (what a job's worker applies too)."""
+        query = self.list_scope.search(query, search)
+        if count_query is not None:
+            count_query = self.list_scope.search(count_query, search)
+        return query, count_query, joins, count_joins
 
 
 class BulkActionsMixin:
-    """Adds `bulk_actions` (names in actions.bulk.BULK_ACTIONS) to a ModelView."""
+    """Adds `bulk_actions` (names in actions.bulk.BULK_ACTIONS) to a ModelView: each is in
+    the list's "With selected" menu (Flask-Admin's actions), has a "… all N matching" link and
+    a confirmation page (the action's form and summary), and starts a job."""
 
     bulk_actions = ()
-    #: action name -> (form class, summary function(view, query) -> dict)
-    bulk_forms = {}
+
+    def init_actions(self):
+        """Flask-Admin's `@action` methods, then one menu entry per bulk action."""
+        super().init_actions()
+        for name in self.bulk_actions:
+            action = BULK_ACTIONS[name]
+            assert self.model is action.model, (
+                f"{name} acts on {action.model.__name__} rows, not on {self.model.__name__}")
+            self._actions.append((name, action.menu))
+            self._actions_data[name] = (partial(self.bulk_redirect, name), action.menu, None)
 
     def is_action_allowed(self, name):
         if name in self.bulk_actions:
             return current_user.is_authenticated and current_user.can(
                 BULK_ACTIONS[name].permission)
         return super().is_action_allowed(name)
-
-    def scope_query(self, search, filters):
-        """The list's query with a search and filters, unpaged (also run by workers)."""
-        query, joins = self.get_query(), {}
-        if search and self._search_supported:
-            query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
-        if filters and self._filters:
-            query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
-        return query
 
     def allowed_bulk_actions(self):
         return [BULK_ACTIONS[n] for n in self.bulk_actions if self.is_action_allowed(n)]
@@ -127,10 +94,9 @@ class BulkActionsMixin:
             return redirect(return_url)
         scope = self._bulk_scope()
         query = scope_query(scope)
-        form_class, summarize = self.bulk_forms.get(name, (BulkForm, _plain_summary))
-        summary = summarize(self, query)
+        summary = action.summary(query, deps_from_app())
         count = summary["count"]
-        form = form_class(summary=summary)
+        form = action.form(summary=summary)
         if request.method == "POST" and form.validate_on_submit():
             problem = _confirmation_problem(form, count)
             if problem:
@@ -168,11 +134,6 @@ def _confirmation_problem(form, count):
     if typed is not None and typed.data != count:
         return f"Type {count} (the number of payments) to confirm; nothing was started."
     return None
-
-
-def _plain_summary(view, query):
-    return {"count": db.session.scalar(select(db.func.count()).select_from(
-        query.with_entities(view.model.id).order_by(None).subquery())) or 0, "lines": []}
 
 
 def _safe_path(url):

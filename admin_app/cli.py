@@ -1,6 +1,7 @@
 """Command-line tools: admins, demo data, seeding, lifetime value checks, CSV export."""
-import getpass
 import secrets
+import shutil
+import time
 
 import click
 from flask import current_app
@@ -10,7 +11,11 @@ from tqdm import tqdm
 from werkzeug.serving import run_simple
 
 from actions import export, ltv
-from models import AdminUser, Customer, ROLES, db
+from actions.bulk.export_customers import export_job_scope
+from actions.operator import ShellOperator
+from admin_app import jobs
+from admin_app.filestore import file_store
+from models import AdminUser, Customer, Job, ROLES, db
 from models.money import format_money
 
 DEMO_EMAIL = "demo@memberdesk.local"
@@ -55,7 +60,7 @@ def create_admin(email, role, password):
 @click.option("--random-seed", type=int, default=7, show_default=True)
 def seed_command(customers, transactions_per_customer, random_seed):
     """Add realistic random customers, payments, refunds and subscriptions."""
-    from bench.seed import seed
+    from admin_app.seed import seed
     counts = seed(customers, transactions_per_customer, random_seed=random_seed,
                   store_currency=current_app.config["STORE_CURRENCY"])
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " added.")
@@ -89,7 +94,7 @@ def demo(host, port, no_run):
     """Bring the database up to date, add demo data on first start, serve the panel."""
     upgrade()
     if not db.session.scalar(select(func.count()).select_from(Customer)):
-        from bench.seed import seed
+        from admin_app.seed import seed
         seed(300, 4, store_currency=current_app.config["STORE_CURRENCY"])
     password = secrets.token_urlsafe(9)
     ensure_admin(DEMO_EMAIL, "owner", password)
@@ -98,23 +103,6 @@ def demo(host, port, no_run):
                f"  (a new password is set at every start of the demo)\n")
     if not no_run:
         run_simple(host, port, current_app._get_current_object(), threaded=True)
-
-
-class ShellOperator:
-    """Whoever runs a command on the server: may do what the command line offers, and is
-    named in audit entries by their system user."""
-
-    id = None
-
-    def __init__(self):
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):  # no login name and no passwd entry (some containers)
-            user = "unknown"
-        self.email = f"{user}@command-line"
-
-    def can(self, permission):
-        return True
 
 
 @click.command("export-customers")
@@ -126,7 +114,6 @@ class ShellOperator:
 def export_customers(file, search, bom, as_job):
     """Write the customers CSV (as the list's Export button does) to FILE, or - for stdout."""
     if as_job:
-        from admin_app.export_job import export_through_job
         return export_through_job(file, search, bom)
     query = export.customers_query(search)
     scope, currency = export.export_scope(search=search), current_app.config["STORE_CURRENCY"]
@@ -142,3 +129,24 @@ def export_customers(file, search, bom, as_job):
                                              progress=bar.update):
             out.write(chunk.encode("utf-8"))
     click.echo(f"{bar.n} customer(s) written to {file}.", err=True)
+
+
+def export_through_job(file, search, bom, poll=0.5):
+    """The CLI's `export-customers --job`: queue the job, show its progress, copy its file."""
+    job_id = jobs.create_job(None, "export_customers", export_job_scope(search, bom=bom),
+                                title="Export customers (CSV, command line)").id
+    click.echo(f"Job #{job_id} queued.", err=True)
+    with tqdm(unit=" customers", unit_scale=True) as bar:
+        while True:
+            db.session.rollback()
+            job = db.session.get(Job, job_id, populate_existing=True)
+            bar.total = job.total
+            bar.update(job.done_count - bar.n)
+            if job.finished:
+                break
+            time.sleep(poll)
+    if job.state != "done":
+        raise click.ClickException(f"Job #{job_id} failed: {job.message}")
+    with file_store().open(job.output_key) as src, click.open_file(file, "wb") as out:
+        shutil.copyfileobj(src, out)
+    click.echo(f"{job.done_count} customer(s) written to {file} (job #{job_id}).", err=True)

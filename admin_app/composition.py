@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from flask import current_app, render_template
 
+from actions.filestore import store_for
 from actions.deps import Deps
 from actions.gateways import get_gateway
 from actions.invoice_mail import send_message
@@ -25,14 +26,14 @@ def deps_from_app(app=None, **overrides):
     settings["INSTANCE_PATH"] = app.instance_path
     # avatars go through the file store (a folder, or the bucket shared by every host);
     # actions.avatars.save_avatar/delete_avatar take it where they took the folder
-    from admin_app.filestore import store_for
-    settings["AVATAR_DIR"] = store_for(app, "avatars")
+    settings["AVATAR_DIR"] = store_for(config, "avatars")
     values = dict(
         store_currency=config["STORE_CURRENCY"], locale=config["STORE_LOCALE"],
         timezone=config["STORE_TIMEZONE"],
         gateways=partial(get_gateway, config=config),
         send_mail=partial(send_message, app.extensions["mail"],
                           timeout=config["MAIL_TIMEOUT"]),
-        render=render_template, settings=MappingProxyType(settings))
+        render=render_template, settings=MappingProxyType(settings),
+        files=partial(store_for, config, "files"))
     values.update(overrides)
     return Deps(**values)

@@ -25,11 +25,11 @@ from flask import current_app
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-import actions.bulk_subscriptions  # noqa: F401  (registers the subscription bulk actions)
 from actions.bulk import BULK_ACTIONS, RowOutcome
 from actions.errors import ActionError, GatewayError, InvalidRequest, NotAllowed
 from admin_app import queue
 from admin_app.composition import deps_from_app
+from admin_app.lists import scope_ids
 from admin_app.ratelimit import bucket_for
 from models import AdminUser, Job, JobRow, db
 from models._types import utcnow
@@ -204,7 +204,7 @@ def run_job(job_id):
     try:
         with Heartbeat(job_id, owner) as heartbeat:
             if action.run_whole is not None:
-                action.run_whole(job)
+                action.run_whole(deps_from_app(current_app), job)
             else:
                 if job.total is None:
                     _list_targets(job, action)
@@ -223,7 +223,6 @@ def run_job(job_id):
 
 def _list_targets(job, action):
     """Write one pending job_row per target, all at once (a crash leaves none)."""
-    from admin_app.bulk_views import scope_ids
     ids = scope_ids(job.scope, action.model)
     for start in range(0, len(ids), BATCH):
         db.session.execute(insert(JobRow), [

@@ -7,7 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 
-from models import db
+from models.base import db
 from models._types import UTCDateTime, utcnow
 
 PRODUCTION_HASHER = PasswordHasher()  # argon2-cffi's defaults (RFC 9106 low-memory profile)

@@ -1,5 +1,5 @@
 """Affiliates who earn a commission on the sales they bring."""
-from models import db
+from models.base import db
 
 
 class Affiliate(db.Model):

@@ -1,5 +1,5 @@
 """Append-only record of what admins did, with before/after values."""
-from models import db
+from models.base import db
 from models._types import BigId, UTCDateTime, utcnow
 
 

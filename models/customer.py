@@ -1,7 +1,7 @@
 """Paying customers, with their stored lifetime value."""
 from sqlalchemy import func
 
-from models import db
+from models.base import db
 from models._types import BigId, UTCDateTime, utcnow
 
 # The editable details, in the order of the CSV export and the edit form.

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models import db
+from models.base import db
 from models._types import UTCDateTime, utcnow
 
 

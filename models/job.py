@@ -1,5 +1,5 @@
 """Background jobs (bulk actions, large exports) and the result of each of their rows."""
-from models import db
+from models.base import db
 from models._types import BigId, UTCDateTime, utcnow
 
 JOB_STATES = ("queued", "running", "done", "failed")

@@ -1,5 +1,5 @@
 """Plans in the catalog and customers' subscriptions to them."""
-from models import db
+from models.base import db
 from models._types import BigId, UTCDateTime
 
 #: our one vocabulary of subscription statuses; each gateway adapter maps its vendor's words

@@ -1,5 +1,5 @@
 """A change to a subscription asked of its gateway: written `pending` before the call."""
-from models import db
+from models.base import db
 from models._types import BigId, UTCDateTime, utcnow
 
 CHANGE_KINDS = ("price", "plan", "affiliate", "cancel", "undo_cancel", "pause", "resume")

@@ -1,5 +1,5 @@
 """Payments taken through a gateway and the refunds made against them."""
-from models import db
+from models.base import db
 from models._types import BigId, UTCDateTime, utcnow
 
 GATEWAYS = {"stripe": "Stripe", "paypal": "PayPal"}

@@ -1,5 +1,5 @@
 """Gateway events received by webhook, disputes, and the state of the backfill sync."""
-from models import db
+from models.base import db
 from models._types import BigId, UTCDateTime, utcnow
 
 #: received -> processed | ignored | retrying -> ... -> failed (after WEBHOOK_MAX_ATTEMPTS)

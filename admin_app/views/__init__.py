@@ -15,7 +15,6 @@ from admin_app.views.jobs import JobView
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 from admin_app.views.webhooks import WebhookEventView
-import admin_app.export_job  # noqa: F401  (registers the export job)
 from models import (Affiliate, AuditEvent, Customer, Job, Plan, Subscription, Transaction,
                     WebhookEvent, db)
 

@@ -13,11 +13,12 @@ from actions import get_action, ltv
 from actions.customer_details import update_customer
 from actions.errors import ActionError, NotAllowed
 from actions.export import export_customers, export_filename, export_scope, selected_ids
-from admin_app.bulk_views import BulkActionsMixin
+from actions.bulk.export_customers import export_job_scope
 from actions.ltv import uncounted_totals
+from admin_app.bulk_views import BulkActionsMixin
 from admin_app.composition import deps_from_app
-from admin_app.export_job import EXPORT_ACTION, export_job_scope
 from admin_app.filestore import avatar_store
+from admin_app.lists import CUSTOMERS
 from admin_app.jobs import create_job
 from admin_app.forms import CustomerForm
 from admin_app.input_guard import page_number
@@ -54,6 +55,7 @@ def _ltv_formatter(view, context, model, name):
 
 
 class CustomerView(BulkActionsMixin, SecureModelView):
+    list_scope = CUSTOMERS
     list_template = "customers/list.html"
     edit_template = "customers/edit.html"
     column_list = ["name", "email", "lifetime_value_cents"]
@@ -84,13 +86,6 @@ class CustomerView(BulkActionsMixin, SecureModelView):
         if name == "export_selected":
             return self.can_export
         return super().is_action_allowed(name)
-
-    def scope_query(self, search, filters):
-        return self.export_query(None, False, search, filters)
-
-    @action("resend_latest_invoice", "Re-send latest invoice")
-    def action_resend_latest_invoice(self, ids):
-        return self.bulk_redirect("resend_latest_invoice", ids)
 
     def export_query(self, sort_column=None, sort_desc=False, search=None, filters=None):
         """The list's query (search, filters, sort with id tie-breaker), unpaged and uncounted."""
@@ -198,7 +193,7 @@ class CustomerView(BulkActionsMixin, SecureModelView):
         sort = self._get_column_by_idx(args.sort)
         scope = export_job_scope(args.search, args.filters, sort[0] if sort else None,
                                  args.sort_desc, request.values.get("bom") == "1")
-        job = create_job(current_user, EXPORT_ACTION, scope)
+        job = create_job(current_user, "export_customers", scope)
         flash(f"The export is large: job #{job.id} writes the file; download it from here "
               "when it is done.", "info")
         return redirect(url_for("jobs.job_view", job_id=job.id))

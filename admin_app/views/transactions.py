@@ -1,17 +1,12 @@
 """Sales > Transactions: every payment, its refunds, and the per-row actions."""
 from markupsafe import Markup, escape
-from flask_admin.contrib.sqla.filters import FilterEqual
 
-from flask_admin.actions import action
-
-from admin_app.bulk_views import BulkActionsMixin, BulkRefundForm
-from admin_app.templating import datetime_, money
+from admin_app.bulk_views import BulkActionsMixin, ListScopeMixin
+from admin_app.lists import TRANSACTIONS
 from admin_app.row_actions import RowActionsMixin
-from admin_app.views.bulk_refund import refund_summary
+from admin_app.templating import datetime_, money
 from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
-from admin_app.views.filters import DayRangeFilter
 from models import Transaction
-from models.transaction import GATEWAYS, PAYMENT_STATUSES
 
 
 def _refunds_formatter(view, context, model, name):
@@ -30,10 +25,10 @@ def _customer_formatter(view, context, model, name):
         customer.name, customer.email)
 
 
-class TransactionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
+class TransactionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, SecureModelView):
+    list_scope = TRANSACTIONS  # its search and filters (admin_app/lists.py)
     row_actions = ("invoice", "refund", "check_refund", "affiliate")
     bulk_actions = ("refund_remaining",)
-    bulk_forms = {"refund_remaining": (BulkRefundForm, refund_summary)}
     column_list = ["created_at", "customer", "description", "amount_cents", "gateway",
                    "status", "refunds", "affiliate", "commission_cents", "invoice_number"]
     column_labels = {"created_at": "Date", "amount_cents": "Amount", "gateway": "Payment system",
@@ -43,12 +38,6 @@ class TransactionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
     column_searchable_list = ["customer.name", "customer.email"]
     search_hint = "Customer name or email"
     column_select_related_list = [Transaction.customer, Transaction.affiliate]
-    column_filters = [
-        FilterEqual(Transaction.gateway, "Payment system", options=list(GATEWAYS.items())),
-        FilterEqual(Transaction.status, "Status",
-                    options=[(s, s.capitalize()) for s in PAYMENT_STATUSES]),
-        DayRangeFilter(Transaction.created_at, "Date"),
-    ]
     column_formatters = {
         "amount_cents": money_formatter,
         "commission_cents": money_formatter,
@@ -60,6 +49,3 @@ class TransactionView(BulkActionsMixin, RowActionsMixin, SecureModelView):
         "status": lambda v, c, m, n: (m.status or "").capitalize(),  # as in the profile
     }
 
-    @action("refund_remaining", "Refund remaining amount")
-    def action_refund_remaining(self, ids):
-        return self.bulk_redirect("refund_remaining", ids)

@@ -8,8 +8,11 @@ import pytest
 
 from actions import admin_users, catalog
 from actions.affiliate import set_sale_affiliate
-from actions.bulk import refund_remaining_row, resend_latest_invoice_row
-from actions.bulk_subscriptions import affiliate_row, cancel_row, price_row
+from actions.bulk.cancel_subscription import cancel_row
+from actions.bulk.change_subscription_price import price_row
+from actions.bulk.refund_remaining import refund_remaining_row
+from actions.bulk.resend_latest_invoice import resend_latest_invoice_row
+from actions.bulk.set_subscription_affiliate import affiliate_row
 from actions.customer_details import update_customer
 from actions.errors import GatewayUnavailable, NotAllowed
 from actions.export import customers_query, export_customers, export_scope
@@ -304,7 +307,6 @@ def test_every_action_function_is_in_the_matrix():
     """A new row action or bulk action must join the matrix above."""
     from actions import ROW_ACTIONS
     from actions.bulk import BULK_ACTIONS
-    import actions.bulk_subscriptions  # noqa: F401 - registers the subscription bulk actions
     row = {"invoice": "resend_invoice", "refund": "refund", "check_refund": "check_refund",
            "affiliate": "edit_sale_affiliate", "webhook_reprocess": "webhook_reprocess"}
     bulk = {"refund_remaining": "bulk_refund_remaining",

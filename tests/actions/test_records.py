@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from actions import admin_users, catalog
 from actions.affiliate import set_sale_affiliate
-from actions.bulk import resend_latest_invoice_row
+from actions.bulk.resend_latest_invoice import resend_latest_invoice_row
 from actions.customer_details import update_customer
 from actions.errors import EmailFailed, InvalidRequest
 from actions.invoice import last_sent, resend_invoice

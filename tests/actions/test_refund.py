@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actions.bulk import refund_remaining_row
+from actions.bulk.refund_remaining import refund_remaining_row
 from actions.commission import commission_reversal
 from actions.errors import GatewayDeclined, GatewayNotConfigured, GatewayUnavailable, \
     InvalidRequest

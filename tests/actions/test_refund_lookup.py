@@ -3,7 +3,7 @@ before anything is sent again: past the gateway's idempotency window (Stripe: 24
 same key would make a second refund (issue 17, finding 15)."""
 import pytest
 
-from actions.bulk import refund_remaining_row
+from actions.bulk.refund_remaining import refund_remaining_row
 from actions.errors import GatewayUnavailable
 from actions.refund import check_refund, refund_transaction
 from models import Refund, Transaction

@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from actions.bulk_subscriptions import affiliate_row, cancel_row, price_row
+from actions.bulk.cancel_subscription import cancel_row
+from actions.bulk.change_subscription_price import price_row
+from actions.bulk.set_subscription_affiliate import affiliate_row
 from actions.errors import GatewayDeclined, GatewayUnavailable, InvalidRequest
 from actions.subscription_affiliate import set_subscription_affiliate
 from actions.subscription_approval import check_approval

@@ -5,7 +5,7 @@ import sys
 from sqlalchemy import select
 
 from admin_app import ROOT
-from bench.seed import seed
+from admin_app.seed import seed
 from models import AuditEvent, db
 
 

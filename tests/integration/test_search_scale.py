@@ -99,7 +99,7 @@ def test_renamed_and_deleted_customers_follow_in_search(owner_client, way):
 
 
 def test_seeded_customers_are_searchable(app, owner_client):
-    from bench.seed import seed
+    from admin_app.seed import seed
     seed(30, 1, progress=False)
     _fts_integrity()
     name, email = db.session.execute(

@@ -1,4 +1,4 @@
-"""bench.seed: the invariants of the generated data, on the migrated SQLite and
+"""admin_app.seed: the invariants of the generated data, on the migrated SQLite and
 PostgreSQL test databases."""
 from calendar import monthrange
 from datetime import datetime, timedelta, timezone
@@ -10,8 +10,8 @@ from stdnum.eu import vat as eu_vat
 
 from actions import ltv
 from admin_app import create_app
-from bench.seed import seed
-from bench.seed.countries import EU
+from admin_app.seed import seed
+from admin_app.seed.countries import EU
 from models import Affiliate, Customer, Plan, Refund, Subscription, Transaction, db
 from tests.conftest import _config, _empty_tables
 

@@ -9,4 +9,4 @@ def test_bench_sources_do_not_edit_the_import_path():
                  if "sys.path" in path.read_text(encoding="utf-8")]
     assert offenders == []
     assert (ROOT / "bench" / "__init__.py").is_file()
-    assert (ROOT / "bench" / "seed" / "__init__.py").is_file()
+    assert (ROOT / "admin_app" / "seed" / "__init__.py").is_file()  # the demo data, used by bench

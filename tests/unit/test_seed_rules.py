@@ -1,15 +1,15 @@
-"""Rules of the demo data generator that need no database (bench/seed)."""
+"""Rules of the demo data generator that need no database (admin_app/seed)."""
 import random
 from datetime import datetime, timezone
 
 from stdnum.eu import vat as eu_vat
 
 from actions.commission import commission_reversal
-from bench.seed.codes import BASE36, BASE62, encode_id
-from bench.seed.countries import EU
-from bench.seed.customers import customer_details
-from bench.seed.payments import included_tax, sale_commission
-from bench.seed.timeline import Cycle
+from admin_app.seed.codes import BASE36, BASE62, encode_id
+from admin_app.seed.countries import EU
+from admin_app.seed.customers import customer_details
+from admin_app.seed.payments import included_tax, sale_commission
+from admin_app.seed.timeline import Cycle
 
 
 def test_commission_is_the_rate_less_the_refunds_reversal_rule():

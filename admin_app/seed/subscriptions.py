@@ -2,10 +2,10 @@
 that agree with each other and with the payments they produced."""
 from datetime import timedelta
 
-from bench.seed.codes import BASE36, BASE62, encode_id
-from bench.seed.payments import Payment
-from bench.seed.timeline import DAY, Cycle, moment, timestamp_of
-from bench.seed.writer import SUBSCRIPTIONS
+from admin_app.seed.codes import BASE36, BASE62, encode_id
+from admin_app.seed.payments import Payment
+from admin_app.seed.timeline import DAY, Cycle, moment, timestamp_of
+from admin_app.seed.writer import SUBSCRIPTIONS
 
 # (status, cumulative probability) of a customer's first subscription, and of the successor
 # of one canceled on a change of plan.

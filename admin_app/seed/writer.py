@@ -3,7 +3,7 @@ from time import gmtime, strftime
 
 from sqlalchemy import insert, text
 
-from bench.seed.timeline import moment
+from admin_app.seed.timeline import moment
 from models import Affiliate, Customer, Plan, Refund, Subscription, Transaction
 
 COLUMNS = {  # the tables in foreign-key order, with the columns seed() fills, in row order

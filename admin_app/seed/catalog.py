@@ -2,8 +2,8 @@
 from babel.numbers import get_currency_precision
 from sqlalchemy import func, insert, select
 
-from bench.seed.codes import BASE36, BASE62
-from bench.seed.words import ascii_slug
+from admin_app.seed.codes import BASE36, BASE62
+from admin_app.seed.words import ascii_slug
 from models import Affiliate, Plan
 
 # name, price in major units, interval, interval_count, active

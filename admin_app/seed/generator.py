@@ -1,11 +1,11 @@
 """The state one seed run shares between its builders: random stream, clock, next ids."""
 from itertools import accumulate
 
-from bench.seed.catalog import PLAN_WEIGHTS, PLANS, price_factor
-from bench.seed.codes import BASE36, BASE62, RandomSuffixes, encode_id
-from bench.seed.countries import EU
-from bench.seed.customers import build_customer
-from bench.seed.writer import COLUMNS, CUSTOMERS, REFUNDS, SUBSCRIPTIONS, TRANSACTIONS
+from admin_app.seed.catalog import PLAN_WEIGHTS, PLANS, price_factor
+from admin_app.seed.codes import BASE36, BASE62, RandomSuffixes, encode_id
+from admin_app.seed.countries import EU
+from admin_app.seed.customers import build_customer
+from admin_app.seed.writer import COLUMNS, CUSTOMERS, REFUNDS, SUBSCRIPTIONS, TRANSACTIONS
 
 ID_KINDS = ("customer", "subscription", "transaction", "refund")  # in COLUMNS order
 

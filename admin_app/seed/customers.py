@@ -1,13 +1,13 @@
 """Customer builder: a person (or company) from one of the countries, and their payments."""
-from bench.seed.codes import BASE36, BASE62, encode_id
-from bench.seed.countries import (COUNTRIES, COUNTRY_CODES, COUNTRY_CUM_WEIGHTS, EU, UPPER,
+from admin_app.seed.codes import BASE36, BASE62, encode_id
+from admin_app.seed.countries import (COUNTRIES, COUNTRY_CODES, COUNTRY_CUM_WEIGHTS, EU, UPPER,
                                   US_SALES_TAX_BP, VAT, fill)
-from bench.seed.payments import Buyer, one_time_purchases, record_transactions
-from bench.seed.subscriptions import add_subscriptions
-from bench.seed.timeline import DAY
-from bench.seed.words import (COMPANY_KINDS, COMPANY_MAILBOXES, COMPANY_WORDS, EMAIL_DOMAINS,
+from admin_app.seed.payments import Buyer, one_time_purchases, record_transactions
+from admin_app.seed.subscriptions import add_subscriptions
+from admin_app.seed.timeline import DAY
+from admin_app.seed.words import (COMPANY_KINDS, COMPANY_MAILBOXES, COMPANY_WORDS, EMAIL_DOMAINS,
                               FIRST, LAST, STREETS, ascii_slug)
-from bench.seed.writer import CUSTOMERS
+from admin_app.seed.writer import CUSTOMERS
 
 SPAN = 3 * 365 * DAY  # customers signed up over the last three years
 

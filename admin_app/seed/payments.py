@@ -3,9 +3,9 @@ from typing import NamedTuple
 
 from actions import ltv
 from actions.commission import commission_reversal
-from bench.seed.catalog import COUPONS, PRODUCTS, REFUND_FAILURES, REFUND_NOTES, REFUND_REASONS
-from bench.seed.timeline import DAY
-from bench.seed.writer import REFUNDS, TRANSACTIONS
+from admin_app.seed.catalog import COUPONS, PRODUCTS, REFUND_FAILURES, REFUND_NOTES, REFUND_REASONS
+from admin_app.seed.timeline import DAY
+from admin_app.seed.writer import REFUNDS, TRANSACTIONS
 
 
 class Buyer(NamedTuple):

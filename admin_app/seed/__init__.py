@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from bench.seed.catalog import ensure_catalog
-from bench.seed.generator import Generator
-from bench.seed.writer import COLUMNS, TRANSACTIONS, TableWriter
+from admin_app.seed.catalog import ensure_catalog
+from admin_app.seed.generator import Generator
+from admin_app.seed.writer import COLUMNS, TRANSACTIONS, TableWriter
 from models import db
 
 __all__ = ["seed"]

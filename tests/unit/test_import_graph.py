@@ -1,0 +1,131 @@
+"""The import graph of the product: layers only import downwards and no module waits on itself.
+
+    models/  <  actions/  <  admin_app/  <  bench/
+
+Every `import` counts, also one inside a function (a lazy import still makes the module
+depend on the other). A cycle is reported with the modules in it. The only edge allowed
+into a cycle is into the composition root, the `admin_app` package itself (`create_app`):
+inside the product only a function imports it (an RQ worker process building its app).
+"""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYERS = {"models": 0, "actions": 1, "admin_app": 2, "bench": 3}
+COMPOSITION_ROOT = "admin_app"
+# bench/jobs_bench.py starts the tests' Stripe fake; it moves to the sandbox/ package when
+# the fakes become the sandbox (issue 16). Nothing else may import tests/.
+KNOWN_UPWARD = {("bench.jobs_bench", "tests.fakes.loopback"),
+                ("bench.jobs_bench", "tests.fakes.stripe_fake")}
+
+
+def module_files():
+    files = {"wsgi": ROOT / "wsgi.py"}
+    for package in LAYERS:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            files[".".join(parts)] = path
+    return files
+
+
+def imports(name, path, known):
+    """(imported module, line, at module level?) for each import in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    top_level = {id(node) for node in tree.body}
+    found = []
+
+    def nearest(dotted):
+        while dotted and dotted not in known and not dotted.startswith("tests."):
+            dotted = dotted.rpartition(".")[0]
+        return dotted
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [nearest(alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package[:len(package) - node.level + 1] + ([base] if base else []))
+            targets = [base if base.split(".")[0] == "tests"
+                       else nearest(f"{base}.{alias.name}") or nearest(base)
+                       for alias in node.names]
+        else:
+            continue
+        found += [(target, node.lineno, id(node) in top_level) for target in targets if target]
+    return found
+
+
+def graph():
+    files = module_files()
+    return {name: imports(name, path, files) for name, path in files.items()}
+
+
+def cycles(edges):
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in list(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_graph_sees_the_imports_it_checks():
+    edges = graph()
+    assert len(edges) > 140
+    assert ("admin_app.lists", True) in {(m, top) for m, _, top in edges["admin_app.jobs"]}
+    assert "models.base" in {m for m, _, _ in edges["models.customer"]}
+    # a lazy import counts too
+    assert ("admin_app", False) in {(m, top) for m, _, top in edges["admin_app.queue"]}
+
+
+def test_no_layer_imports_a_layer_above_it_or_the_tests():
+    upward = []
+    for name, found in graph().items():
+        layer = LAYERS.get(name.split(".")[0], len(LAYERS))
+        for target, line, _ in found:
+            top = target.split(".")[0]
+            if (name, target) in KNOWN_UPWARD:
+                continue
+            if top == "tests" or LAYERS.get(top, -1) > layer:
+                upward.append(f"{name} (line {line}) imports {target}")
+    assert upward == []
+
+
+def test_no_import_cycles():
+    edges, lazy_roots = {}, []
+    for name, found in graph().items():
+        for target, line, top_level in found:
+            if target == name:
+                continue
+            if target == COMPOSITION_ROOT:
+                if top_level and name.split(".")[0] in ("admin_app", "actions", "models"):
+                    lazy_roots.append(f"{name} (line {line}) imports create_app at module level")
+                continue
+            edges.setdefault(name, set()).add(target)
+    assert lazy_roots == []
+    assert cycles(edges) == []
