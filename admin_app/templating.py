@@ -2,10 +2,9 @@
 from flask import current_app
 
 from models._types import utcnow
-from models.access import status_label
 from models.country import country_name
 from models.dates import format_day, format_moment
-from models.sub_state import showing_next_payment
+from models.sub_state import showing_next_payment, status_label
 from models.money import format_money
 
 

@@ -76,10 +76,3 @@ def access_ends_within(now, days):
 def format_day(when, locale="en_US", tz="UTC"):
     """20 Dec 2026 (store locale, store time zone); "—" for no date (models/dates.py)."""
     return dates.format_day(when, locale, tz)
-
-
-def status_label(sub, now, locale="en_US", tz="UTC"):
-    """The Status column and the profile: one label per state, the same for Stripe and PayPal
-    ("Cancelled — access until 20 Dec 2026", "Payments paused", ...): models/sub_state.py."""
-    from models.sub_state import label
-    return label(sub, now, locale, tz)

@@ -84,6 +84,10 @@ def label(sub, now, locale="en_US", tz="UTC"):
     return text
 
 
+#: the name the profile, lists and tests use for the label
+status_label = label
+
+
 def applies(sub, kind, now):
     """Whether the action `kind` ("price", "cancel", ...) applies to the subscription now."""
     key = state(sub, now)

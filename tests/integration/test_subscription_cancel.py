@@ -8,7 +8,8 @@ from sqlalchemy import select
 from actions.errors import InvalidRequest
 from actions.subscription_cancel import cancel_subscription, undo_cancel
 from models import AuditEvent, SubscriptionChange, db
-from models.access import has_access, status_label
+from models.access import has_access
+from models.sub_state import status_label
 from tests.integration.subscription_setup import (RENEWAL, TENTH, deps_at, finance,  # noqa: F401
                                                   setup)
 

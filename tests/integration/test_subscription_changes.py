@@ -12,7 +12,7 @@ from actions.subscription_plan import change_subscription_plan
 from actions.subscription_preview import preview_subscription_change
 from actions.subscription_price import change_subscription_price
 from models import AuditEvent, SubscriptionChange, db
-from models.access import status_label
+from models.sub_state import status_label
 from tests import factories
 from tests.conftest import login
 from tests.integration.subscription_setup import (TENTH, deps_at, finance,  # noqa: F401

@@ -5,7 +5,8 @@ import pytest
 
 from models import Subscription
 from models.subscription import SUBSCRIPTION_STATUSES
-from models.access import access_ends_at, has_access, status_label
+from models.access import access_ends_at, has_access
+from models.sub_state import status_label
 
 
 def at(day, month=12):
