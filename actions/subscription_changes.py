@@ -1,7 +1,7 @@
 """What every subscription action shares: the pending record, the gateway call with its key,
 the outcome under the row lock, the audit entry, and the retry that never acts twice."""
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -97,11 +97,39 @@ def require_live(sub, doing):
                              "is not possible. Nothing was changed.")
 
 
-def require_no_approval_pending(sub):
-    """A change the payer has not approved yet blocks the next one (its button is hidden)."""
-    if sub.approval_url:
-        raise InvalidRequest(f"{gateway_label(sub)} is waiting for the customer's approval of an "
-                             "earlier change; nothing was changed.")
+#: how long a change waits for the payer's approval before it lapses here (our rule: PayPal
+#: publishes no lifetime for a revision's approval link); a lapsed change no longer blocks
+#: the next one
+APPROVAL_EXPIRY = timedelta(days=7)
+
+
+def awaiting_change(sub):
+    """The change of this subscription waiting for the payer, or None."""
+    return db.session.scalar(
+        select(SubscriptionChange).where(SubscriptionChange.subscription_id == sub.id,
+                                         SubscriptionChange.status == "awaiting_approval")
+        .order_by(SubscriptionChange.id.desc()))
+
+
+def expires_at(change):
+    return change.created_at + APPROVAL_EXPIRY
+
+
+def require_no_approval_pending(sub, deps):
+    """A change the payer has not approved yet blocks the next one (its button is hidden)
+    until it lapses (APPROVAL_EXPIRY), is withdrawn or is approved. A lapsed one is marked
+    expired here (committed with the next change)."""
+    if not sub.approval_url:
+        return
+    now = deps.clock()
+    change = awaiting_change(sub)
+    if change is None or now < expires_at(change):
+        until = f" (until {deps.day(expires_at(change))})" if change is not None else ""
+        raise InvalidRequest(f"{gateway_label(sub)} is waiting for the customer's approval of "
+                             f"an earlier change{until}; withdraw it first. Nothing was "
+                             "changed.")
+    change.status, change.completed_at = "expired", now
+    sub.approval_url = None
 
 
 def existing_request(request_key):

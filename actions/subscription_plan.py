@@ -37,7 +37,7 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
     """Move the subscription to plan_id; proration only on Stripe."""
     def prepare(sub):
         require_live(sub, "changing its plan")
-        require_no_approval_pending(sub)
+        require_no_approval_pending(sub, deps)
         plan = db.session.get(Plan, plan_id) if plan_id else None
         if plan is None or plan not in other_plans(sub):
             raise InvalidRequest("Choose another active plan in the same currency and cycle; "

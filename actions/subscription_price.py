@@ -26,7 +26,7 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
     """Charge amount_cents (the subscription's currency) per cycle from now on."""
     def prepare(sub):
         require_live(sub, "changing its price")
-        require_no_approval_pending(sub)
+        require_no_approval_pending(sub, deps)
         if effective not in EFFECTIVE:
             raise InvalidRequest("Choose when the new price applies; nothing was changed.")
         if effective == "now" and sub.gateway != "stripe":

@@ -34,7 +34,8 @@ ACTIONS = {
     "unpaid": {"cancel"},
 }
 #: the change kinds of actions/subscription_changes.py that are row actions here
-KINDS = {"price", "plan", "affiliate", "cancel", "undo_cancel", "pause", "resume", "approval"}
+KINDS = {"price", "plan", "affiliate", "cancel", "undo_cancel", "pause", "resume", "approval",
+         "withdraw"}
 
 
 def _scheduled(sub):
@@ -90,8 +91,10 @@ status_label = label
 
 def applies(sub, kind, now):
     """Whether the action `kind` ("price", "cancel", ...) applies to the subscription now."""
+    if kind not in KINDS:
+        return True  # not a subscription row action of this table (its own rule applies)
     key = state(sub, now)
-    if kind == "approval":
+    if kind in ("approval", "withdraw"):
         return bool(sub.approval_url) and key not in ("cancelled",)
     if sub.approval_url and kind in ("price", "plan", "pause"):
         return False

@@ -20,7 +20,8 @@ from models.transaction import GATEWAYS
 
 SUBSCRIPTION_ACTIONS = ["subscription_price", "subscription_plan", "subscription_affiliate",
                         "subscription_cancel", "subscription_undo_cancel",
-                        "subscription_pause", "subscription_resume", "subscription_approval"]
+                        "subscription_pause", "subscription_resume", "subscription_approval",
+                        "subscription_withdraw"]
 
 
 class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, SecureModelView):

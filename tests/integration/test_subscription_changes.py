@@ -119,7 +119,7 @@ def test_paypal_plan_change_waiting_for_the_payers_approval(app, client, paypal_
 
     waiting = check_approval(deps_at(app), finance, setup.sub_id)
     assert waiting.message == ("PayPal says the customer has not approved the change yet; it "
-                               "is still waiting.")
+                               "is still waiting (until 17 Dec 2026).")
     setup.fake.approve(setup.ref)  # the payer follows the link
 
     done = check_approval(deps_at(app), finance, setup.sub_id)
