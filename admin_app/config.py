@@ -49,8 +49,11 @@ DEFAULTS = {
     "PAYPAL_WEBHOOK_ID": "",
     "PAYPAL_WEBHOOK_TOLERANCE": 300,  # seconds between PayPal's transmission time and ours
     "WEBHOOK_MAX_BYTES": 256 * 1024,
-    "WEBHOOK_MAX_ATTEMPTS": 5,
-    "WEBHOOK_RETRY_DELAY": 2,  # seconds before the first retry; doubled at each retry
+    "WEBHOOK_MAX_ATTEMPTS": 6,  # then "failed" (re-process from the Webhook events page)
+    "WEBHOOK_RETRY_DELAY": 30.0,  # seconds before the first retry (scheduled, not slept) ...
+    "WEBHOOK_RETRY_FACTOR": 4.0,  # ... times this at each retry: 30 s, 2 min, 8 min, 32 min, 2 h
+    "WEBHOOK_BATCH": 200,  # events applied per transaction (a savepoint each)
+    "WEBHOOK_LANE_LOCK_SECONDS": 30.0,  # a dead worker's lane of events is free after this
     "SYNC_RATE_LIMIT": 20,  # gateway requests per second during `flask sync`
     "SYNC_PAGE_SIZE": 100,  # objects per list page (Stripe's largest)
     "REDIS_URL": "",  # set: RQ workers run background jobs, login limits shared by all workers
