@@ -2,7 +2,7 @@
 and next_attempt_at (a failed event's retry is scheduled, not slept)
 
 Revision ID: i18_webhook_lanes
-Revises: i17_refund_refs
+Revises: i17_disputed_cents
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from models._types import UTCDateTime
 
 revision = "i18_webhook_lanes"
-down_revision = "i17_refund_refs"
+down_revision = "i17_disputed_cents"
 branch_labels = None
 depends_on = None
 
