@@ -1,6 +1,5 @@
 """POST /webhooks/stripe and /webhooks/paypal: authenticated by the gateway's signature (no
 login, no CSRF), stored once, answered at once, processed in the background."""
-import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
@@ -12,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from actions.errors import GatewayError
 from actions.gateways.stripe_sync import StripeSignatureError, verify_event
 from actions.sync import events
+from admin_app import webhook_input
 from admin_app.composition import deps_from_app
 from admin_app.extensions import csrf
 from models import db
@@ -158,12 +158,17 @@ def stripe_webhook():
         return _reply(503, "STRIPE_WEBHOOK_SECRET is not set: events cannot be verified.")
     raw = _raw_body()
     try:
-        event = verify_event(raw, request.headers.get("Stripe-Signature"), secret,
-                             current_app.config["STRIPE_WEBHOOK_TOLERANCE"])
+        webhook_input.check_depth(raw)
+        verify_event(raw, request.headers.get("Stripe-Signature"), secret,
+                     current_app.config["STRIPE_WEBHOOK_TOLERANCE"])
+        event = webhook_input.parse(raw)
+        event_id, event_type = webhook_input.event_id(event), webhook_input.event_type(event)
+        created = webhook_input.created_at(event)
     except StripeSignatureError as e:
         return _reply(400, f"signature not verified: {e}")
-    created = datetime.fromtimestamp(int(event["created"]), timezone.utc)
-    return _accept("stripe", event["id"], event["type"], created, raw, event)
+    except webhook_input.NotAnEvent as e:
+        return _reply(400, f"not a Stripe event: {e}")
+    return _accept("stripe", event_id, event_type, created, raw, event)
 
 
 @bp.post("/paypal")
@@ -173,10 +178,11 @@ def paypal_webhook():
         return _reply(503, "PAYPAL_WEBHOOK_ID is not set: events cannot be verified.")
     raw = _raw_body()
     try:
-        event = json.loads(raw)
-        event_id, event_type = str(event["id"]), str(event["event_type"])
-    except (ValueError, KeyError, TypeError):
-        return _reply(400, "not a PayPal event")
+        event = webhook_input.parse(raw)
+        event_id = webhook_input.event_id(event)
+        event_type = webhook_input.event_type(event, "event_type")
+    except webhook_input.NotAnEvent as e:
+        return _reply(400, f"not a PayPal event: {e}")
     sent = _transmission_time(request.headers.get("PAYPAL-TRANSMISSION-TIME"))
     now = datetime.now(timezone.utc)
     if sent is None or abs((now - sent).total_seconds()) > \

@@ -73,7 +73,8 @@ def object_key(gateway, event):
     else:
         obj = event.get("resource") if isinstance(event.get("resource"), dict) else {}
         keys = ("billing_agreement_id", "sale_id", "capture_id", "id")
-        for link in obj.get("links") or []:  # a v2 refund names its capture by its "up" link
+        links = obj.get("links") if isinstance(obj.get("links"), list) else []
+        for link in links:  # a v2 refund names its capture by its "up" link
             if isinstance(link, dict) and link.get("rel") == "up" and link.get("href"):
                 return str(link["href"]).rstrip("/").rsplit("/", 1)[-1]
     for key in keys:
@@ -100,7 +101,9 @@ def store_event(gateway, event_id, event_type, occurred_at, payload, lane=0):
     """Insert the event unless it is already stored; (row id, True) if new, (None, False) if
     a repeated delivery. One autocommitted statement: durable before the 2xx, and the fewest
     round trips to the database (this is the endpoint's whole cost)."""
-    values = dict(gateway=gateway, event_id=str(event_id)[:255],
+    if len(str(event_id)) > 255:  # the endpoints refuse these; cutting would merge two events
+        raise ValueError(f"event id longer than 255 characters: {str(event_id)[:40]}...")
+    values = dict(gateway=gateway, event_id=str(event_id),
                   event_type=str(event_type)[:100], occurred_at=occurred_at,
                   received_at=utcnow(), payload=payload, status="received", attempts=0,
                   lane=lane)

@@ -12,7 +12,8 @@ from admin_app.lists import SUBSCRIPTIONS
 from admin_app.templating import date, subscription_status
 from admin_app.row_actions import RowActionsMixin
 from admin_app.views.base import SecureModelView, date_formatter, money_formatter
-from models import Subscription, db
+from admin_app.input_guard import is_db_id
+from models import Plan, Subscription, db
 from models._types import utcnow
 from models.sub_state import showing_next_payment
 from models.money import parse_amount
@@ -57,7 +58,7 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
             if args.get("kind") == "plan":
                 plan = args.get("plan", "")
                 lines, when = preview_subscription_change(
-                    deps, current_user, sub_id, plan_id=int(plan) if plan.isdigit() else 0,
+                    deps, current_user, sub_id, plan_id=plan_id(plan),
                     proration=args.get("proration", "none"))
             else:
                 cents = _cents(args.get("amount", ""), sub, deps.locale)
@@ -67,6 +68,11 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
         except ActionError as exc:
             return jsonify(error=exc.message)
         return jsonify(lines=lines, proration_date=when)
+
+
+def plan_id(text):
+    """The plan id a URL names, or 0 (no plan) when it is no plan's id."""
+    return int(text) if is_db_id(text, Plan.id.type) else 0
 
 
 def _cents(text, sub, locale):
