@@ -8,7 +8,7 @@ from actions.errors import InvalidRequest
 from actions.permissions import require
 from actions.gateways.base import SubscriptionResult
 from actions.subscription_changes import (answered_amount, awaiting_change, expires_at,
-                                          gateway_label, lock_subscription, offered, snapshot,
+                                          gateway_label, lock_subscription, offered, require_applies, snapshot,
                                           summary)
 from actions.subscription_plan import plan_ref
 from models import Plan, db
@@ -33,6 +33,7 @@ def _waiting(deps, actor, sub_id, doing):
     if change is None or not sub.approval_url:
         raise InvalidRequest("No change of this subscription is waiting for the customer's "
                              f"approval; {doing}")
+    require_applies(sub, "approval", deps.clock())
     return sub, change
 
 

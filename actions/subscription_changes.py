@@ -77,8 +77,9 @@ def summary(sub, *rows, with_gateway=True):
 
 def offered(kind):
     """RowAction(available=..., unavailable_message=...) for a subscription action of `kind`:
-    shown only in the states it applies to (models/sub_state.py)."""
-    return {"available": lambda sub: applies(sub, kind, utcnow()),
+    shown only in the states it applies to (models/sub_state.py). available(sub, now) takes
+    the clock the action function will use (the view passes none: the wall clock)."""
+    return {"available": lambda sub, now=None: applies(sub, kind, now or utcnow()),
             "unavailable_message": lambda sub: why_not(sub, kind, utcnow())}
 
 
