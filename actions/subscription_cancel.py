@@ -98,6 +98,7 @@ def undo_cancel(deps, actor, sub_id, *, request_key=None):
 
     def apply(sub, change, result, now):
         sub.cancel_at_period_end = False
+        sub.cancel_at = result.state.cancel_at if result.state else None  # Stripe clears it
         renews = deps.day(sub.current_period_end or sub.next_payment_date)
         return f"The cancellation is withdrawn: the subscription renews on {renews}."
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from actions import audit
 from actions.base import ActionResult
 from actions.errors import GatewayError, InvalidRequest
+from actions.form_checks import plain_int
 from actions.keys import new_key
 from actions.locks import lock
 from actions.permissions import require
@@ -79,6 +80,26 @@ def require_live(sub, doing):
     if sub.status not in LIVE_STATUSES:
         raise InvalidRequest(f"This subscription is {sub.status.replace('_', ' ')}; {doing} "
                              "is not possible. Nothing was changed.")
+
+
+PRORATION_WINDOW = 10 * 60  # seconds: how old the preview a change was confirmed from may be
+PRORATION_SKEW = 60  # seconds: a preview this far "ahead" of our clock is still ours
+
+
+def proration_time(deps, sent):
+    """The Unix time a Stripe change is prorated at: the preview's own (`sent`, from the
+    form) when it is within PRORATION_WINDOW of now, now when none was sent. Anything else
+    (1970, 20 digits, other scripts' digits, an hour old) is refused: Stripe would charge
+    something other than what the admin saw."""
+    now = int(deps.clock().timestamp())
+    if sent is None or sent == "":
+        return now
+    when = plain_int(sent)
+    if when is None or not now - PRORATION_WINDOW <= when <= now + PRORATION_SKEW:
+        raise InvalidRequest("The figures this change was confirmed with are out of date or "
+                             "not from its preview: open the change again to see the "
+                             "current preview. Nothing was changed.")
+    return when
 
 
 #: how long a change waits for the payer's approval before it lapses here (our rule: PayPal

@@ -1,15 +1,18 @@
 """Pause Payments / Resume Payments: stop and restart collecting (Stripe pause_collection,
 PayPal suspend / activate); access lasts until the end of the period paid for."""
 import uuid
+from datetime import timedelta
+
 from flask_wtf import FlaskForm
-from wtforms import DateField
 from wtforms.validators import Optional
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import request_key_field
+from actions.form_checks import PlainDateField, request_key_field
 from actions.subscription_changes import Change, act, gateway_label, require_live, summary
 from models.access import LIVE_STATUSES
+
+MAX_PAUSE = timedelta(days=730)  # a resume date further ahead is a typo, not a plan
 
 
 def pause_subscription(deps, actor, sub_id, *, resumes_at=None, request_key=None):
@@ -26,6 +29,10 @@ def pause_subscription(deps, actor, sub_id, *, resumes_at=None, request_key=None
         if resumes_at is not None and resumes_at <= deps.clock():
             raise InvalidRequest("The date payments resume must be in the future; nothing "
                                  "was changed.")
+        if resumes_at is not None and resumes_at > deps.clock() + MAX_PAUSE:
+            raise InvalidRequest(f"Payments can be paused for up to {MAX_PAUSE.days} days; "
+                                 "choose an earlier date to resume, or pause without a date. "
+                                 "Nothing was changed.")
         return {"ask": {"resumes_at": resumes_at.isoformat() if resumes_at else None}}
 
     def call(gateway, sub, change):
@@ -63,7 +70,7 @@ def resume_subscription(deps, actor, sub_id, *, request_key=None):
 
 
 class PauseForm(FlaskForm):
-    resumes_on = DateField("Resume payments on (optional)", validators=[Optional()])
+    resumes_on = PlainDateField("Resume payments on (optional)", validators=[Optional()])
     request_key = request_key_field()
 
 

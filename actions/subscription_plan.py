@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
-from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+from actions.subscription_changes import (Change, act, proration_time, answered_amount, gateway_label,
                                           payment_pending,
                                           require_live, require_no_approval_pending, summary)
 from models import Plan, db
@@ -49,7 +49,7 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
         if proration not in PRORATIONS or (sub.gateway != "stripe" and proration != "none"):
             raise InvalidRequest(f"{gateway_label(sub)} does not prorate a plan change; "
                                  "nothing was changed.")
-        when = int(proration_date or deps.clock().timestamp())
+        when = proration_time(deps, proration_date)
         return {"ask": {"plan_id": plan.id, "proration": proration},
                 "from_plan_id": sub.plan_id, "before_cents": sub.price_cents,
                 "proration_date": when}
@@ -108,7 +108,7 @@ def _perform(sub, form, actor, deps):
     when = form.proration_date.data or ""
     return change_subscription_plan(
         deps, actor, sub.id, int(form.plan.data), proration=form.proration.data,
-        request_key=form.request_key.data, proration_date=int(when) if when.isdigit() else None)
+        request_key=form.request_key.data, proration_date=when or None)
 
 
 def _context(sub, deps):

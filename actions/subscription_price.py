@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import PositiveAmount, request_key_field
-from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+from actions.subscription_changes import (Change, act, proration_time, answered_amount, gateway_label,
                                           payment_pending,
                                           require_live, require_no_approval_pending, summary)
 from models.access import LIVE_STATUSES
@@ -39,7 +39,7 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
         if amount_cents == sub.price_cents:
             raise InvalidRequest(f"The subscription already costs "
                                  f"{deps.money(amount_cents, sub.currency)}; nothing was changed.")
-        when = int(proration_date or deps.clock().timestamp())
+        when = proration_time(deps, proration_date)
         return {"ask": {"amount_cents": amount_cents, "effective": effective},
                 "currency": sub.currency, "before_cents": sub.price_cents,
                 "proration_date": when}
@@ -97,7 +97,7 @@ def _perform(sub, form, actor, deps):
     when = form.proration_date.data or ""
     return change_subscription_price(
         deps, actor, sub.id, form.amount_cents, effective=form.effective.data,
-        request_key=form.request_key.data, proration_date=int(when) if when.isdigit() else None)
+        request_key=form.request_key.data, proration_date=when or None)
 
 
 def _context(sub, deps):

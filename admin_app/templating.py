@@ -33,6 +33,18 @@ def subscription_status(sub):
     return status_label(sub, utcnow(), *_store())
 
 
+def sandbox_time(timestamp):
+    from datetime import datetime, timezone
+    return datetime_(datetime.fromtimestamp(int(timestamp), timezone.utc))
+
+
 def init_app(app):
     app.jinja_env.filters.update(money=money, date=date, datetime=datetime_,
-                                 country=country_name, subscription_status=subscription_status)
+                                 country=country_name, subscription_status=subscription_status,
+                                 sandbox_time=sandbox_time)
+
+    @app.context_processor
+    def sandbox_banner():
+        """`sandbox_gateways()`: the gateways pointing at a sandbox (the banner's words)."""
+        from admin_app.views.sandbox_page import gateways_in_sandbox
+        return {"sandbox_gateways": lambda: gateways_in_sandbox(app.config)}

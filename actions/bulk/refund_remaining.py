@@ -1,11 +1,12 @@
 """Bulk: refund what is left of each selected payment (Sales > Transactions)."""
 from sqlalchemy import case, distinct, func, select
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from actions import ltv as ltv_rules
 from actions.bulk.base import BulkAction, BulkForm, RowOutcome, outcome_of
+from actions.form_checks import PlainIntegerField
 from actions.permissions import require
 from actions.refund import check_refund, refund_transaction
 from models import Dispute, Refund, Transaction, db
@@ -42,8 +43,8 @@ def _tx_gateway(tx_id):
 class BulkRefundForm(BulkForm):
     reason = SelectField("Reason", choices=[SelectChoice(k, v) for k, v in REFUND_REASONS.items()])
     note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
-    typed_count = IntegerField("Type the number of payments to refund, to confirm",
-                               validators=[InputRequired("Type the number of payments.")])
+    typed_count = PlainIntegerField("Type the number of payments to refund, to confirm",
+                                    validators=[InputRequired("Type the number of payments.")])
 
     def params(self):
         return {"reason": self.reason.data, "note": self.note.data or None}

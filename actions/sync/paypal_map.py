@@ -12,7 +12,10 @@ from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, 
 
 G = "paypal"
 _PAYMENT = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pending",
-            "pending": "pending", "DECLINED": "failed", "FAILED": "failed", "denied": "failed"}
+            "pending": "pending", "DECLINED": "failed", "FAILED": "failed", "denied": "failed",
+            # a payment fetched after its refund: it was paid (the refund is its own record)
+            "REFUNDED": "succeeded", "PARTIALLY_REFUNDED": "succeeded",
+            "refunded": "succeeded", "partially_refunded": "succeeded"}
 _REFUND = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pending",
            "pending": "pending", "FAILED": "failed", "CANCELLED": "failed", "failed": "failed"}
 _UNITS = {"DAY": "day", "WEEK": "week", "MONTH": "month", "YEAR": "year"}

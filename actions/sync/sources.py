@@ -81,13 +81,16 @@ class StripeSource:
         return _missing_there(self.gateway, self.seen, self.since)
 
 
-def _missing_there(gateway, seen, since, limit=200):
-    """Payments we have that the gateway did not list (a full run only)."""
+def _missing_there(gateway, seen, since, limit=200, listed_from=None):
+    """Payments we have that the gateway did not list (a full run only); `listed_from`: the
+    gateway lists nothing older (PayPal's transaction search: 3 years)."""
     if since is not None:
         return []
     found = []
     query = select(Transaction.id, Transaction.gateway_ref).where(
         Transaction.gateway == gateway).execution_options(yield_per=5000)
+    if listed_from is not None:
+        query = query.where(Transaction.created_at >= listed_from)
     for tx_id, ref in db.session.execute(query):
         if ref not in seen:
             found.append({"object": f"payment {ref}", "ref": ref, "action": "payment.missing",
@@ -188,7 +191,8 @@ class PayPalSource:
         return _outcome(apply_payment(self.deps, SYNC, record))
 
     def missing_there(self):
-        return _missing_there(self.gateway, self.seen, None if self.full else self.since)
+        return _missing_there(self.gateway, self.seen, None if self.full else self.since,
+                              listed_from=self.since)
 
 
 def _positive(amount):

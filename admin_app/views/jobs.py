@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from actions.bulk import BULK_ACTIONS
 from actions.errors import ActionError
 from admin_app import filestore, jobs, queue
+from actions.form_checks import plain_int
+from admin_app.input_guard import page_number
 from admin_app.views.base import SecureModelView, datetime_formatter
 from models import Job, JobRow, db
 
@@ -70,7 +72,8 @@ class JobView(SecureModelView):
     @expose("/job/<int:job_id>/")
     def job_view(self, job_id):
         job = self._job_or_404(job_id)
-        page = max(request.args.get("rows_page", 0, type=int), 0)
+        page = page_number(plain_int(request.args.get("rows_page", "0")), ROWS_PER_PAGE,
+                           "page of rows")
         rows = db.session.scalars(select(JobRow).where(JobRow.job_id == job.id)
                                   .order_by(JobRow.id).limit(ROWS_PER_PAGE + 1)
                                   .offset(page * ROWS_PER_PAGE)).all()

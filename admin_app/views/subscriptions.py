@@ -11,7 +11,8 @@ from admin_app.composition import deps_from_app
 from admin_app.lists import SUBSCRIPTIONS
 from admin_app.row_actions import RowActionsMixin
 from admin_app.views.base import SecureModelView, date_formatter, money_formatter
-from models import Subscription, db
+from admin_app.input_guard import is_db_id
+from models import Plan, Subscription, db
 from models._types import utcnow
 from models.access import status_label as access_label
 from models.money import parse_amount
@@ -55,7 +56,7 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
             if args.get("kind") == "plan":
                 plan = args.get("plan", "")
                 lines, when = preview_subscription_change(
-                    deps, current_user, sub_id, plan_id=int(plan) if plan.isdigit() else 0,
+                    deps, current_user, sub_id, plan_id=plan_id(plan),
                     proration=args.get("proration", "none"))
             else:
                 cents = _cents(args.get("amount", ""), sub, deps.locale)
@@ -65,6 +66,11 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
         except ActionError as exc:
             return jsonify(error=exc.message)
         return jsonify(lines=lines, proration_date=when)
+
+
+def plan_id(text):
+    """The plan id a URL names, or 0 (no plan) when it is no plan's id."""
+    return int(text) if is_db_id(text, Plan.id.type) else 0
 
 
 def _cents(text, sub, locale):

@@ -186,13 +186,16 @@ def test_subscriptions_are_coherent(ctx):
             assert sub.next_payment_date == sub.current_period_end
         elif sub.status == "active":
             assert sub.current_period_end > NOW and sub.canceled_at is None and mine
-            if sub.cancel_at_period_end:
-                assert sub.next_payment_date is None
+            if sub.cancel_at_period_end and sub.gateway == "stripe":  # Stripe's words
+                assert sub.next_payment_date == sub.cancel_at == sub.current_period_end
+                assert sub.access_until == sub.current_period_end
+            elif sub.cancel_at_period_end:
+                assert sub.next_payment_date is None and sub.cancel_at is None
                 assert sub.access_until == sub.current_period_end
             else:
                 assert sub.next_payment_date == sub.current_period_end
-        elif sub.status == "past_due":
-            assert sub.current_period_end <= NOW < sub.next_payment_date
+        elif sub.status == "past_due":  # as Stripe holds it: the unpaid period has begun
+            assert NOW < sub.current_period_end == sub.next_payment_date
             assert any(t.status == "failed" for t in mine)
         else:
             assert sub.status == "canceled" and sub.next_payment_date is None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from actions.errors import InvalidRequest
 from actions.subscription_cancel import cancel_subscription, undo_cancel
 from models import AuditEvent, SubscriptionChange, db
-from models.access import has_access, status_label
+from models.access import access_ends_at, has_access, status_label
 from tests.integration.subscription_setup import (RENEWAL, TENTH, deps_at, finance,  # noqa: F401
                                                   setup)
 
@@ -85,11 +85,15 @@ def test_undo_a_scheduled_cancellation_on_stripe(app, setup, finance):
         with pytest.raises(InvalidRequest):
             undo_cancel(deps_at(app), finance, setup.sub_id)
         return
+    sub = setup.sub()
+    sub.cancel_at = RENEWAL  # as Stripe's customer.subscription.updated webhook says too
+    db.session.commit()
 
     result = undo_cancel(deps_at(app), finance, setup.sub_id)
 
     sub = setup.sub()
     assert not sub.cancel_at_period_end and status_label(sub, TENTH) == "Active"
+    assert sub.cancel_at is None and access_ends_at(sub) is None
     assert setup.effects() == ["cancel_at_period_end", "undo_cancel"]
     assert result.message == "The cancellation is withdrawn: the subscription renews on " \
                              "20 Dec 2026."
