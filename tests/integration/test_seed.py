@@ -1,6 +1,5 @@
 """admin_app.seed: the invariants of the generated data, on the migrated SQLite and
 PostgreSQL test databases."""
-from actions.commission import commission_base
 from calendar import monthrange
 from datetime import datetime, timedelta, timezone
 import re
@@ -10,6 +9,7 @@ from sqlalchemy import func, select, text
 from stdnum.eu import vat as eu_vat
 
 from actions import ltv
+from actions.commission import commission_base
 from admin_app import create_app
 from admin_app.seed import seed
 from admin_app.seed.countries import EU
