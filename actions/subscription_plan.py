@@ -10,11 +10,10 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
-from actions.subscription_changes import (Change, act, proration_time, answered_amount, gateway_label,
-                                          payment_pending,
+from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+                                          offered, payment_pending, proration_time,
                                           require_live, require_no_approval_pending, summary)
 from models import Plan, db
-from models.access import LIVE_STATUSES
 
 PRORATIONS = {"none": "No proration: the new price from the next renewal",
               "create_prorations": "Credit or charge the difference on the next invoice",
@@ -129,6 +128,4 @@ ACTION = RowAction(
     name="subscription_plan", title="Upgrade Plan", icon="fa-exchange",
     permission="change_subscription", template="actions/subscription_change.html",
     form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES and not sub.approval_url,
-    unavailable_message="Only a running subscription with no change awaiting the customer's "
-                        "approval can change plans; nothing was changed.")
+    **offered("plan"))
