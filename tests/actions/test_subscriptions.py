@@ -142,7 +142,7 @@ def test_a_paypal_plan_change_approved_by_the_payer(deps, finance, gateways):
 @pytest.mark.parametrize(("gateway", "plan", "proration", "message"), [
     ("stripe", dict(active=False), "none", "Choose another active plan"),
     ("stripe", dict(currency="EUR"), "none", "Choose another active plan"),
-    ("stripe", dict(interval="year"), "none", "Choose another active plan"),
+    # another billing cycle is offered now (issue 21 item 1): tests/integration/test_upgrade_plan
     ("stripe", dict(stripe_price_id=None), "none", "has no Stripe id"),
     ("paypal", dict(paypal_plan_id=None), "none", "has no PayPal id"),
     ("paypal", {}, "always_invoice", "PayPal does not prorate"),

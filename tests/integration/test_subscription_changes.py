@@ -91,7 +91,7 @@ def test_plan_change(app, setup, finance):
 
     sub = setup.sub()
     assert (sub.plan_id, sub.name, sub.price_cents) == (setup.other_plan_id, "Gold", 5000)
-    assert result.message == "The subscription is now on “Gold” at $50.00 per cycle."
+    assert result.message == "The subscription is now on “Gold” at $50.00 monthly."
     assert only_change().status == "succeeded"
 
 
