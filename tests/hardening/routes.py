@@ -37,6 +37,8 @@ def concrete_url(app, rule, ids, action_name=None):
         views = {v.endpoint: v for v in app.extensions["admin"][0]._views}
         names = list(getattr(views[view], "row_actions", ())) or ["nosuch"]
         values["action_name"] = action_name or names[0]
+    if view == "outbox":
+        values["filename"] = "message.eml"
     path = rule.rule
     for arg in rule.arguments:
         path = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", str(values[arg]), path)

@@ -60,7 +60,9 @@ def test_a_followed_redirect_target_stays_on_the_site(reliability, target):
 @settings(**MANY)
 @given(text=texts)
 def test_bidi_controls_are_found_wherever_they_are(reliability, text):
-    has = any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 or c in "\u200e\u200f"
+    """The one text rule (models/text.py, issue 20): bidi controls and control characters."""
+    has = any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
+              or c in "\u200e\u200f\u061c\u2028\u2029" or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F
               for c in text)
     assert bool(BIDI_CONTROLS.search(text)) == has
     reliability.count("fuzz")
