@@ -4,17 +4,15 @@ The guide: cancelled on the 10th, renewing on the 20th: access until the 20th, o
 (cancel_at_period_end) and PayPal (which cancels at once: we keep access until the next
 billing time read from PayPal just before cancelling).
 """
-import uuid
 from datetime import datetime
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import request_key_field
 from actions.subscription_changes import Change, act, gateway_label, require_live, summary
+from actions.subscription_forms import KeyedForm, keyed, new_form, paid_until
 from models.access import LIVE_STATUSES
 
 WHEN = {"period_end": "At the end of the billing period", "now": "Immediately"}
@@ -105,22 +103,12 @@ def undo_cancel(deps, actor, sub_id, *, request_key=None):
                prepare=prepare, spec=Change("undo_cancel", call, apply))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(KeyedForm):
     when = SelectField("When", choices=[SelectChoice(k, v) for k, v in WHEN.items()])
-    request_key = request_key_field()
-
-
-def _form(sub, deps):
-    return CancelForm(when="period_end", request_key=uuid.uuid4().hex)
-
-
-def _perform(sub, form, actor, deps):
-    return cancel_subscription(deps, actor, sub.id, when=form.when.data,
-                               request_key=form.request_key.data)
 
 
 def _context(sub, deps):
-    end = deps.day(sub.current_period_end or sub.next_payment_date)
+    end = paid_until(sub, deps)
     if sub.gateway == "stripe":
         lines = [f"At the end of the billing period: the subscription stays active and is "
                  f"not renewed; access ends on {end}. You can undo this until then.",
@@ -137,7 +125,9 @@ def _context(sub, deps):
 
 ACTION = RowAction(
     name="subscription_cancel", title="Cancel Subscription", icon="fa-times",
-    permission="cancel_subscription", form=_form, perform=_perform, context=_context,
+    permission="cancel_subscription",
+    form=lambda sub, deps: new_form(CancelForm, when="period_end"),
+    perform=keyed(cancel_subscription, when="when"), context=_context,
     available=lambda sub: sub.status in LIVE_STATUSES,
     submit_label="Cancel subscription", danger=True,
     unavailable_message="This subscription is already cancelled; nothing was changed.")

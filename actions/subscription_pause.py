@@ -1,14 +1,12 @@
 """Pause Payments / Resume Payments: stop and restart collecting (Stripe pause_collection,
 PayPal suspend / activate); access lasts until the end of the period paid for."""
-import uuid
-from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import Optional
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import request_key_field
 from actions.subscription_changes import Change, act, gateway_label, require_live, summary
+from actions.subscription_forms import KeyedForm, new_form, paid_until
 from models.access import LIVE_STATUSES
 
 
@@ -62,13 +60,12 @@ def resume_subscription(deps, actor, sub_id, *, request_key=None):
                prepare=prepare, spec=Change("resume", call, apply))
 
 
-class PauseForm(FlaskForm):
+class PauseForm(KeyedForm):
     resumes_on = DateField("Resume payments on (optional)", validators=[Optional()])
-    request_key = request_key_field()
 
 
 def _form(sub, deps):
-    form = PauseForm(request_key=uuid.uuid4().hex)
+    form = new_form(PauseForm)
     if sub.gateway != "stripe":
         del form.resumes_on
     return form
@@ -83,7 +80,7 @@ def _perform(sub, form, actor, deps):
 
 
 def _context(sub, deps):
-    end = deps.day(sub.current_period_end or sub.next_payment_date)
+    end = paid_until(sub, deps)
     lines = [f"No payment is taken while paused; the member keeps access until {end}, the "
              "end of the period already paid for.",
              "Stripe voids the invoices of the paused periods; with a date, Stripe resumes "

@@ -1,7 +1,5 @@
 """Upgrade Plan (arrows): move a subscription to another plan of the same currency and cycle."""
-import uuid
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -9,12 +7,12 @@ from wtforms.validators import DataRequired
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import request_key_field
 from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
                                           payment_pending,
                                           require_live, require_no_approval_pending, summary)
+from actions.subscription_forms import (KeyedForm, changeable, new_form, price_per_cycle,
+                                        proration_date)
 from models import Plan, db
-from models.access import LIVE_STATUSES
 
 PRORATIONS = {"none": "No proration: the new price from the next renewal",
               "create_prorations": "Credit or charge the difference on the next invoice",
@@ -85,11 +83,10 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
                prepare=prepare, spec=Change("plan", call, apply))
 
 
-class PlanForm(FlaskForm):
+class PlanForm(KeyedForm):
     plan = SelectField("New plan", validators=[DataRequired()])
     proration = SelectField("Proration")
     proration_date = HiddenField()
-    request_key = request_key_field()
 
     def __init__(self, *args, sub, deps, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,14 +98,13 @@ class PlanForm(FlaskForm):
 
 
 def _form(sub, deps):
-    return PlanForm(sub=sub, deps=deps, proration="none", request_key=uuid.uuid4().hex)
+    return new_form(PlanForm, sub=sub, deps=deps, proration="none")
 
 
 def _perform(sub, form, actor, deps):
-    when = form.proration_date.data or ""
     return change_subscription_plan(
         deps, actor, sub.id, int(form.plan.data), proration=form.proration.data,
-        request_key=form.request_key.data, proration_date=int(when) if when.isdigit() else None)
+        request_key=form.request_key.data, proration_date=proration_date(form))
 
 
 def _context(sub, deps):
@@ -120,8 +116,7 @@ def _context(sub, deps):
                  "price applies from the next billing cycle.",
                  "PayPal may ask the customer to approve the change: the subscription is then "
                  "marked “waiting for the customer's approval” and you get the link to send."]
-    current = f"{deps.money(sub.price_cents, sub.currency)} · {sub.cycle}"
-    return {"summary": summary(sub, ("Current plan", current)),
+    return {"summary": summary(sub, ("Current plan", price_per_cycle(sub, deps))),
             "consequences": lines, "preview_kind": "plan"}
 
 
@@ -129,6 +124,6 @@ ACTION = RowAction(
     name="subscription_plan", title="Upgrade Plan", icon="fa-exchange",
     permission="change_subscription", template="actions/subscription_change.html",
     form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES and not sub.approval_url,
+    available=changeable,
     unavailable_message="Only a running subscription with no change awaiting the customer's "
                         "approval can change plans; nothing was changed.")

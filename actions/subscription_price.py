@@ -1,18 +1,17 @@
 """Edit Subscription (pencil): a new price per cycle, from the next renewal or (Stripe) now."""
-import uuid
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import PositiveAmount, request_key_field
+from actions.form_checks import PositiveAmount
 from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
                                           payment_pending,
                                           require_live, require_no_approval_pending, summary)
-from models.access import LIVE_STATUSES
+from actions.subscription_forms import (KeyedForm, changeable, new_form, price_per_cycle,
+                                        proration_date)
 from models.money import plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
@@ -72,12 +71,11 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
                prepare=prepare, spec=Change("price", call, apply))
 
 
-class PriceForm(FlaskForm):
+class PriceForm(KeyedForm):
     amount = StringField("New amount", validators=[
         DataRequired(), PositiveAmount("Enter a price greater than zero.")])
     effective = SelectField("From when")
     proration_date = HiddenField()
-    request_key = request_key_field()
 
     def __init__(self, *args, currency, locale, gateway, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,16 +86,14 @@ class PriceForm(FlaskForm):
 
 
 def _form(sub, deps):
-    return PriceForm(currency=sub.currency, locale=deps.locale, gateway=sub.gateway,
-                     amount=plain_amount(sub.price_cents, sub.currency),
-                     effective="next_renewal", request_key=uuid.uuid4().hex)
+    return new_form(PriceForm, currency=sub.currency, locale=deps.locale, gateway=sub.gateway,
+                    amount=plain_amount(sub.price_cents, sub.currency), effective="next_renewal")
 
 
 def _perform(sub, form, actor, deps):
-    when = form.proration_date.data or ""
     return change_subscription_price(
         deps, actor, sub.id, form.amount_cents, effective=form.effective.data,
-        request_key=form.request_key.data, proration_date=int(when) if when.isdigit() else None)
+        request_key=form.request_key.data, proration_date=proration_date(form))
 
 
 def _context(sub, deps):
@@ -111,8 +107,8 @@ def _context(sub, deps):
                      "is shown below from Stripe's own preview.")
     else:
         lines.append(PAYPAL_NOTICE)
-    current = f"{deps.money(sub.price_cents, sub.currency)} · {sub.cycle}"
-    return {"summary": summary(sub, ("Current price", current), ("Next renewal", renewal)),
+    return {"summary": summary(sub, ("Current price", price_per_cycle(sub, deps)),
+                               ("Next renewal", renewal)),
             "consequences": lines, "preview_kind": "price"}
 
 
@@ -120,6 +116,6 @@ ACTION = RowAction(
     name="subscription_price", title="Edit Subscription", icon="fa-pencil",
     permission="change_subscription", template="actions/subscription_change.html",
     form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES and not sub.approval_url,
+    available=changeable,
     unavailable_message="Only a running subscription with no change awaiting the customer's "
                         "approval can get a new price; nothing was changed.")
