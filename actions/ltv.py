@@ -50,7 +50,11 @@ def refund_settlement(tx, amount_cents):
     if tx.settlement_cents is None:
         return amount_cents, tx.currency
     refunded = sum(r.settlement_cents or 0 for r in tx.refunds if r.status == "succeeded")
-    if amount_cents >= tx.amount_cents - tx.refunded_cents:
+    if tx.disputed_cents:  # what lost disputes took back is not there to refund
+        refunded += db.session.scalar(select(func.coalesce(func.sum(Dispute.settlement_cents), 0))
+                                      .where(Dispute.transaction_id == tx.id,
+                                             Dispute.status == "lost"))
+    if amount_cents >= tx.net_cents:
         return max(tx.settlement_cents - refunded, 0), tx.settlement_currency
     share = (tx.settlement_cents * amount_cents + tx.amount_cents // 2) // tx.amount_cents
     return min(share, max(tx.settlement_cents - refunded, 0)), tx.settlement_currency

@@ -25,6 +25,9 @@ class Transaction(db.Model):
     currency = db.Column(db.String(3), nullable=False)
     # Sum of succeeded refunds; changed only together with a Refund row reaching `succeeded`.
     refunded_cents = db.Column(db.BigInteger, nullable=False, default=0)
+    # Taken back by lost disputes (chargebacks), in the payment's currency: neither refundable
+    # nor earning commission any more. Changed only together with a Dispute becoming `lost`.
+    disputed_cents = db.Column(db.BigInteger, nullable=False, default=0)
     status = db.Column(db.String(16), nullable=False, default="succeeded")
     description = db.Column(db.String(300), nullable=False, default="")
     invoice_number = db.Column(db.Integer, unique=True)
@@ -57,8 +60,8 @@ class Transaction(db.Model):
 
     @property
     def net_cents(self):
-        """What the business kept: amount minus succeeded refunds."""
-        return self.amount_cents - self.refunded_cents
+        """What the business kept: amount minus succeeded refunds and lost disputes."""
+        return max(self.amount_cents - self.refunded_cents - (self.disputed_cents or 0), 0)
 
     @property
     def pending_refund_cents(self):

@@ -7,6 +7,7 @@ refunds), a dispute open -> won | lost. A repeated or older record changes nothi
 from sqlalchemy import func, select, text
 
 from actions import audit, ltv
+from actions.commission import commission_reversal
 from actions.refund import apply_outcome
 from actions.sync.apply_accounts import apply_customer, find_subscription
 from models import Dispute, Refund, Transaction, db
@@ -169,6 +170,8 @@ def apply_dispute(deps, actor, rec):
     dispute = db.session.scalar(select(Dispute).where(Dispute.gateway == rec.gateway,
                                                       Dispute.gateway_ref == rec.ref)
                                 .with_for_update())
+    if dispute is None and rec.gateway == "paypal":
+        dispute = _same_paypal_chargeback(tx, rec)
     created = dispute is None
     if created:
         dispute = Dispute(transaction_id=tx.id, gateway=rec.gateway, gateway_ref=rec.ref,
@@ -189,6 +192,7 @@ def apply_dispute(deps, actor, rec):
         if rec.status == "lost":
             ltv.adjust(tx.customer_id, -dispute.settlement_cents, dispute.settlement_currency,
                        deps.store_currency)
+            _take_back(tx, dispute.amount_cents)
     db.session.flush()
     after = {"status": dispute.status, "settlement_cents": dispute.settlement_cents}
     if not created and after == {k: before[k] for k in after}:
@@ -198,6 +202,37 @@ def apply_dispute(deps, actor, rec):
                  gateway_ref=rec.ref, before=before,
                  after=after | {"lifetime_value_cents": tx.customer.lifetime_value_cents})
     return dispute, "created" if created else "updated"
+
+
+def _take_back(tx, amount_cents):
+    """A lost dispute took amount_cents of the payment back: no longer refundable, and the
+    affiliate's commission on it goes too (the same rule as a refund's)."""
+    taken = min(amount_cents, tx.net_cents)
+    tx.commission_cents -= commission_reversal(tx.commission_cents, tx.net_cents, taken)
+    tx.disputed_cents = (tx.disputed_cents or 0) + taken
+
+
+#: PayPal names the reversal of a chargeback by itself (apply it as a dispute of this ref)
+REVERSAL = "reversal:"
+
+
+def _same_paypal_chargeback(tx, rec):
+    """PayPal reports one chargeback twice: as the dispute (CUSTOMER.DISPUTE.*) and as the
+    money it reversed (PAYMENT.CAPTURE.REVERSED). The other half of this record's pair on the
+    same capture, if it came first; a reversal found this way is renamed to the dispute's id,
+    so that the dispute's later events find it."""
+    reversal = rec.ref.startswith(REVERSAL)
+    candidates = db.session.scalars(select(Dispute).where(
+        Dispute.transaction_id == tx.id, Dispute.gateway == "paypal").with_for_update()
+        .order_by(Dispute.id)).all()
+    for dispute in candidates:
+        if dispute.gateway_ref.startswith(REVERSAL) == reversal or dispute.status == "won":
+            continue
+        if not reversal:
+            dispute.gateway_ref = rec.ref
+            dispute.reason = rec.reason or dispute.reason
+        return dispute
+    return None
 
 
 def _proportional(tx, amount_cents):
