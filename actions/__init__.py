@@ -9,7 +9,8 @@ import importlib
 ROW_ACTIONS = ("invoice", "refund", "check_refund", "affiliate",
                "subscription_price", "subscription_plan", "subscription_affiliate",
                "subscription_cancel", "subscription_undo_cancel", "subscription_pause",
-               "subscription_resume", "subscription_approval", "webhook_reprocess")
+               "subscription_resume", "subscription_approval", "subscription_withdraw",
+               "webhook_reprocess")
 
 
 def get_action(name):

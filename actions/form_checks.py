@@ -1,24 +1,66 @@
 """Checks shared by the forms: amounts of money, no hidden text-direction characters."""
 import re
 
-from wtforms import HiddenField
+from wtforms import DateField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from models.money import parse_amount
+from models.text import UNSAFE_TEXT, first_unsafe
 
-# Explicit direction marks, embeddings, overrides and isolates: invisible, and able to make
-# "Bob" + U+202E (right-to-left override) + " moc.live" read as something else in the list,
-# the CSV and the emails.
-BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+BIDI_CONTROLS = UNSAFE_TEXT  # the name older callers use
 
 
 def no_bidi_controls(form, field):
-    """WTForms validator: refuse invisible text-direction characters (U+202A–202E etc.)."""
-    found = BIDI_CONTROLS.search(field.data or "")
+    """WTForms validator: refuse control characters and invisible text-direction characters
+    (models/text.py: the one rule of every customer field)."""
+    found = first_unsafe(field.data if isinstance(field.data, str) else "")
     if found:
         raise ValidationError(
-            f"{field.label.text} contains an invisible text-direction character "
-            f"(U+{ord(found.group()):04X}) that can make it read differently; remove it.")
+            f"{field.label.text} contains an invisible control or text-direction character "
+            f"(U+{ord(found):04X}) that can make it read differently; remove it.")
+
+
+plain_text = no_bidi_controls
+
+
+# One rule for every number typed or sent that is not an amount (counts, ids, timestamps,
+# dates): ASCII digits 0-9 only. Python's int() and strptime() also read Arabic-Indic,
+# full-width and other digits ("١" is 1), which no admin means to type in these fields.
+PLAIN_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def plain_int(text):
+    """The number `text` spells in ASCII digits (no sign, blank or other script), else None."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    if isinstance(text, str) and PLAIN_DIGITS.fullmatch(text):
+        return int(text)
+    return None
+
+
+class PlainIntegerField(IntegerField):
+    """IntegerField that reads only ASCII digits (see plain_int)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = plain_int(valuelist[0])
+        if self.data is None:
+            raise ValueError(self.gettext("Type the number with the digits 0-9."))
+
+
+PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class PlainDateField(DateField):
+    """DateField that reads only YYYY-MM-DD in ASCII digits (see plain_int)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0] and not PLAIN_DATE.fullmatch(valuelist[0]):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid date: use YYYY-MM-DD with the digits "
+                                          "0-9."))
+        super().process_formdata(valuelist)
 
 
 REQUEST_KEY_MAX = 64  # the request_key columns of Refund and SubscriptionChange

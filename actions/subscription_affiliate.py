@@ -1,7 +1,4 @@
 """Edit Affiliate (megaphone): who is credited for the subscription's renewals from now on."""
-import uuid
-
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -9,10 +6,11 @@ from wtforms.fields.choices import SelectChoice
 from actions import audit
 from actions.base import ActionResult, RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import request_key_field
 from actions.permissions import require
 from actions.subscription_changes import (duplicate_result, existing_request,
-                                          lock_subscription, snapshot, summary)
+                                          lock_subscription, offered, require_applies,
+                                          snapshot, summary)
+from actions.subscription_forms import KeyedForm, new_form
 from models import Affiliate, SubscriptionChange, db
 
 
@@ -25,6 +23,7 @@ def set_subscription_affiliate(deps, actor, sub_id, affiliate_id, *, request_key
     if done is not None:
         db.session.rollback()
         return duplicate_result(done)
+    require_applies(sub, "affiliate", deps.clock())
     affiliate = db.session.get(Affiliate, affiliate_id) if affiliate_id is not None else None
     if affiliate_id is not None and affiliate is None:
         raise InvalidRequest("That affiliate no longer exists; nothing was changed.")
@@ -48,9 +47,8 @@ def set_subscription_affiliate(deps, actor, sub_id, affiliate_id, *, request_key
                         "their affiliate.")
 
 
-class AffiliateForm(FlaskForm):
+class AffiliateForm(KeyedForm):
     affiliate = SelectField("Affiliate", coerce=str, render_kw={"data-role": "select2"})
-    request_key = request_key_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,7 +58,7 @@ class AffiliateForm(FlaskForm):
 
 
 def _form(sub, deps):
-    return AffiliateForm(affiliate=str(sub.affiliate_id or ""), request_key=uuid.uuid4().hex)
+    return new_form(AffiliateForm, affiliate=str(sub.affiliate_id or ""))
 
 
 def _perform(sub, form, actor, deps):
@@ -81,4 +79,5 @@ def _context(sub, deps):
 
 ACTION = RowAction(
     name="subscription_affiliate", title="Edit Affiliate", icon="fa-bullhorn",
-    permission="edit_affiliate", form=_form, perform=_perform, context=_context)
+    permission="edit_affiliate", form=_form, perform=_perform, context=_context,
+    **offered("affiliate"))

@@ -1,47 +1,100 @@
 """Check Approval: ask PayPal whether the customer approved the change waiting for them, and
 record it once they have (PayPal answers a revise with a link the payer must follow)."""
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from actions import audit
 from actions.base import ActionResult, RowAction
 from actions.errors import InvalidRequest
 from actions.permissions import require
-from actions.subscription_changes import (gateway_label, lock_subscription, snapshot,
+from actions.gateways.base import SubscriptionResult
+from actions.subscription_changes import (answered_amount, awaiting_change, expires_at,
+                                          gateway_label, lock_subscription, offered, require_applies, snapshot,
                                           summary)
 from actions.subscription_plan import plan_ref
-from models import Plan, SubscriptionChange, db
+from models import Plan, db
+
+
+def approved(change, sub, state):
+    """Whether the gateway's subscription shows exactly this change: the plan asked for
+    (with no price of its own), or the price asked for as the price in force."""
+    ask = change.params["ask"]
+    if change.kind == "plan":
+        plan = db.session.get(Plan, ask["plan_id"])
+        return state.price_ref == plan_ref(plan, sub.gateway) and \
+            not state.raw.get("plan_overridden")
+    return (state.amount_cents == ask["amount_cents"]
+            and (state.currency or sub.currency).upper() == sub.currency.upper())
+
+
+def _waiting(deps, actor, sub_id, doing):
+    require(actor, "change_subscription")
+    sub = lock_subscription(sub_id)
+    change = awaiting_change(sub)
+    if change is None or not sub.approval_url:
+        raise InvalidRequest("No change of this subscription is waiting for the customer's "
+                             f"approval; {doing}")
+    require_applies(sub, "approval", deps.clock())
+    return sub, change
 
 
 def check_approval(deps, actor, sub_id):
-    """Apply the change awaiting the payer's approval if the gateway shows it approved."""
-    require(actor, "change_subscription")
-    sub = lock_subscription(sub_id)
-    change = db.session.scalar(
-        select(SubscriptionChange).where(SubscriptionChange.subscription_id == sub.id,
-                                         SubscriptionChange.status == "awaiting_approval")
-        .order_by(SubscriptionChange.id.desc()))
-    if change is None or not sub.approval_url:
-        raise InvalidRequest("No change of this subscription is waiting for the customer's "
-                             "approval; nothing was changed.")
+    """Record the change awaiting the payer once the gateway shows exactly it; let it lapse
+    after APPROVAL_EXPIRY."""
+    sub, change = _waiting(deps, actor, sub_id, "nothing was changed.")
     state = deps.gateways(sub.gateway).get_subscription(sub.gateway_id)
+    now = deps.clock()
+    if approved(change, sub, state):
+        return _record_approval(deps, actor, sub, change, state, now)
+    if now >= expires_at(change):
+        message = (f"The change waited for the customer's approval since "
+                   f"{deps.day(change.created_at)} and has lapsed: nothing changed, and its "
+                   "link should not be used. You can make a new change.")
+        _close(actor, sub, change, "expired", now, message)
+        return ActionResult(message, "warning")
+    db.session.rollback()
+    return ActionResult(f"{gateway_label(sub)} says the customer has not approved the "
+                        "change yet; it is still waiting (until "
+                        f"{deps.day(expires_at(change))}).", "info")
+
+
+def withdraw_change(deps, actor, sub_id):
+    """Withdraw the change awaiting the payer (recorded as approved instead if the gateway
+    shows it approved already)."""
+    sub, change = _waiting(deps, actor, sub_id, "there is nothing to withdraw.")
+    state = deps.gateways(sub.gateway).get_subscription(sub.gateway_id)
+    now = deps.clock()
+    if approved(change, sub, state):
+        return _record_approval(deps, actor, sub, change, state, now)
+    message = (f"The change is withdrawn: the subscription stays at "
+               f"{deps.money(sub.price_cents, sub.currency)} per cycle. Do not send its "
+               f"link; {gateway_label(sub)} offers no way to cancel it, so if the customer "
+               "still approves it, the webhook brings the change here.")
+    _close(actor, sub, change, "withdrawn", now, message)
+    return ActionResult(message)
+
+
+def _close(actor, sub, change, status, now, message):
+    before = snapshot(sub)
+    change.status, change.completed_at = status, now
+    sub.approval_url = None
+    audit.record(actor, f"subscription.{change.kind}", sub, outcome="failed",
+                 gateway_ref=sub.gateway_id, before=before, after=snapshot(sub),
+                 message=message)
+    db.session.commit()
+
+
+def _record_approval(deps, actor, sub, change, state, now):
+    before = snapshot(sub)
     ask = change.params["ask"]
     plan = db.session.get(Plan, ask["plan_id"]) if change.kind == "plan" else None
     if plan is not None:
-        approved = state.price_ref == plan_ref(plan, sub.gateway)
-    else:
-        approved = bool(state.raw.get("plan_overridden"))
-    if not approved:
-        db.session.rollback()
-        return ActionResult(f"{gateway_label(sub)} says the customer has not approved the "
-                            "change yet; it is still waiting.", "info")
-    before = snapshot(sub)
-    if plan is not None:
-        sub.plan_id, sub.name, sub.price_cents = plan.id, plan.name, plan.price_cents
+        sub.plan_id, sub.name = plan.id, plan.name
+        sub.price_cents = answered_amount(SubscriptionResult(sub.gateway_id, "succeeded",
+                                                             state), sub, plan.price_cents)
     else:
         sub.price_cents = ask["amount_cents"]
     sub.approval_url = None
-    change.status, change.completed_at = "succeeded", deps.clock()
+    change.status, change.completed_at = "succeeded", now
     audit.record(actor, f"subscription.{change.kind}", sub, outcome="succeeded",
                  gateway_ref=sub.gateway_id, before=before, after=snapshot(sub),
                  message="approved by the customer")
@@ -63,7 +116,6 @@ ACTION = RowAction(
     name="subscription_approval", title="Check Approval", icon="fa-refresh",
     permission="change_subscription", form=lambda sub, deps: FlaskForm(),
     perform=lambda sub, form, actor, deps: check_approval(deps, actor, sub.id),
-    context=_context, available=lambda sub: bool(sub.approval_url),
+    context=_context,
     submit_label="Ask PayPal",
-    unavailable_message="No change of this subscription is waiting for the customer's "
-                        "approval; nothing was changed.")
+    **offered("approval"))

@@ -1,7 +1,7 @@
 """What every subscription action shares: the pending record, the gateway call with its key,
 the outcome under the row lock, the audit entry, and the retry that never acts twice."""
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -10,12 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from actions import audit
 from actions.base import ActionResult
 from actions.errors import GatewayError, InvalidRequest
+from actions.form_checks import plain_int
 from actions.keys import new_key
 from actions.locks import lock
 from actions.permissions import require
 from models import Subscription, SubscriptionChange, db
+from models._types import utcnow
 from models.subscription_change import WAITING
 from models.access import LIVE_STATUSES
+from models.sub_state import applies, why_not
 from models.transaction import GATEWAYS
 
 KIND_NAMES = {"price": "price change", "plan": "plan change", "affiliate": "affiliate change",
@@ -51,6 +54,7 @@ def act(deps, actor, sub_id, *, permission, request_key, prepare, spec):
         return duplicate_result(done)
     deps.gateways(sub.gateway)  # not configured: refused before anything is written
     params = prepare(sub)
+    require_applies(sub, spec.kind, deps.clock())
     change_id, duplicate = start(deps, actor, sub, spec.kind, params, request_key)
     if duplicate is not None:
         return duplicate
@@ -71,6 +75,20 @@ def summary(sub, *rows, with_gateway=True):
     return head + [("Payment system", gateway_label(sub))] if with_gateway else head
 
 
+def offered(kind):
+    """RowAction(available=..., unavailable_message=...) for a subscription action of `kind`:
+    shown only in the states it applies to (models/sub_state.py). available(sub, now) takes
+    the clock the action function will use (the view passes none: the wall clock)."""
+    return {"available": lambda sub, now=None: applies(sub, kind, now or utcnow()),
+            "unavailable_message": lambda sub: why_not(sub, kind, utcnow())}
+
+
+def require_applies(sub, kind, now):
+    """The server's half of the rule that hides a button: refuse what the state rules out."""
+    if not applies(sub, kind, now):
+        raise InvalidRequest(why_not(sub, kind, now))
+
+
 def require_live(sub, doing):
     """Refuse politely to change a cancelled (or not yet started) subscription."""
     if sub.status == "canceled":
@@ -81,11 +99,59 @@ def require_live(sub, doing):
                              "is not possible. Nothing was changed.")
 
 
-def require_no_approval_pending(sub):
-    """A change the payer has not approved yet blocks the next one (its button is hidden)."""
-    if sub.approval_url:
-        raise InvalidRequest(f"{gateway_label(sub)} is waiting for the customer's approval of an "
-                             "earlier change; nothing was changed.")
+PRORATION_WINDOW = 10 * 60  # seconds: how old the preview a change was confirmed from may be
+PRORATION_SKEW = 60  # seconds: a preview this far "ahead" of our clock is still ours
+
+
+def proration_time(deps, sent):
+    """The Unix time a Stripe change is prorated at: the preview's own (`sent`, from the
+    form) when it is within PRORATION_WINDOW of now, now when none was sent. Anything else
+    (1970, 20 digits, other scripts' digits, an hour old) is refused: Stripe would charge
+    something other than what the admin saw."""
+    now = int(deps.clock().timestamp())
+    if sent is None or sent == "":
+        return now
+    when = plain_int(sent)
+    if when is None or not now - PRORATION_WINDOW <= when <= now + PRORATION_SKEW:
+        raise InvalidRequest("The figures this change was confirmed with are out of date or "
+                             "not from its preview: open the change again to see the "
+                             "current preview. Nothing was changed.")
+    return when
+
+
+#: how long a change waits for the payer's approval before it lapses here (our rule: PayPal
+#: publishes no lifetime for a revision's approval link); a lapsed change no longer blocks
+#: the next one
+APPROVAL_EXPIRY = timedelta(days=7)
+
+
+def awaiting_change(sub):
+    """The change of this subscription waiting for the payer, or None."""
+    return db.session.scalar(
+        select(SubscriptionChange).where(SubscriptionChange.subscription_id == sub.id,
+                                         SubscriptionChange.status == "awaiting_approval")
+        .order_by(SubscriptionChange.id.desc()))
+
+
+def expires_at(change):
+    return change.created_at + APPROVAL_EXPIRY
+
+
+def require_no_approval_pending(sub, deps):
+    """A change the payer has not approved yet blocks the next one (its button is hidden)
+    until it lapses (APPROVAL_EXPIRY), is withdrawn or is approved. A lapsed one is marked
+    expired here (committed with the next change)."""
+    if not sub.approval_url:
+        return
+    now = deps.clock()
+    change = awaiting_change(sub)
+    if change is None or now < expires_at(change):
+        until = f" (until {deps.day(expires_at(change))})" if change is not None else ""
+        raise InvalidRequest(f"{gateway_label(sub)} is waiting for the customer's approval of "
+                             f"an earlier change{until}; withdraw it first. Nothing was "
+                             "changed.")
+    change.status, change.completed_at = "expired", now
+    sub.approval_url = None
 
 
 def existing_request(request_key):

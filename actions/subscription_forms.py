@@ -6,8 +6,6 @@ import uuid
 from flask_wtf import FlaskForm
 
 from actions.form_checks import request_key_field
-from models.access import LIVE_STATUSES
-
 
 class KeyedForm(FlaskForm):
     """A subscription modal's form: at least its one-time request key (a resubmitted form
@@ -31,9 +29,9 @@ def keyed(function, **fields):
 
 
 def proration_date(form):
-    """The Unix time Stripe's preview was made for (sent back by the modal), or None."""
-    when = form.proration_date.data or ""
-    return int(when) if when.isdigit() else None
+    """The proration time Stripe's preview was made for, as the modal sent it back, or None
+    (the action function checks it)."""
+    return form.proration_date.data or None
 
 
 def price_per_cycle(sub, deps):
@@ -45,7 +43,3 @@ def paid_until(sub, deps):
     """The last day of the period paid for, as the admin reads it."""
     return deps.day(sub.current_period_end or sub.next_payment_date)
 
-
-def changeable(sub):
-    """Running, with no change awaiting the customer's approval: may get a new price or plan."""
-    return sub.status in LIVE_STATUSES and not sub.approval_url

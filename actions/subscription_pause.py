@@ -1,13 +1,17 @@
 """Pause Payments / Resume Payments: stop and restart collecting (Stripe pause_collection,
 PayPal suspend / activate); access lasts until the end of the period paid for."""
-from wtforms import DateField
+from datetime import timedelta
+
 from wtforms.validators import Optional
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.subscription_changes import Change, act, gateway_label, require_live, summary
+from actions.form_checks import PlainDateField
+from actions.subscription_changes import (Change, act, gateway_label, offered, require_live,
+                                          summary)
 from actions.subscription_forms import KeyedForm, new_form, paid_until
-from models.access import LIVE_STATUSES
+
+MAX_PAUSE = timedelta(days=730)  # a resume date further ahead is a typo, not a plan
 
 
 def pause_subscription(deps, actor, sub_id, *, resumes_at=None, request_key=None):
@@ -24,6 +28,10 @@ def pause_subscription(deps, actor, sub_id, *, resumes_at=None, request_key=None
         if resumes_at is not None and resumes_at <= deps.clock():
             raise InvalidRequest("The date payments resume must be in the future; nothing "
                                  "was changed.")
+        if resumes_at is not None and resumes_at > deps.clock() + MAX_PAUSE:
+            raise InvalidRequest(f"Payments can be paused for up to {MAX_PAUSE.days} days; "
+                                 "choose an earlier date to resume, or pause without a date. "
+                                 "Nothing was changed.")
         return {"ask": {"resumes_at": resumes_at.isoformat() if resumes_at else None}}
 
     def call(gateway, sub, change):
@@ -61,7 +69,7 @@ def resume_subscription(deps, actor, sub_id, *, request_key=None):
 
 
 class PauseForm(KeyedForm):
-    resumes_on = DateField("Resume payments on (optional)", validators=[Optional()])
+    resumes_on = PlainDateField("Resume payments on (optional)", validators=[Optional()])
 
 
 def _form(sub, deps):
@@ -93,6 +101,4 @@ def _context(sub, deps):
 ACTION = RowAction(
     name="subscription_pause", title="Pause Payments", icon="fa-pause",
     permission="change_subscription", form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES and not sub.paused,
-    unavailable_message="Only a running subscription whose payments are not paused can be "
-                        "paused; nothing was changed.")
+    **offered("pause"))

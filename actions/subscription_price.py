@@ -1,18 +1,17 @@
 """Edit Subscription (pencil): a new price per cycle, from the next renewal or (Stripe) now."""
-
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, ValidationError
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
+from actions.gateways.limits import check_max
 from actions.form_checks import PositiveAmount
 from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
-                                          payment_pending,
+                                          offered, payment_pending, proration_time,
                                           require_live, require_no_approval_pending, summary)
-from actions.subscription_forms import (KeyedForm, changeable, new_form, price_per_cycle,
-                                        proration_date)
-from models.money import plain_amount
+from actions.subscription_forms import KeyedForm, new_form, price_per_cycle, proration_date
+from models.money import format_money, plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
 #: PayPal's documented rule for price changes of existing subscribers
@@ -26,7 +25,7 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
     """Charge amount_cents (the subscription's currency) per cycle from now on."""
     def prepare(sub):
         require_live(sub, "changing its price")
-        require_no_approval_pending(sub)
+        require_no_approval_pending(sub, deps)
         if effective not in EFFECTIVE:
             raise InvalidRequest("Choose when the new price applies; nothing was changed.")
         if effective == "now" and sub.gateway != "stripe":
@@ -35,10 +34,11 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
                                  "Nothing was changed.")
         if not isinstance(amount_cents, int) or amount_cents <= 0:
             raise InvalidRequest("Enter a price greater than zero; nothing was changed.")
+        check_max(sub.gateway, amount_cents, sub.currency, deps.money)
         if amount_cents == sub.price_cents:
             raise InvalidRequest(f"The subscription already costs "
                                  f"{deps.money(amount_cents, sub.currency)}; nothing was changed.")
-        when = int(proration_date or deps.clock().timestamp())
+        when = proration_time(deps, proration_date)
         return {"ask": {"amount_cents": amount_cents, "effective": effective},
                 "currency": sub.currency, "before_cents": sub.price_cents,
                 "proration_date": when}
@@ -79,15 +79,27 @@ class PriceForm(KeyedForm):
 
     def __init__(self, *args, currency, locale, gateway, **kwargs):
         super().__init__(*args, **kwargs)
-        self.currency, self.locale = currency, locale
+        self.currency, self.locale, self.gateway = currency, locale, gateway
         self.amount.label.text = f"New amount ({currency})"
         self.effective.choices = [SelectChoice(k, v) for k, v in EFFECTIVE.items()
                                   if k == "next_renewal" or gateway == "stripe"]
 
 
+    def validate_amount(self, field):
+        """The gateway's maximum, said beside the field (the action checks it again)."""
+        cents = getattr(self, "amount_cents", None)
+        if cents is not None:
+            try:
+                check_max(self.gateway, cents, self.currency,
+                          lambda c, cur: format_money(c, cur, self.locale))
+            except InvalidRequest as exc:
+                raise ValidationError(exc.message.split(";")[0] + ".") from None
+
+
 def _form(sub, deps):
     return new_form(PriceForm, currency=sub.currency, locale=deps.locale, gateway=sub.gateway,
-                    amount=plain_amount(sub.price_cents, sub.currency), effective="next_renewal")
+                    amount=plain_amount(sub.price_cents, sub.currency),
+                    effective="next_renewal")
 
 
 def _perform(sub, form, actor, deps):
@@ -107,8 +119,8 @@ def _context(sub, deps):
                      "is shown below from Stripe's own preview.")
     else:
         lines.append(PAYPAL_NOTICE)
-    return {"summary": summary(sub, ("Current price", price_per_cycle(sub, deps)),
-                               ("Next renewal", renewal)),
+    current = price_per_cycle(sub, deps)
+    return {"summary": summary(sub, ("Current price", current), ("Next renewal", renewal)),
             "consequences": lines, "preview_kind": "price"}
 
 
@@ -116,6 +128,4 @@ ACTION = RowAction(
     name="subscription_price", title="Edit Subscription", icon="fa-pencil",
     permission="change_subscription", template="actions/subscription_change.html",
     form=_form, perform=_perform, context=_context,
-    available=changeable,
-    unavailable_message="Only a running subscription with no change awaiting the customer's "
-                        "approval can get a new price; nothing was changed.")
+    **offered("price"))

@@ -1,8 +1,10 @@
 """Resume Payments: collect a paused subscription's payments again."""
+
+
 from actions.base import RowAction
-from actions.subscription_changes import summary
-from actions.subscription_forms import KeyedForm, keyed, new_form, paid_until
+from actions.subscription_changes import offered, summary
 from actions.subscription_pause import resume_subscription
+from actions.subscription_forms import KeyedForm, keyed, new_form, paid_until
 
 
 def _context(sub, deps):
@@ -18,5 +20,4 @@ ACTION = RowAction(
     permission="change_subscription",
     form=lambda sub, deps: new_form(KeyedForm),
     perform=keyed(resume_subscription), context=_context,
-    available=lambda sub: sub.status != "canceled" and sub.paused,
-    unavailable_message="Payments of this subscription are not paused; nothing was changed.")
+    **offered("resume"))

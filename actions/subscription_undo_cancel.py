@@ -1,7 +1,9 @@
 """Undo Cancellation: withdraw a Stripe cancellation scheduled for the period end."""
+
+
 from actions.base import RowAction
 from actions.subscription_cancel import undo_cancel
-from actions.subscription_changes import summary
+from actions.subscription_changes import offered, summary
 from actions.subscription_forms import KeyedForm, keyed, new_form
 
 
@@ -18,7 +20,4 @@ ACTION = RowAction(
     permission="cancel_subscription",
     form=lambda sub, deps: new_form(KeyedForm),
     perform=keyed(undo_cancel), context=_context, submit_label="Keep the subscription",
-    available=lambda sub: (sub.status != "canceled" and sub.cancel_at_period_end
-                           and sub.gateway == "stripe"),
-    unavailable_message="Only a Stripe subscription set to cancel at the end of its period "
-                        "can be kept; nothing was changed.")
+    **offered("undo_cancel"))

@@ -1,4 +1,5 @@
 """The Memberdesk web application: create_app() wires config, extensions and views."""
+import os
 import sys
 from pathlib import Path
 
@@ -18,8 +19,11 @@ def create_app(test_config=None):
     """Build the app; test_config overrides environment and instance configuration."""
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"),
-                instance_path=str(ROOT / "instance"))
+                instance_path=os.environ.get("MEMBERDESK_INSTANCE_PATH")
+                or str(ROOT / "instance"))
     load_config(app, test_config)
+    from models._types import set_clock_offset
+    set_clock_offset(int(app.config.get("CLOCK_OFFSET") or 0))
     if app.config["TRUST_PROXY_HEADERS"]:
         hops = app.config["TRUST_PROXY_HEADERS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

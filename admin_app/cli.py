@@ -24,7 +24,7 @@ DEMO_EMAIL = "demo@memberdesk.local"
 def init_app(app):
     from admin_app.sync_cli import sync_command
     for command in (create_admin, seed_command, recompute_ltv, demo, export_customers,
-                    sync_command):
+                    sync_command, sandbox_group):
         app.cli.add_command(command)
 
 
@@ -90,19 +90,132 @@ def recompute_ltv(dry_run):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-run", is_flag=True, help="Prepare the database, do not start the server.")
-def demo(host, port, no_run):
-    """Bring the database up to date, add demo data on first start, serve the panel."""
+@click.option("--customers", type=click.IntRange(min=1), default=300, show_default=True,
+              help="How many demo customers a fresh database gets.")
+@click.option("--sandbox-port", default=0, show_default=True,
+              help="Port of the gateway sandbox (0: any free port).")
+@click.option("--no-sandbox", is_flag=True,
+              help="Use the Stripe/PayPal/mail settings as configured (real accounts) "
+                   "instead of the sandbox and the outbox.")
+def demo(host, port, no_run, customers, sandbox_port, no_sandbox):
+    """Bring the database up to date, add demo data on first start, start the gateway
+    sandbox and serve the panel."""
     upgrade()
     if not db.session.scalar(select(func.count()).select_from(Customer)):
         from admin_app.seed import seed
-        seed(300, 4, store_currency=current_app.config["STORE_CURRENCY"])
+        seed(customers, 4, store_currency=current_app.config["STORE_CURRENCY"])
     password = secrets.token_urlsafe(9)
     ensure_admin(DEMO_EMAIL, "owner", password)
+    app = current_app._get_current_object()
+    gateways = ("  Payments: Stripe and PayPal as configured (STRIPE_API_KEY, PAYPAL_CLIENT_ID…)\n")
+    no_sandbox = no_sandbox or no_run
+    if not no_sandbox:
+        from sandbox.run import start_for_app  # the demo's sandbox: never on a request path
+        panel = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        server = start_for_app(app, panel, port=sandbox_port)
+        app.config["MAIL_OUTBOX"] = app.config.get("MAIL_OUTBOX") or "1"
+        counts = server.counts
+        gateways = (
+            f"  Payments: Stripe and PayPal are a SANDBOX at {server.url} (no real money moves;\n"
+            f"  {counts.get('customers', 0)} customers, {counts.get('payments', 0)} payments, "
+            f"{counts.get('subscriptions', 0)} subscriptions mirrored).\n"
+            "  Move its clock: flask --app wsgi sandbox advance --days 30 (or the Sandbox page).\n"
+            "  E-mails are kept in the Outbox page, not sent.\n"
+            "  Real accounts instead: set STRIPE_API_KEY, PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET,\n"
+            "  PAYPAL_API_BASE and MAIL_SERVER, and start with --no-sandbox (README).\n")
     click.echo(f"\n  Memberdesk: http://{host}:{port}/admin\n"
                f"  Log in as {DEMO_EMAIL} with password {password}\n"
-               f"  (a new password is set at every start of the demo)\n")
-    if not no_run:
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+               f"  (a new password is set at every start of the demo)\n{gateways}")
+    if no_run:
+        return
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        if not no_sandbox:
+            from sandbox.run import stop_for_app
+            stop_for_app(server)
+
+
+@click.group("sandbox")
+def sandbox_group():
+    """The Stripe and PayPal sandbox of the demo: serve it, move its clock, make a renewal
+    fail, open and decide disputes."""
+
+
+def _sandbox_call(what, url, *args):
+    from sandbox import run
+    try:
+        return getattr(run, what)(run.running_url(current_app, url), *args)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@sandbox_group.command("advance")
+@click.option("--days", type=click.FloatRange(min=0, min_open=True, max=400), required=True)
+@click.option("--url", default=None, help="The sandbox (default: the one the demo started).")
+def sandbox_advance(days, url):
+    """Move the sandbox's clock forward: renewals, period-end cancellations, failed
+    renewals fall due and arrive at the panel as webhooks."""
+    result = _sandbox_call("advance", url, days)
+    for line in result["happened"]:
+        click.echo(f"  {line}")
+    click.echo(f"Sandbox clock moved {days:g} day(s) ({result['offset_days']} day(s) ahead of "
+               f"real time); {len(result['happened'])} event(s) fell due"
+               + ("." if result["webhooks_delivered"] else
+                  "; some webhooks are still being delivered."))
+
+
+@sandbox_group.command("decline")
+@click.argument("subscription")
+@click.option("--url", default=None)
+def sandbox_decline(subscription, url):
+    """Decline the next renewal of SUBSCRIPTION (sub_… or I-…): it becomes past due."""
+    _sandbox_call("control", url, "/decline", {"ref": subscription})
+    click.echo(f"The next renewal of {subscription} will be declined.")
+
+
+@sandbox_group.command("dispute")
+@click.argument("payment")
+@click.option("--url", default=None)
+def sandbox_dispute(payment, url):
+    """Open a dispute on PAYMENT (pi_…/ch_… or a PayPal capture id)."""
+    found = _sandbox_call("control", url, "/dispute", {"ref": payment})
+    click.echo(f"Dispute {found.get('id') or found.get('dispute_id')} opened on {payment}.")
+
+
+@sandbox_group.command("decide")
+@click.argument("dispute")
+@click.option("--won/--lost", default=True, show_default=True)
+@click.option("--url", default=None)
+def sandbox_decide(dispute, won, url):
+    """Close DISPUTE (dp_… or PP-D-…) as won or lost."""
+    _sandbox_call("control", url, "/decide", {"ref": dispute, "won": won})
+    click.echo(f"Dispute {dispute} {'won' if won else 'lost'}.")
+
+
+@sandbox_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5010, show_default=True)
+@click.option("--panel", default=None, help="Deliver webhooks to this panel URL "
+              "(e.g. http://127.0.0.1:5000).")
+@click.option("--mirror/--empty", default=True, show_default=True,
+              help="Start with this database's customers, payments and subscriptions.")
+def sandbox_serve(host, port, panel, mirror):
+    """Run the sandbox on its own; prints the settings that point a panel at it."""
+    from sandbox.mirror import mirror as copy
+    from sandbox.server import Server
+    server = Server(host=host, port=port)
+    config = server.config(panel_url=panel)
+    if mirror:
+        counts = copy(server.sandbox, db.session)
+        click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " mirrored.")
+    click.echo("Point a panel at it with these settings (environment variables):")
+    for key, value in config.items():
+        click.echo(f"  {key}={value}")
+    click.echo(f"  SANDBOX_URL={server.url}")
+    from sandbox.run import _write, state_path
+    _write(state_path(current_app), {"url": server.url, "offset": 0})
+    server.serve_forever()
 
 
 @click.command("export-customers")

@@ -27,12 +27,15 @@ def deps_from_app(app=None, **overrides):
     # avatars go through the file store (a folder, or the bucket shared by every host);
     # actions.avatars.save_avatar/delete_avatar take it where they took the folder
     settings["AVATAR_DIR"] = store_for(config, "avatars")
+    from admin_app.outbox import keep_message, outbox_folder
+    outbox = outbox_folder(app)
+    send_mail = partial(keep_message, outbox) if outbox is not None else partial(
+        send_message, app.extensions["mail"], timeout=config["MAIL_TIMEOUT"])
     values = dict(
         store_currency=config["STORE_CURRENCY"], locale=config["STORE_LOCALE"],
         timezone=config["STORE_TIMEZONE"],
         gateways=partial(get_gateway, config=config),
-        send_mail=partial(send_message, app.extensions["mail"],
-                          timeout=config["MAIL_TIMEOUT"]),
+        send_mail=send_mail,
         render=render_template, settings=MappingProxyType(settings),
         files=partial(store_for, config, "files"))
     values.update(overrides)

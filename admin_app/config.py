@@ -31,6 +31,9 @@ DEFAULTS = {
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "billing@memberdesk.invalid",
     "MAIL_TIMEOUT": 10,
+    "MAIL_OUTBOX": "",  # a folder (or "1": instance/outbox): keep e-mails there, send none
+    "SANDBOX_URL": "",  # set by `flask demo`: the gateway sandbox (banner, Sandbox page)
+    "CLOCK_OFFSET": 0,  # seconds the business clock runs ahead (the demo's sandbox clock)
     "AVATAR_DIR": "",
     "AVATAR_MAX_BYTES": 2 * 1024 * 1024,
     "AVATAR_MAX_PIXELS": 4000 * 4000,  # width × height; refused from the header, not decoded
@@ -49,8 +52,11 @@ DEFAULTS = {
     "PAYPAL_WEBHOOK_ID": "",
     "PAYPAL_WEBHOOK_TOLERANCE": 300,  # seconds between PayPal's transmission time and ours
     "WEBHOOK_MAX_BYTES": 256 * 1024,
-    "WEBHOOK_MAX_ATTEMPTS": 5,
-    "WEBHOOK_RETRY_DELAY": 2,  # seconds before the first retry; doubled at each retry
+    "WEBHOOK_MAX_ATTEMPTS": 6,  # then "failed" (re-process from the Webhook events page)
+    "WEBHOOK_RETRY_DELAY": 30.0,  # seconds before the first retry (scheduled, not slept) ...
+    "WEBHOOK_RETRY_FACTOR": 4.0,  # ... times this at each retry: 30 s, 2 min, 8 min, 32 min, 2 h
+    "WEBHOOK_BATCH": 200,  # events applied per transaction (a savepoint each)
+    "WEBHOOK_LANE_LOCK_SECONDS": 30.0,  # a dead worker's lane of events is free after this
     "SYNC_RATE_LIMIT": 20,  # gateway requests per second during `flask sync`
     "SYNC_PAGE_SIZE": 100,  # objects per list page (Stripe's largest)
     "REDIS_URL": "",  # set: RQ workers run background jobs, login limits shared by all workers
@@ -69,7 +75,11 @@ DEFAULTS = {
     "SESSION_IDLE_MINUTES": 30,  # a login session ends after this long without a request
     "SESSION_MAX_HOURS": 12,  # ... and this long after the login, active or not
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute;300 per hour",  # login POSTs per client address
-    "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",  # failed logins per e-mail
+    # failed logins of one e-mail from one address; past them that address waits
+    "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": "5 per minute;20 per hour",
+    # failed logins of one e-mail from all addresses; holds back only addresses that failed
+    # for it (the owner, from an address without failures, still logs in)
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per minute;50 per hour",
     "RATELIMIT_KEY_PREFIX": "memberdesk",
     "PASSWORD_LINK_HOURS": 72,  # how long an invitation / set-password link works
 }
@@ -86,9 +96,14 @@ def _coerce(default, raw):
 
 
 def load_config(app, test_config=None):
-    """Fill app.config: defaults < instance/memberdesk.cfg < environment < test_config."""
+    """Fill app.config: defaults < instance/memberdesk.cfg < instance/sandbox.cfg (the demo)
+    < environment < test_config."""
     app.config.update(DEFAULTS)
     app.config.from_pyfile("memberdesk.cfg", silent=True)
+    # written by a running `flask demo` (removed when it stops): its gateway sandbox and
+    # outbox, so that other commands (`flask sync`) reach the same sandbox
+    if not (test_config or {}).get("TESTING"):  # a test never reaches a developer's demo
+        app.config.from_pyfile("sandbox.cfg", silent=True)
     for key, default in DEFAULTS.items():
         if key in os.environ:
             app.config[key] = _coerce(default, os.environ[key])

@@ -23,6 +23,14 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class SmallIdConverter(BoundedIntConverter):
+    """`<smallid:...>`: the id of a 32-bit primary key (admin users, plans, affiliates)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
+
+
 def refuse_nul_bytes():
     """before_request: a NUL byte in any argument or form field is refused before any work.
 
@@ -59,5 +67,6 @@ def page_number(value, page_size, what="page"):
 def init_app(app):
     """Call before any route is added (the int converter is read when a rule is added)."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["smallid"] = SmallIdConverter
     app.before_request(refuse_nul_bytes)
     app.register_error_handler(BadInput, lambda e: _page(400, e.description))

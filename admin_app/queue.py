@@ -16,10 +16,11 @@ import logging
 import os
 import queue as stdlib_queue
 import threading
+import time
 
 import click
 from flask import current_app
-from rq import Worker
+from rq import SimpleWorker
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,13 @@ def enqueue(func, *args, **kwargs):
     """Run module-level `func(*args, **kwargs)` in the background, inside an app context."""
     path = import_path(func)
     return current_app.extensions["memberdesk_queue"].enqueue(path, args, kwargs)
+
+
+def enqueue_in(seconds, func, *args, **kwargs):
+    """Run `func(*args, **kwargs)` in the background after `seconds` (RQ's scheduler, or a
+    timer of this process): a retry waits there, never in a worker."""
+    path = import_path(func)
+    return current_app.extensions["memberdesk_queue"].enqueue_in(seconds, path, args, kwargs)
 
 
 def backend():
@@ -126,9 +134,33 @@ class RQBackend:
                                 default_timeout=self.timeout)
         return self._queue
 
-    def enqueue(self, path, args, kwargs):
+    def enqueue(self, path, args, kwargs, job_id=None):
         return self.queue.enqueue("admin_app.queue.run_job", path, list(args), dict(kwargs),
-                                  result_ttl=3600, failure_ttl=7 * 24 * 3600)
+                                  result_ttl=3600, failure_ttl=7 * 24 * 3600, job_id=job_id)
+
+    def enqueue_in(self, seconds, path, args, kwargs):
+        from datetime import timedelta
+        return self.queue.enqueue_in(timedelta(seconds=max(0.0, seconds)),
+                                     "admin_app.queue.run_job", path, list(args), dict(kwargs),
+                                     result_ttl=3600, failure_ttl=7 * 24 * 3600)
+
+    @property
+    def redis(self):
+        return self.queue.connection
+
+    def key(self, name):
+        return f"memberdesk:{self.queue_name}:{name}"
+
+    def flag(self, name, seconds):
+        """Set the flag `name` for `seconds` unless it is set; True if this call set it."""
+        return bool(self.redis.set(self.key(name), "1", nx=True, px=int(seconds * 1000)))
+
+    def clear_flag(self, name):
+        self.redis.delete(self.key(name))
+
+    def lock(self, name, seconds):
+        """A lock shared by every worker (expires after `seconds` unless extended)."""
+        return self.redis.lock(self.key(name), timeout=seconds, blocking=False)
 
     def wait_idle(self, timeout=None):
         """Not available: RQ workers are other processes (tests poll the database)."""
@@ -143,10 +175,34 @@ class ThreadBackend:
         self.jobs = stdlib_queue.Queue()
         self._thread = None
         self._lock = threading.Lock()
+        self._flags, self._locks = {}, {}
 
-    def enqueue(self, path, args, kwargs):
+    def enqueue(self, path, args, kwargs, job_id=None):
         self.start()
         self.jobs.put((path, tuple(args), dict(kwargs)))
+
+    def enqueue_in(self, seconds, path, args, kwargs):
+        timer = threading.Timer(max(0.0, seconds), self.enqueue, (path, args, kwargs))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def flag(self, name, seconds):
+        with self._lock:
+            now = time.monotonic()
+            if self._flags.get(name, 0) > now:
+                return False
+            self._flags[name] = now + seconds
+            return True
+
+    def clear_flag(self, name):
+        with self._lock:
+            self._flags.pop(name, None)
+
+    def lock(self, name, seconds):
+        """One thread runs every job here: a lock of this process is enough."""
+        with self._lock:
+            return self._locks.setdefault(name, _LocalLock())
 
     def start(self):
         """Start the thread (once); it first resumes what a stopped process left unfinished."""
@@ -177,13 +233,36 @@ class ThreadBackend:
             raise TimeoutError("background jobs still running")
 
 
+class _LocalLock:
+    """The shape of redis-py's Lock (acquire/extend/release) for the in-process worker."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def acquire(self):
+        return self._lock.acquire(blocking=False)
+
+    def extend(self, seconds, replace_ttl=False):
+        return True
+
+    def release(self):
+        self._lock.release()
+
+
 def _run_start_hooks_here():
     _run_start_hooks(current_app._get_current_object())
 
 
-class MemberdeskWorker(Worker):
-    """An RQ worker that also resumes jobs a dead worker left (at start and every
-    maintenance round): `rq worker -w admin_app.queue.MemberdeskWorker`."""
+class MemberdeskWorker(SimpleWorker):
+    """A long-lived RQ worker: it runs jobs in its own process (no fork per job: the app and
+    its database connections are built once, so a webhook drain of a few milliseconds costs a
+    few milliseconds), and resumes what a dead worker left, at start and every maintenance
+    round (WORKER_MAINTENANCE_SECONDS): `rq worker -w admin_app.queue.MemberdeskWorker`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("maintenance_interval", int(os.environ.get(
+            "WORKER_MAINTENANCE_SECONDS") or 60))
+        super().__init__(*args, **kwargs)
 
     def bootstrap(self, *args, **kwargs):
         super().bootstrap(*args, **kwargs)
@@ -208,4 +287,4 @@ def worker_command(burst, name):
     db.engine.dispose()  # work horses are forked: no connection crosses the fork
     set_worker_app(app)
     worker = MemberdeskWorker([backend.queue], connection=backend.queue.connection, name=name)
-    worker.work(burst=burst, with_scheduler=False)
+    worker.work(burst=burst, with_scheduler=True)  # scheduled retries need RQ's scheduler

@@ -71,8 +71,9 @@ def add_headers(response):
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"  # frame-ancestors for browsers without CSP 2
-    if response.mimetype == "text/html" and "Cache-Control" not in headers:
-        headers["Cache-Control"] = "no-store"  # no admin page from the cache after logout
+    if response.mimetype in ("text/html", "application/json") and "Cache-Control" not in headers:
+        # no admin page or panel data (job status, previews) from a cache after logout
+        headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -1,5 +1,5 @@
 """Column helpers shared by the models."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
@@ -8,9 +8,23 @@ from sqlalchemy.types import TypeDecorator
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+#: how far the business clock runs ahead of the real one (the demo moves it together with
+#: its gateway sandbox's clock, `flask sandbox advance`; production never sets it)
+_CLOCK_OFFSET = [timedelta(0)]
+
+
 def utcnow():
-    """Timezone-aware now in UTC."""
-    return datetime.now(timezone.utc)
+    """Timezone-aware now in UTC (on the business clock, see set_clock_offset)."""
+    return datetime.now(timezone.utc) + _CLOCK_OFFSET[0]
+
+
+def set_clock_offset(seconds):
+    """Run the business clock `seconds` ahead of real time (the demo's time machine)."""
+    _CLOCK_OFFSET[0] = timedelta(seconds=seconds)
+
+
+def clock_offset():
+    return _CLOCK_OFFSET[0]
 
 
 class UTCDateTime(TypeDecorator):

@@ -6,7 +6,10 @@ CHANGE_KINDS = ("price", "plan", "affiliate", "cancel", "undo_cancel", "pause", 
 #: awaiting_approval: PayPal accepted the change but the payer must approve it (approval_url);
 #: awaiting_payment: Stripe could not take the payment the change invoiced now, and holds it
 #: as a pending update (applied only if that invoice is paid before it expires)
-CHANGE_STATUSES = ("pending", "succeeded", "failed", "awaiting_approval", "awaiting_payment")
+#: withdrawn / expired: a change awaiting the payer that the admin withdrew, or that was not
+#: approved in time (subscription_approval.APPROVAL_EXPIRY)
+CHANGE_STATUSES = ("pending", "succeeded", "failed", "awaiting_approval", "awaiting_payment",
+                   "withdrawn", "expired")
 WAITING = ("awaiting_approval", "awaiting_payment")
 
 

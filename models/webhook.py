@@ -22,10 +22,16 @@ class WebhookEvent(db.Model):
     attempts = db.Column(db.Integer, nullable=False, default=0)
     last_error = db.Column(db.Text)
     processed_at = db.Column(UTCDateTime)
+    #: the events of one object (customer, subscription, payment) share a lane: one worker
+    #: at a time applies a lane's events, in the order they were received
+    lane = db.Column(db.SmallInteger, nullable=False, default=0, server_default="0")
+    #: when a failed event is tried again (scheduled, never slept in a worker)
+    next_attempt_at = db.Column(UTCDateTime)
 
     __table_args__ = (
         db.UniqueConstraint("gateway", "event_id", name="uq_webhook_event_gateway_event"),
         db.Index("ix_webhook_event_status", "status", "id"),
+        db.Index("ix_webhook_event_lane_status", "lane", "status", "id"),
         db.Index("ix_webhook_event_received", "received_at", "id"),
     )
 

@@ -32,8 +32,9 @@ class PayPalSubscriptions:
     """
 
     def get_subscription(self, ref):
-        """GET the subscription: status, plan, billing_info.next_billing_time."""
-        response = self._call("GET", _path(ref), "get_subscription")
+        """GET the subscription with its plan (?fields=plan): status, plan and the price in
+        force (a subscription-level override included), billing_info.next_billing_time."""
+        response = self._call("GET", _path(ref) + "?fields=plan", "get_subscription")
         if response.status_code != 200:
             raise self._error(response, "get_subscription", missing=_missing(ref))
         return state_of(response.json())
@@ -202,6 +203,11 @@ def _override_price(sub):
     """The fixed price of a subscription-level plan override (GET ?fields=plan), or None."""
     if not sub.get("plan_overridden"):
         return None
+    return _plan_price(sub)
+
+
+def _plan_price(sub):
+    """The regular cycle's fixed price of the plan in force (GET ?fields=plan), or None."""
     cycles = (sub.get("plan") or {}).get("billing_cycles") or []
     regular = [c for c in cycles if c.get("tenure_type", "REGULAR") == "REGULAR"] or cycles
     fixed = ((regular[0] if regular else {}).get("pricing_scheme") or {}).get("fixed_price")
@@ -225,8 +231,12 @@ def state_of(sub):
     """A PayPal subscription (JSON) -> SubscriptionState; the sync reads it too."""
     billing = sub.get("billing_info") or {}
     last = (billing.get("last_payment") or {}).get("amount") or {}
+    fixed = _plan_price(sub)
+    price = (from_paypal(fixed["value"], fixed["currency_code"]),
+             fixed["currency_code"].upper()) if fixed else None
     return SubscriptionState(
         reference=sub["id"], status=status_of(sub),
         period_end=_when(billing.get("next_billing_time")),
         paused=sub.get("status") == "SUSPENDED", price_ref=sub.get("plan_id"),
-        currency=last.get("currency_code"), raw=sub)
+        amount_cents=price[0] if price else None,
+        currency=price[1] if price else last.get("currency_code"), raw=sub)

@@ -7,7 +7,7 @@ refunds), a dispute open -> won | lost. A repeated or older record changes nothi
 from sqlalchemy import func, select, text
 
 from actions import audit, ltv
-from actions.commission import commission_reversal
+from actions.commission import commission_reversal, sale_base
 from actions.refund import apply_outcome
 from actions.sync.apply_accounts import apply_customer, find_subscription
 from models import Dispute, Refund, Transaction, db
@@ -108,8 +108,7 @@ def _link_subscription(tx, rec):
     tx.description = rec.description[:300]
     if sub.affiliate_id and tx.affiliate_id is None:
         tx.affiliate_id = sub.affiliate_id
-        tx.commission_cents = sub.affiliate.commission_for(
-            tx.amount_cents - (tx.tax_cents or 0) - tx.refunded_cents)
+        tx.commission_cents = sub.affiliate.commission_for(sale_base(tx))
 
 
 def _payment_of(rec, what):
@@ -145,11 +144,46 @@ def apply_refund(deps, actor, rec):
             refund.gateway_ref = rec.ref
             db.session.flush()
             return refund, "updated"
+        if refund.status == rec.status == "succeeded" and rec.settlement and \
+                _settle(deps, actor, tx, refund, rec.settlement):
+            return refund, "updated"
         return refund, "created" if created else "unchanged"
-    settlement = (rec.settlement.cents, rec.settlement.currency) if rec.settlement else None
+    settlement = (rec.settlement.cents, rec.settlement.currency) \
+        if _same_books(tx, rec.settlement) else None
     apply_outcome(deps, actor, refund.id, rec.status, rec.ref, rec.failure_message,
                   checked=True, settlement=settlement)
     return refund, "created" if created else "updated"
+
+
+def _settle(deps, actor, tx, refund, settlement):
+    """The gateway's exact figure for a succeeded refund replaces the estimate it was recorded
+    with (proportional to the payment's conversion); lifetime value moves by the difference.
+    True when something changed."""
+    if not settlement.exact or not _same_books(tx, settlement) or \
+            (refund.settlement_cents, refund.settlement_currency) == \
+            (settlement.cents, settlement.currency):
+        return False
+    before = {"settlement_cents": refund.settlement_cents,
+              "settlement_currency": refund.settlement_currency,
+              "lifetime_value_cents": tx.customer.lifetime_value_cents}
+    ltv.adjust(tx.customer_id, refund.settlement_cents or 0, refund.settlement_currency,
+               deps.store_currency)
+    ltv.adjust(tx.customer_id, -settlement.cents, settlement.currency, deps.store_currency)
+    refund.settlement_cents, refund.settlement_currency = settlement.cents, settlement.currency
+    db.session.flush()
+    db.session.refresh(tx.customer)
+    audit.record(actor, "refund.settled", tx, outcome="succeeded", gateway_ref=refund.gateway_ref,
+                 before=before, after={"settlement_cents": settlement.cents,
+                                       "settlement_currency": settlement.currency,
+                                       "lifetime_value_cents": tx.customer.lifetime_value_cents})
+    return True
+
+
+def _same_books(tx, settlement):
+    """A refund's figure counts only in the currency its payment settled in (a figure in the
+    payment's own currency for a converted payment says nothing about the balance)."""
+    return settlement is not None and \
+        settlement.currency == (tx.settlement_currency or settlement.currency)
 
 
 def _panel_refund(tx, rec):

@@ -1,12 +1,21 @@
-"""Webhook events: stored once (unique on gateway + event id), then processed in one database
-transaction each; a failure rolls everything back and is retried, after WEBHOOK_MAX_ATTEMPTS
-the event is marked failed (and shown on the Webhook events page)."""
+"""Webhook events: stored once (unique on gateway + event id), then applied in batches.
+
+Each event belongs to a lane (a hash of the object it is about: its customer, subscription or
+payment). One worker at a time drains a lane (admin_app.webhooks holds the lane's lock),
+applying its due events in the order they were received, each in a savepoint of the batch's
+transaction: a failing event rolls back only itself, is marked "retrying" with the time of its
+next try (growing delays, scheduled, never slept in a worker) and after WEBHOOK_MAX_ATTEMPTS
+"failed" (shown on the Webhook events page). An event's row is locked and its status checked
+before it is applied, so an event is applied once even if two drains ever met.
+"""
 import json
-import time
+import zlib
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from actions import audit
@@ -16,7 +25,9 @@ from actions.sync.records import WEBHOOK
 from models import WebhookEvent, db
 from models._types import utcnow
 
-DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_MAX_ATTEMPTS = 6
+LANES = 16
+DUE_STATUSES = ("received", "retrying")
 
 
 @dataclass(frozen=True)
@@ -49,13 +60,53 @@ def reader_for(gateway, deps):
     return (StripeReader if gateway == "stripe" else PayPalReader)(adapter)
 
 
-def store_event(gateway, event_id, event_type, occurred_at, payload):
+def object_key(gateway, event):
+    """What an event is about, as one string: the events of one customer (Stripe), one
+    subscription or one payment (PayPal) share it, and so their lane."""
+    if not isinstance(event, dict):
+        return ""
+    if gateway == "stripe":
+        obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) \
+            else None
+        obj = obj if isinstance(obj, dict) else {}
+        keys = ("customer", "charge", "payment_intent", "id")
+    else:
+        obj = event.get("resource") if isinstance(event.get("resource"), dict) else {}
+        keys = ("billing_agreement_id", "sale_id", "capture_id", "id")
+        links = obj.get("links") if isinstance(obj.get("links"), list) else []
+        for link in links:  # a v2 refund names its capture by its "up" link
+            if isinstance(link, dict) and link.get("rel") == "up" and link.get("href"):
+                return str(link["href"]).rstrip("/").rsplit("/", 1)[-1]
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, dict):  # an expanded object
+            value = value.get("id")
+        if value:
+            return str(value)
+    return str(event.get("id") or "")
+
+
+def lane_of(gateway, event):
+    """The lane of an event: a stable hash of its object key (0..LANES-1)."""
+    return zlib.crc32(object_key(gateway, event).encode("utf-8", "replace")) % LANES
+
+
+def retry_delay(attempts, base=30.0, factor=4.0):
+    """Seconds before the next try of an event that failed `attempts` times: base, then
+    growing by `factor` (30 s, 2 min, 8 min, 32 min, 2 h 8 min with the defaults)."""
+    return float(base) * float(factor) ** max(0, attempts - 1)
+
+
+def store_event(gateway, event_id, event_type, occurred_at, payload, lane=0):
     """Insert the event unless it is already stored; (row id, True) if new, (None, False) if
     a repeated delivery. One autocommitted statement: durable before the 2xx, and the fewest
     round trips to the database (this is the endpoint's whole cost)."""
-    values = dict(gateway=gateway, event_id=str(event_id)[:255],
+    if len(str(event_id)) > 255:  # the endpoints refuse these; cutting would merge two events
+        raise ValueError(f"event id longer than 255 characters: {str(event_id)[:40]}...")
+    values = dict(gateway=gateway, event_id=str(event_id),
                   event_type=str(event_type)[:100], occurred_at=occurred_at,
-                  received_at=utcnow(), payload=payload, status="received", attempts=0)
+                  received_at=utcnow(), payload=payload, status="received", attempts=0,
+                  lane=lane)
     dialect = db.engine.dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     stmt = insert(WebhookEvent).values(**values).on_conflict_do_nothing(
@@ -70,8 +121,9 @@ def _handlers(gateway):
     return {"stripe": stripe_handlers.HANDLERS, "paypal": paypal_handlers.HANDLERS}[gateway]
 
 
-def process_event(deps, event_pk, *, max_attempts=DEFAULT_MAX_ATTEMPTS, force=False):
-    """Apply one stored event; returns its status afterwards.
+def process_event(deps, event_pk, *, max_attempts=DEFAULT_MAX_ATTEMPTS, force=False,
+                  delay=lambda attempts: 0.0):
+    """Apply one stored event now; returns its status afterwards.
 
     Processed and ignored events are left alone (a repeated job does nothing) unless `force`.
     """
@@ -80,49 +132,83 @@ def process_event(deps, event_pk, *, max_attempts=DEFAULT_MAX_ATTEMPTS, force=Fa
     if event is None or (event.status in ("processed", "ignored", "failed") and not force):
         db.session.rollback()
         return getattr(event, "status", None)
+    status = _apply(deps, event, max_attempts, delay)
+    db.session.commit()
+    return status
+
+
+def _apply(deps, event, max_attempts, delay):
+    """Apply a locked event inside a savepoint of the current transaction and record the
+    outcome on its row (not committed): a failure undoes only this event's writes."""
     handler = _handlers(event.gateway).get(event.event_type)
     attempts = event.attempts + 1
     if handler is None:  # stored and acknowledged; nothing of ours follows from it
         event.status, event.processed_at, event.attempts = "ignored", deps.clock(), attempts
-        db.session.commit()
+        event.next_attempt_at = None
         return "ignored"
     ctx = Context(deps, reader_for(event.gateway, deps), WEBHOOK)
     try:
-        handler(json.loads(event.payload), ctx)
-        event.status, event.processed_at, event.last_error = "processed", deps.clock(), None
+        with db.session.begin_nested():
+            handler(json.loads(event.payload), ctx)
+    except OperationalError:  # the database, not the event: the whole batch is tried again
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure: undone, recorded, tried later
         event.attempts = attempts
-        db.session.commit()
-        return "processed"
-    except Exception as exc:  # noqa: BLE001 - any failure: roll back, record, retry later
-        db.session.rollback()
-        return _record_failure(event_pk, attempts, exc, max_attempts)
+        event.last_error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:2000]
+        if attempts >= max_attempts:
+            event.status, event.next_attempt_at = "failed", None
+        else:
+            event.status = "retrying"
+            event.next_attempt_at = utcnow() + timedelta(seconds=delay(attempts))
+        return event.status
+    event.status, event.processed_at, event.last_error = "processed", deps.clock(), None
+    event.attempts, event.next_attempt_at = attempts, None
+    return "processed"
 
 
-def _record_failure(event_pk, attempts, exc, limit):
-    event = db.session.scalar(select(WebhookEvent).where(WebhookEvent.id == event_pk)
-                              .with_for_update())
-    event.attempts = attempts
-    event.last_error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:2000]
-    event.status = "failed" if attempts >= limit else "retrying"
+def _due(now):
+    return (WebhookEvent.status.in_(DUE_STATUSES),
+            or_(WebhookEvent.next_attempt_at.is_(None), WebhookEvent.next_attempt_at <= now))
+
+
+def apply_batch(deps, lane=None, *, limit=200, max_attempts=DEFAULT_MAX_ATTEMPTS,
+                delay=lambda attempts: 0.0):
+    """Apply up to `limit` due events of `lane` (None: every lane) in the order received, in
+    one transaction with a savepoint per event; returns {status: count} of what was done."""
+    query = select(WebhookEvent).where(*_due(utcnow()))
+    if lane is not None:
+        query = query.where(WebhookEvent.lane == lane)
+    batch = db.session.scalars(query.order_by(WebhookEvent.id).limit(limit)
+                               .with_for_update(skip_locked=True)).all()
+    done = {}
+    for event in batch:
+        status = _apply(deps, event, max_attempts, delay)
+        done[status] = done.get(status, 0) + 1
     db.session.commit()
-    return event.status
+    return done
 
 
-def run_event(deps, event_pk, *, max_attempts=DEFAULT_MAX_ATTEMPTS, delay=2.0,
-              sleep=time.sleep):
-    """Process an event, retrying with growing pauses until it is done or marked failed."""
-    status = process_event(deps, event_pk, max_attempts=max_attempts)
-    while status == "retrying":
-        event = db.session.get(WebhookEvent, event_pk)
-        sleep(delay * 2 ** (event.attempts - 1))
-        db.session.rollback()
-        status = process_event(deps, event_pk, max_attempts=max_attempts)
-    return status
+def next_retry(lane=None):
+    """When the earliest event waiting for a retry (of `lane`) is due, or None."""
+    query = select(WebhookEvent.next_attempt_at).where(WebhookEvent.status == "retrying",
+                                                       WebhookEvent.next_attempt_at.is_not(None))
+    if lane is not None:
+        query = query.where(WebhookEvent.lane == lane)
+    return db.session.scalar(query.order_by(WebhookEvent.next_attempt_at).limit(1))
+
+
+def due_lanes(older_than=None):
+    """The lanes that have events due now (received, or whose retry time has come); with
+    `older_than`, only events received before that long ago (younger ones are in hand)."""
+    query = select(WebhookEvent.lane).where(*_due(utcnow())).distinct()
+    if older_than is not None:
+        query = query.where(WebhookEvent.received_at < utcnow() - older_than)
+    return sorted(db.session.scalars(query).all())
 
 
 def pending_events(limit=1000, older_than=None):
     """Events stored but not finished (a crashed worker's, or those waiting for a retry)."""
-    query = select(WebhookEvent.id).where(WebhookEvent.status.in_(("received", "retrying")))
+    query = select(WebhookEvent.id).where(WebhookEvent.status.in_(DUE_STATUSES))
     if older_than is not None:
         query = query.where(WebhookEvent.received_at < utcnow() - older_than)
     return db.session.scalars(query.order_by(WebhookEvent.id).limit(limit)).all()

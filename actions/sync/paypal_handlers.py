@@ -60,14 +60,21 @@ def sale_completed(event, ctx):
 
 
 def refunded(event, ctx):
+    """A refund; one that arrives before its payment (PayPal does not promise the order)
+    fetches the payment from PayPal and records it first."""
     record = m.refund(_resource(event))
     try:
         apply_refund(ctx.deps, ctx.actor, record)
     except MissingParent:
-        capture_id = record.payment_refs[0]
-        if not capture_id or event["event_type"] != "PAYMENT.CAPTURE.REFUNDED":
+        parent_id = record.payment_refs[0]
+        if not parent_id:
             raise
-        _capture(_need_reader(ctx, "the refunded capture is unknown").capture(capture_id), ctx)
+        if event["event_type"] == "PAYMENT.CAPTURE.REFUNDED":
+            _capture(_need_reader(ctx, "the refunded capture is unknown").capture(parent_id),
+                     ctx)
+        else:  # PAYMENT.SALE.REFUNDED: a subscription payment's refund
+            sale = _need_reader(ctx, "the refunded sale is unknown").sale(parent_id)
+            apply_payment(ctx.deps, ctx.actor, m.sale(sale, sale_customer(sale, ctx), ctx.store))
         apply_refund(ctx.deps, ctx.actor, record)
 
 

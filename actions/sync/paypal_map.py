@@ -13,7 +13,10 @@ from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, 
 
 G = "paypal"
 _PAYMENT = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pending",
-            "pending": "pending", "DECLINED": "failed", "FAILED": "failed", "denied": "failed"}
+            "pending": "pending", "DECLINED": "failed", "FAILED": "failed", "denied": "failed",
+            # a payment fetched after its refund: it was paid (the refund is its own record)
+            "REFUNDED": "succeeded", "PARTIALLY_REFUNDED": "succeeded",
+            "refunded": "succeeded", "partially_refunded": "succeeded"}
 _REFUND = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pending",
            "pending": "pending", "FAILED": "failed", "CANCELLED": "failed", "failed": "failed"}
 _UNITS = {"DAY": "day", "WEEK": "week", "MONTH": "month", "YEAR": "year"}
@@ -97,10 +100,30 @@ def refund(obj):
     amount, currency = cents(obj["amount"])
     status = _REFUND.get(obj.get("status") or obj.get("state"), "pending")
     parent = obj.get("sale_id") or obj.get("capture_id") or up_link(obj)
+    settled = refund_settlement(obj.get("seller_payable_breakdown"), amount, currency) \
+        if status == "succeeded" else None
     return RefundRecord(G, obj["id"], (parent,), amount, currency, status,
-                        when(obj.get("create_time")), None, "other",
+                        when(obj.get("create_time")), settled, "other",
                         "PayPal could not complete the refund." if status == "failed" else None,
                         obj.get("custom_id"))
+
+
+def refund_settlement(breakdown, amount_cents, currency):
+    """A refund's seller_payable_breakdown -> Settlement: what left the balance, gross of
+    PayPal's fee, in the currency PayPal holds (the *_in_receivable_currency figures when it
+    converted); None when PayPal does not say."""
+    if not breakdown:
+        return None
+    if breakdown.get("net_amount_in_receivable_currency"):
+        net, paid_in = cents(breakdown["net_amount_in_receivable_currency"])
+        fee = cents(breakdown["paypal_fee_in_receivable_currency"])[0] \
+            if breakdown.get("paypal_fee_in_receivable_currency") else 0
+        return Settlement(net + fee, paid_in, fee)
+    if breakdown.get("gross_amount"):
+        gross, paid_in = cents(breakdown["gross_amount"])
+        fee = cents(breakdown["paypal_fee"])[0] if breakdown.get("paypal_fee") else 0
+        return Settlement(gross, paid_in, fee)
+    return None
 
 
 def reversal(obj):

@@ -3,6 +3,8 @@ from math import gcd
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BASE36 = BASE62[:36]  # digits and upper-case letters (PayPal's ids)
+PAYER = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # PayPal payer ids: ^[2-9A-HJ-NP-Z]{13}$
+_TO_PAYER = str.maketrans("01IO", "23JP")
 _GOLDEN = (0.6180339887, 0.4142135623, 0.7320508075, 0.2360679774, 0.5772156649, 0.3819660112)
 _CODERS = {}
 
@@ -35,6 +37,11 @@ def encode_id(number, width, alphabet, salt):
     if width % 2:
         out.append(alphabet[number])
     return "".join(out)
+
+
+def payer_chars(text):
+    """Random base-36 characters in the payer-id alphabet (0, 1, I, O never occur)."""
+    return text.translate(_TO_PAYER)
 
 
 class RandomSuffixes:

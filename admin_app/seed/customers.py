@@ -1,5 +1,5 @@
 """Customer builder: a person (or company) from one of the countries, and their payments."""
-from admin_app.seed.codes import BASE36, BASE62, encode_id
+from admin_app.seed.codes import BASE62, PAYER, encode_id, payer_chars
 from admin_app.seed.countries import (COUNTRIES, COUNTRY_CODES, COUNTRY_CUM_WEIGHTS, EU, UPPER,
                                   US_SALES_TAX_BP, VAT, fill)
 from admin_app.seed.payments import Buyer, one_time_purchases, record_transactions
@@ -23,7 +23,7 @@ def build_customer(gen, index, total):
     both = rng.random() < 0.08
     stripe_id = ("cus_" + encode_id(customer_id, 7, BASE62, 0) + gen.base62(7)
                  if gateway == "stripe" or both else None)
-    payer_id = (encode_id(customer_id, 7, BASE36, 0) + gen.base36(6)
+    payer_id = (encode_id(customer_id, 7, PAYER, 0) + payer_chars(gen.base36(6))
                 if gateway == "paypal" or both else None)
     affiliate = rng.choice(gen.affiliates) if gen.affiliates and rng.random() < 0.2 else None
     tax_bp = details.pop("tax_bp")  # included in B2C prices

@@ -53,6 +53,11 @@ def add_subscription(gen, buyer, status, window, budget, payments):
         ref = "sub_1" + encode_id(sub_id, 8, BASE62, 3) + gen.base62(15)
     else:
         ref = "I-" + encode_id(sub_id, 6, BASE36, 3) + gen.base36(6)
+    cancel_at = None
+    if dates.cancel_at_period_end and buyer.gateway == "stripe":
+        # as Stripe holds it (API 2026-10-28): the scheduled end is its cancel_at, and the
+        # period still ends on a payment date until then
+        cancel_at = dates.next_payment = dates.period_end
     value = gen.datetime_value
     stored = [None if when is None else value(timestamp_of(when)) for when in (
         dates.start, dates.next_payment, dates.period_end)]
@@ -61,7 +66,8 @@ def add_subscription(gen, buyer, status, window, budget, payments):
     gen.rows[SUBSCRIPTIONS].append((
         sub_id, buyer.customer_id, plan.id, plan.name, dates.status, plan.price_cents,
         plan.currency, plan.interval, plan.interval_count, *stored, dates.cancel_at_period_end,
-        *ended, buyer.gateway, ref, buyer.affiliate.id if buyer.affiliate else None))
+        *ended, buyer.gateway, ref, buyer.affiliate.id if buyer.affiliate else None,
+        None if cancel_at is None else value(timestamp_of(cancel_at))))
     for number, paid_at in enumerate(dates.paid):
         payments.append(Payment(timestamp_of(paid_at), sub_id, buyer.gateway, plan.price_cents,
                                 plan.currency, "succeeded",
@@ -97,7 +103,10 @@ def schedule(gen, status, cycle, window, budget):
         else:
             dates.next_payment = dates.period_end
     elif dates.status == "past_due":
-        dates.next_payment = moment(gen.now + gen.randint(DAY // 2, 4 * DAY))  # the next retry
+        # as the gateways hold it: the period whose renewal failed has begun; the payment
+        # of it (retried by the gateway) is what is due
+        dates.period_end = dates.next_payment = cycle.shift(dates.failed_at, 1)
+        gen.randint(DAY // 2, 4 * DAY)  # the draw the retry date took: same data after it
     else:
         dates.access_until = dates.period_end
     return dates

@@ -14,7 +14,7 @@ COLUMNS = {  # the tables in foreign-key order, with the columns seed() fills, i
     Subscription.__table__: (
         "id customer_id plan_id name status price_cents currency interval interval_count "
         "start_date next_payment_date current_period_end cancel_at_period_end canceled_at "
-        "access_until gateway gateway_id affiliate_id").split(),
+        "access_until gateway gateway_id affiliate_id cancel_at").split(),
     Transaction.__table__: (
         "id customer_id subscription_id gateway gateway_ref amount_cents tax_cents currency "
         "refunded_cents status description invoice_number affiliate_id commission_cents "

@@ -12,6 +12,8 @@ from admin_app.views.customers import CustomerView
 from admin_app.views.drift import DriftView
 from admin_app.views import drift
 from admin_app.views.jobs import JobView
+from admin_app.outbox import OutboxView
+from admin_app.views.sandbox_page import SandboxView
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 from admin_app.views.webhooks import WebhookEventView
@@ -40,5 +42,7 @@ def init_app(app):
                                     category="Gateways", endpoint="webhook_event"))
     admin.add_view(DriftView(name="Sync differences", category="Gateways", endpoint="drift"))
     drift.init_app(app)
+    admin.add_view(OutboxView(name="Outbox", endpoint="outbox", url="/admin/outbox"))
+    admin.add_view(SandboxView(name="Sandbox", endpoint="sandbox", url="/admin/sandbox"))
     admin.add_view(AdminUsersView(name="Admin users", endpoint="admin_users", url="/admin/users"))
     return admin

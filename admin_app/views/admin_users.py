@@ -89,7 +89,7 @@ class AdminUsersView(AccessMixin, BaseView):
             self._hand_out_link(user, token, f"{user.email} is invited as {user.role}.")
         return self._done()
 
-    @expose("/<int:user_id>/password-link", methods=("POST",))
+    @expose("/<smallid:user_id>/password-link", methods=("POST",))
     def password_link(self, user_id):
         done = self._run(FlaskForm(), lambda: admin_users.new_password_link(
             current_user, user_id, deps=_deps(), link_hours=self._link_hours()))
@@ -99,7 +99,7 @@ class AdminUsersView(AccessMixin, BaseView):
                                              "earlier links no longer work.")
         return self._done()
 
-    @expose("/<int:user_id>/role", methods=("POST",))
+    @expose("/<smallid:user_id>/role", methods=("POST",))
     def change_role(self, user_id):
         form = RoleForm()
         user = self._run(form, lambda: admin_users.change_role(current_user, user_id,
@@ -108,7 +108,7 @@ class AdminUsersView(AccessMixin, BaseView):
             flash(f"{user.email} is now {user.role}; their sessions have ended.", "success")
         return self._done()
 
-    @expose("/<int:user_id>/active", methods=("POST",))
+    @expose("/<smallid:user_id>/active", methods=("POST",))
     def set_active(self, user_id):
         active = request.form.get("active") == "1"
         user = self._run(FlaskForm(), lambda: admin_users.set_active(current_user, user_id,
@@ -118,7 +118,7 @@ class AdminUsersView(AccessMixin, BaseView):
                   "their sessions have ended.", "success")
         return self._done()
 
-    @expose("/<int:user_id>/end-sessions", methods=("POST",))
+    @expose("/<smallid:user_id>/end-sessions", methods=("POST",))
     def end_sessions(self, user_id):
         user = self._run(FlaskForm(), lambda: admin_users.end_sessions(current_user, user_id))
         if user:

@@ -9,17 +9,20 @@ from actions.subscription_preview import preview_subscription_change
 from admin_app.bulk_views import BulkActionsMixin, ListScopeMixin
 from admin_app.composition import deps_from_app
 from admin_app.lists import SUBSCRIPTIONS
+from admin_app.templating import date, subscription_status
 from admin_app.row_actions import RowActionsMixin
 from admin_app.views.base import SecureModelView, date_formatter, money_formatter
-from models import Subscription, db
+from admin_app.input_guard import is_db_id
+from models import Plan, Subscription, db
 from models._types import utcnow
-from models.access import status_label as access_label
+from models.sub_state import showing_next_payment
 from models.money import parse_amount
 from models.transaction import GATEWAYS
 
 SUBSCRIPTION_ACTIONS = ["subscription_price", "subscription_plan", "subscription_affiliate",
                         "subscription_cancel", "subscription_undo_cancel",
-                        "subscription_pause", "subscription_resume", "subscription_approval"]
+                        "subscription_pause", "subscription_resume", "subscription_approval",
+                        "subscription_withdraw"]
 
 
 class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, SecureModelView):
@@ -37,10 +40,11 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
     search_hint = "Customer name or email"
     column_select_related_list = [Subscription.customer, Subscription.affiliate]
     column_formatters = {
-        "status": lambda v, c, m, n: access_label(m, utcnow()),
+        "status": lambda v, c, m, n: subscription_status(m),
+        "next_payment_date": lambda v, c, m, n: (date(m.next_payment_date)
+                                                 if showing_next_payment(m, utcnow()) else "—"),
         "price_cents": money_formatter,
         "start_date": date_formatter,
-        "next_payment_date": date_formatter,
         "gateway": lambda v, c, m, n: GATEWAYS.get(m.gateway, m.gateway),
     }
 
@@ -54,7 +58,7 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
             if args.get("kind") == "plan":
                 plan = args.get("plan", "")
                 lines, when = preview_subscription_change(
-                    deps, current_user, sub_id, plan_id=int(plan) if plan.isdigit() else 0,
+                    deps, current_user, sub_id, plan_id=plan_id(plan),
                     proration=args.get("proration", "none"))
             else:
                 cents = _cents(args.get("amount", ""), sub, deps.locale)
@@ -64,6 +68,11 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
         except ActionError as exc:
             return jsonify(error=exc.message)
         return jsonify(lines=lines, proration_date=when)
+
+
+def plan_id(text):
+    """The plan id a URL names, or 0 (no plan) when it is no plan's id."""
+    return int(text) if is_db_id(text, Plan.id.type) else 0
 
 
 def _cents(text, sub, locale):

@@ -163,8 +163,10 @@ class SubscriptionGateway(MemoryGateway):
 
     def _once(self, verb, ref, request, idempotency_key, act):
         self.calls.append((verb, (ref, *request), idempotency_key))
-        failure = self._maybe_fail(verb)
         key = (verb, idempotency_key)
+        # a request repeated with its key gets the first answer (it cannot be declined now);
+        # the network can still lose it
+        failure = self._maybe_fail(verb, repeat=key in self.by_key)
         if key in self.by_key:
             seen, result = self.by_key[key]
             if seen != (ref, *request):
@@ -182,7 +184,7 @@ class SubscriptionGateway(MemoryGateway):
                                      gateway=self.name)
         return result
 
-    def _maybe_fail(self, verb):
+    def _maybe_fail(self, verb, repeat=False):
         waiting = self._verb_failures.get(verb)
         if not waiting and verb != "get_subscription":
             waiting = self._verb_failures.get("any change")
@@ -192,7 +194,7 @@ class SubscriptionGateway(MemoryGateway):
         if failure in ("timeout", "5xx", "429"):
             raise GatewayUnavailable(f"{self.name} did not answer ({failure}).",
                                      gateway=self.name)
-        if failure == "decline":
+        if failure == "decline" and not repeat:
             raise GatewayDeclined(f"{self.name} declined the request.", gateway=self.name,
                                   code="declined")
         return failure

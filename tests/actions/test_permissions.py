@@ -19,7 +19,7 @@ from actions.export import customers_query, export_customers, export_scope
 from actions.invoice import resend_invoice
 from actions.refund import check_refund, refund_transaction
 from actions.subscription_affiliate import set_subscription_affiliate
-from actions.subscription_approval import check_approval
+from actions.subscription_approval import check_approval, withdraw_change
 from actions.subscription_cancel import cancel_subscription, undo_cancel
 from actions.subscription_pause import pause_subscription, resume_subscription
 from actions.subscription_plan import change_subscription_plan
@@ -141,6 +141,14 @@ def _(ctx):
     change_subscription_price(ctx.deps, ctx.actors["owner"], sub.id, 5900)
     ctx.gateways["paypal"].approve(sub.gateway_id)
     return lambda actor: check_approval(ctx.deps, actor, sub.id)
+
+
+@case("subscription_withdraw", "change_subscription")
+def _(ctx):
+    sub = subscribed(ctx.gateways, gateway="paypal")
+    ctx.gateways["paypal"].needs_approval = True
+    change_subscription_price(ctx.deps, ctx.actors["owner"], sub.id, 5900)
+    return lambda actor: withdraw_change(ctx.deps, actor, sub.id)
 
 
 PLAN_FIELDS = {"name": "Gold", "price": "19.00", "currency": "USD", "interval": "month",

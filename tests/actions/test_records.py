@@ -281,3 +281,52 @@ def test_an_invitation_link_works_once_and_until_it_expires(deps, actors, clock)
     assert fresh(AdminUser, user.id).check_password("long enough password")
     with pytest.raises(InvalidRequest, match="already used"):
         admin_users.set_password_from_link(token, "another long password", deps=deps)
+
+
+def _with_password(user, password="correct horse battery"):
+    user.set_password(password)
+    db.session.commit()
+    return user
+
+
+def test_log_in_with_the_right_password_only_and_both_are_audited(actors):
+    finance = _with_password(actors["finance"])
+    assert admin_users.authenticate("FINANCE@example.com", "correct horse battery",
+                                    address="10.0.0.1").id == finance.id
+    assert admin_users.authenticate("finance@example.com", "wrong", address="10.0.0.1") is None
+    assert admin_users.authenticate("nobody@example.com", "x", address="10.0.0.1") is None
+    _with_password(actors["inactive"])
+    assert admin_users.authenticate("inactive@example.com", "correct horse battery",
+                                    address="10.0.0.1") is None
+    assert [e.outcome for e in audit_entries("login")] == ["succeeded", "failed", "failed",
+                                                           "failed"]
+
+
+def test_logging_out_ends_every_session_of_the_user(actors):
+    support = actors["support"]
+    token = support.session_token
+    admin_users.log_out(support, address="10.0.0.1")
+    assert fresh(AdminUser, support.id).session_token != token
+
+
+def test_changing_ones_own_password(actors, gateways):
+    user = _with_password(actors["support"])
+    with nothing_changes(gateways), pytest.raises(InvalidRequest, match="current password"):
+        admin_users.change_own_password(user, "wrong", "a new long password")
+    assert audit_entries("change_password")[-1].outcome == "rejected"
+    with nothing_changes(gateways), pytest.raises(InvalidRequest, match="at least"):
+        admin_users.change_own_password(user, "correct horse battery", "short")
+    token = fresh(AdminUser, user.id).session_token
+    admin_users.change_own_password(fresh(AdminUser, user.id), "correct horse battery",
+                                    "a new long password")
+    changed = fresh(AdminUser, user.id)
+    assert changed.check_password("a new long password") and changed.session_token != token
+
+
+def test_the_set_password_link_is_mailed_to_the_new_admin(deps, actors, outbox):
+    user, token = admin_users.invite(actors["owner"], "new@example.com", "viewer", deps=deps,
+                                     link_hours=24)
+    admin_users.mail_password_link(user, f"https://panel.test/password/{token}", deps=deps)
+    mail, = outbox
+    assert mail.recipients == ["new@example.com"]
+    assert f"https://panel.test/password/{token}" in mail.body and "role viewer" in mail.body

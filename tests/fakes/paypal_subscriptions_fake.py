@@ -91,7 +91,7 @@ class PayPalSubscriptionsFake:
         if sub is None:
             return 404, self._fake.error("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
                                          "Requested resource ID was not found.")
-        if "plan" in request.args.get("fields", "").split(",") and sub["plan_overridden"]:
+        if "plan" in request.args.get("fields", "").split(","):
             value, currency = self.prices[sub["id"]]
             regular = [c for c in sub["billing_info"]["cycle_executions"]
                        if c["tenure_type"] == "REGULAR"]
