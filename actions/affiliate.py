@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from actions import audit
 from actions.base import ActionResult, RowAction
+from actions.commission import sale_base
 from actions.errors import InvalidRequest
 from actions.locks import lock_transaction
 from actions.permissions import require
@@ -77,7 +78,7 @@ def _perform(tx, form, actor, deps):
 
 
 def _context(tx, deps):
-    rates = {str(a.id): a.commission_for(tx.net_cents)
+    rates = {str(a.id): a.commission_for(sale_base(tx))
              for a in db.session.scalars(select(Affiliate))}
     return {"default_commissions": {k: plain_amount(v, tx.currency) for k, v in rates.items()}}
 

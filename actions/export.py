@@ -21,12 +21,21 @@ BATCH_SIZE = 2000
 HEADER = [label for _, label in DETAIL_FIELDS] + ["Lifetime Value"]
 COLUMNS = [getattr(Customer, name) for name, _ in DETAIL_FIELDS] + [Customer.lifetime_value_cents]
 COUNTRY = [name for name, _ in DETAIL_FIELDS].index("country")
-# OWASP CSV injection: a spreadsheet evaluates a cell that starts with one of these, also
-# after blanks (space, no-break space, newline), and a `;` or `,` followed by one of them can
-# start a second cell when the file is read with that separator.
-TRIGGERS = "=+\\-@\t\r"
-BLANKS = " \u00a0\n"
-RISKY = re.compile(f"^[{BLANKS}]*[{TRIGGERS}]|[;,][{BLANKS}]*[{TRIGGERS}]")
+# OWASP CSV injection: a spreadsheet evaluates a cell that starts with one of these (also the
+# full-width forms Excel reads in East Asian locales), also after blanks. A file may be opened
+# with ',', ';' or tab as the separator, so every piece of a cell that follows one of those
+# can be a cell start too: each such piece is neutralised on its own (a quote in front of
+# the whole cell does not protect "a;=1+1" read with ';').
+TRIGGERS = "=+\\-@\uff1d\uff0b\uff0d\uff20"
+BLANKS = " \u00a0\u3000"
+# Where a spreadsheet may start a new cell inside ours: the separators, and line breaks (a
+# quoted line break is a new row when the file is split with another separator).
+SEPARATORS = ",;\t\r\n"
+RISKY = re.compile(f'(?:^|[{SEPARATORS}])[{BLANKS}"]*[{TRIGGERS}]|^[\t\r\n]')
+PIECES = re.compile(f"([{SEPARATORS}])")
+# a piece is risky also behind quotes: read with another separator, a piece that starts with
+# '"' is a quoted cell whose text starts after the quote
+RISKY_START = re.compile(f'[{BLANKS}"]*[{TRIGGERS}]')
 # A phone number or a number: a leading + or - and then only digits, spaces, dots, dashes and
 # parentheses. Such a cell cannot call anything and is written as the database has it.
 PLAIN_NUMBER = re.compile(r"[+-][0-9 .()-]*[0-9][0-9 .()-]*")
@@ -40,15 +49,21 @@ def export_filename(now=None):
 
 
 def neutralise(text):
-    """Prefix a quote to a cell a spreadsheet could read as a formula; None -> ''."""
+    """The cell text with a quote before each piece a spreadsheet could read as a formula:
+    the cell's start, and every piece after a ',', ';' or tab; None -> ''."""
     if text is None:
         return ""
     text = str(text)
     if not RISKY.search(text):
         return text
-    if PLAIN_NUMBER.fullmatch(text.strip(BLANKS)):
+    if PLAIN_NUMBER.fullmatch(text.strip(BLANKS + "\n")):
         return text
-    return "'" + text
+    pieces = PIECES.split(text)  # text, separator, text, separator, ...
+    for i in range(0, len(pieces), 2):
+        if RISKY_START.match(pieces[i]):
+            pieces[i] = "'" + pieces[i]
+    cell = "".join(pieces)
+    return "'" + cell if cell[:1] in "\t\r\n" else cell
 
 
 def selected_ids(raw_ids):

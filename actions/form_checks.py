@@ -5,20 +5,22 @@ from wtforms import DateField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from models.money import parse_amount
+from models.text import UNSAFE_TEXT, first_unsafe
 
-# Explicit direction marks, embeddings, overrides and isolates: invisible, and able to make
-# "Bob" + U+202E (right-to-left override) + " moc.live" read as something else in the list,
-# the CSV and the emails.
-BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+BIDI_CONTROLS = UNSAFE_TEXT  # the name older callers use
 
 
 def no_bidi_controls(form, field):
-    """WTForms validator: refuse invisible text-direction characters (U+202A–202E etc.)."""
-    found = BIDI_CONTROLS.search(field.data or "")
+    """WTForms validator: refuse control characters and invisible text-direction characters
+    (models/text.py: the one rule of every customer field)."""
+    found = first_unsafe(field.data if isinstance(field.data, str) else "")
     if found:
         raise ValidationError(
-            f"{field.label.text} contains an invisible text-direction character "
-            f"(U+{ord(found.group()):04X}) that can make it read differently; remove it.")
+            f"{field.label.text} contains an invisible control or text-direction character "
+            f"(U+{ord(found):04X}) that can make it read differently; remove it.")
+
+
+plain_text = no_bidi_controls
 
 
 # One rule for every number typed or sent that is not an amount (counts, ids, timestamps,

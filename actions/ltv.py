@@ -60,8 +60,9 @@ def refund_settlement(tx, amount_cents):
     return min(share, max(tx.settlement_cents - refunded, 0)), tx.settlement_currency
 
 
-def actual_ltv_subquery(store):
-    """customer_id -> lifetime value recomputed by the rule above."""
+def actual_ltv_subquery(store, gateway=None):
+    """customer_id -> lifetime value recomputed by the rule above (from one gateway's payments
+    only, when given)."""
     payments = (select(Transaction.customer_id, Transaction.settlement_cents.label("v"))
                 .where(counting_clause(store)))
     refunds = (select(Transaction.customer_id, (-Refund.settlement_cents).label("v"))
@@ -70,6 +71,9 @@ def actual_ltv_subquery(store):
     disputes = (select(Transaction.customer_id, (-Dispute.settlement_cents).label("v"))
                 .join(Dispute, Dispute.transaction_id == Transaction.id)
                 .where(Dispute.status == "lost", Dispute.settlement_currency == store))
+    if gateway is not None:
+        payments, refunds, disputes = (q.where(Transaction.gateway == gateway)
+                                       for q in (payments, refunds, disputes))
     rows = union_all(payments, refunds, disputes).subquery()
     return (select(rows.c.customer_id, func.sum(rows.c.v).label("ltv"))
             .group_by(rows.c.customer_id).subquery())

@@ -12,7 +12,8 @@ from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
 from actions.permissions import require
 from actions.subscription_changes import (duplicate_result, existing_request,
-                                          lock_subscription, snapshot, summary)
+                                          lock_subscription, offered, require_applies,
+                                          snapshot, summary)
 from models import Affiliate, SubscriptionChange, db
 
 
@@ -25,6 +26,7 @@ def set_subscription_affiliate(deps, actor, sub_id, affiliate_id, *, request_key
     if done is not None:
         db.session.rollback()
         return duplicate_result(done)
+    require_applies(sub, "affiliate", deps.clock())
     affiliate = db.session.get(Affiliate, affiliate_id) if affiliate_id is not None else None
     if affiliate_id is not None and affiliate is None:
         raise InvalidRequest("That affiliate no longer exists; nothing was changed.")
@@ -81,4 +83,5 @@ def _context(sub, deps):
 
 ACTION = RowAction(
     name="subscription_affiliate", title="Edit Affiliate", icon="fa-bullhorn",
-    permission="edit_affiliate", form=_form, perform=_perform, context=_context)
+    permission="edit_affiliate", form=_form, perform=_perform, context=_context,
+    **offered("affiliate"))

@@ -8,7 +8,7 @@ from actions.errors import InvalidRequest
 from actions.permissions import require
 from actions.gateways.base import SubscriptionResult
 from actions.subscription_changes import (answered_amount, awaiting_change, expires_at,
-                                          gateway_label, lock_subscription, snapshot,
+                                          gateway_label, lock_subscription, offered, require_applies, snapshot,
                                           summary)
 from actions.subscription_plan import plan_ref
 from models import Plan, db
@@ -33,6 +33,7 @@ def _waiting(deps, actor, sub_id, doing):
     if change is None or not sub.approval_url:
         raise InvalidRequest("No change of this subscription is waiting for the customer's "
                              f"approval; {doing}")
+    require_applies(sub, "approval", deps.clock())
     return sub, change
 
 
@@ -115,7 +116,6 @@ ACTION = RowAction(
     name="subscription_approval", title="Check Approval", icon="fa-refresh",
     permission="change_subscription", form=lambda sub, deps: FlaskForm(),
     perform=lambda sub, form, actor, deps: check_approval(deps, actor, sub.id),
-    context=_context, available=lambda sub: bool(sub.approval_url),
+    context=_context,
     submit_label="Ask PayPal",
-    unavailable_message="No change of this subscription is waiting for the customer's "
-                        "approval; nothing was changed.")
+    **offered("approval"))

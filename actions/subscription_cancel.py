@@ -14,8 +14,10 @@ from wtforms.fields.choices import SelectChoice
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
-from actions.subscription_changes import Change, act, gateway_label, require_live, summary
-from models.access import LIVE_STATUSES
+from actions.subscription_changes import (Change, act, gateway_label, offered, require_live,
+                                          summary)
+from models.sub_state import cancel_choices, state
+from models.subscription import status_label as status_name
 
 WHEN = {"period_end": "At the end of the billing period", "now": "Immediately"}
 
@@ -28,12 +30,17 @@ def cancel_subscription(deps, actor, sub_id, *, when="period_end", request_key=N
             ends = f" (access until {day})" if sub.access_until else ""
             raise InvalidRequest(f"This subscription is already cancelled{ends}; nothing was "
                                  "changed.")
-        require_live(sub, "cancelling it")
+        if sub.status not in ("incomplete", "unpaid"):  # those end only by cancelling now
+            require_live(sub, "cancelling it")
         if when not in WHEN:
             raise InvalidRequest("Choose when the subscription ends; nothing was changed.")
         if sub.cancel_at_period_end and when == "period_end":
             raise InvalidRequest(f"This subscription already cancels on {day}; nothing was "
                                  "changed.")
+        if when not in cancel_choices(sub, deps.clock()):
+            raise InvalidRequest(f"This subscription is {status_name(sub.status).lower()}: no "
+                                 "paid period is left to run out, so it can only be cancelled "
+                                 "immediately. Nothing was changed.")
         state = deps.gateways(sub.gateway).get_subscription(sub.gateway_id)
         period_end = state.period_end or sub.current_period_end
         return {"ask": {"when": when},
@@ -113,7 +120,10 @@ class CancelForm(FlaskForm):
 
 
 def _form(sub, deps):
-    return CancelForm(when="period_end", request_key=uuid.uuid4().hex)
+    choices = cancel_choices(sub, deps.clock())
+    form = CancelForm(when=choices[0], request_key=uuid.uuid4().hex)
+    form.when.choices = [SelectChoice(k, WHEN[k]) for k in choices]
+    return form
 
 
 def _perform(sub, form, actor, deps):
@@ -122,24 +132,45 @@ def _perform(sub, form, actor, deps):
 
 
 def _context(sub, deps):
+    """What really happens, said for the subscription's state (issue 21 item 2)."""
+    key = state(sub, deps.clock())
     end = deps.day(sub.current_period_end or sub.next_payment_date)
+    label = gateway_label(sub)
+    no_refund = "Nothing is refunded."
+    if key in ("past_due", "unpaid", "incomplete"):
+        unpaid = {"past_due": f"The renewal due on {end} is unpaid and {label} is retrying it",
+                  "unpaid": f"{label} gave up collecting the renewal due on {end}",
+                  "incomplete": "The first payment was never made"}[key]
+        lines = [f"{unpaid}: there is no paid period left to run out, so the subscription "
+                 "can only be cancelled immediately.",
+                 f"Immediately: {label} cancels now, takes no further payment or retry, and "
+                 f"the member's access ends now. {no_refund}"]
+        return {"summary": summary(sub, ("Status", status_name(sub.status))),
+                "consequences": lines}
+    if key == "cancelling":  # a Stripe cancellation scheduled for the period end
+        return {"summary": summary(sub, ("Access until", end)),
+                "consequences": [f"The subscription already ends on {end}. Immediately: "
+                                 f"Stripe cancels now and access ends now. {no_refund}"]}
+    what = "trial" if key == "trialing" else "billing period"
+    row = ("Trial ends", end) if key == "trialing" else ("Paid until", end)
+    paused = (" Payments are paused, so nothing more is charged either way."
+              if key == "paused" else "")
     if sub.gateway == "stripe":
-        lines = [f"At the end of the billing period: the subscription stays active and is "
-                 f"not renewed; access ends on {end}. You can undo this until then.",
-                 "Immediately: Stripe cancels now and access ends now. Nothing is refunded."]
+        lines = [f"At the end of the {what}: the subscription is not renewed and no further "
+                 f"payment is taken; access ends on {end}. You can undo this until then."
+                 + paused,
+                 f"Immediately: Stripe cancels now and access ends now. {no_refund}"]
     else:
         lines = [f"PayPal cancels at once whichever you choose, and no further payment is "
-                 f"taken. At the end of the billing period: the member keeps access until "
-                 f"{end} (PayPal's next billing time, read again just before cancelling).",
-                 "Immediately: access ends now. Nothing is refunded. A PayPal cancellation "
-                 "cannot be undone."]
-    return {"summary": summary(sub, ("Paid until", end)),
-            "consequences": lines}
+                 f"taken. At the end of the {what}: the member keeps access until {end} "
+                 "(PayPal's next billing time, read again just before cancelling)." + paused,
+                 f"Immediately: access ends now. {no_refund} A PayPal cancellation cannot "
+                 "be undone."]
+    return {"summary": summary(sub, row), "consequences": lines}
 
 
 ACTION = RowAction(
     name="subscription_cancel", title="Cancel Subscription", icon="fa-times",
     permission="cancel_subscription", form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES,
     submit_label="Cancel subscription", danger=True,
-    unavailable_message="This subscription is already cancelled; nothing was changed.")
+    **offered("cancel"))

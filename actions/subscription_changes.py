@@ -16,8 +16,10 @@ from actions.keys import new_key
 from actions.locks import lock
 from actions.permissions import require
 from models import Subscription, SubscriptionChange, db
+from models._types import utcnow
 from models.subscription_change import WAITING
 from models.access import LIVE_STATUSES
+from models.sub_state import applies, why_not
 from models.transaction import GATEWAYS
 
 KIND_NAMES = {"price": "price change", "plan": "plan change", "affiliate": "affiliate change",
@@ -56,6 +58,7 @@ def act(deps, actor, sub_id, *, permission, request_key, prepare, spec):
         return duplicate_result(done)
     deps.gateways(sub.gateway)  # not configured: refused before anything is written
     params = prepare(sub)
+    require_applies(sub, spec.kind, deps.clock())
     repeat = unfinished(sub.id) is not None
     change_id, duplicate = start(deps, actor, sub, spec.kind, params, request_key)
     if duplicate is not None:
@@ -75,6 +78,20 @@ def summary(sub, *rows, with_gateway=True):
     """The context table of a subscription modal: which subscription, `rows`, the gateway."""
     head = [("Subscription", f"{sub.name} · {sub.customer.name}"), *rows]
     return head + [("Payment system", gateway_label(sub))] if with_gateway else head
+
+
+def offered(kind):
+    """RowAction(available=..., unavailable_message=...) for a subscription action of `kind`:
+    shown only in the states it applies to (models/sub_state.py). available(sub, now) takes
+    the clock the action function will use (the view passes none: the wall clock)."""
+    return {"available": lambda sub, now=None: applies(sub, kind, now or utcnow()),
+            "unavailable_message": lambda sub: why_not(sub, kind, utcnow())}
+
+
+def require_applies(sub, kind, now):
+    """The server's half of the rule that hides a button: refuse what the state rules out."""
+    if not applies(sub, kind, now):
+        raise InvalidRequest(why_not(sub, kind, now))
 
 
 def require_live(sub, doing):

@@ -9,8 +9,8 @@ from wtforms.validators import Optional
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import PlainDateField, request_key_field
-from actions.subscription_changes import Change, act, gateway_label, require_live, summary
-from models.access import LIVE_STATUSES
+from actions.subscription_changes import (Change, act, gateway_label, offered, require_live,
+                                          summary)
 
 MAX_PAUSE = timedelta(days=730)  # a resume date further ahead is a typo, not a plan
 
@@ -105,6 +105,4 @@ def _context(sub, deps):
 ACTION = RowAction(
     name="subscription_pause", title="Pause Payments", icon="fa-pause",
     permission="change_subscription", form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES and not sub.paused,
-    unavailable_message="Only a running subscription whose payments are not paused can be "
-                        "paused; nothing was changed.")
+    **offered("pause"))

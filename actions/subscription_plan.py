@@ -1,5 +1,17 @@
-"""Upgrade Plan (arrows): move a subscription to another plan of the same currency and cycle."""
+"""Upgrade Plan (arrows): move a subscription to another plan of the same currency, on any
+billing cycle the gateway can switch to, grouped Upgrade / Downgrade by monthly price.
+
+Stripe switches a subscription to a price of any interval (monthly <-> quarterly <-> yearly);
+a change of interval starts a new billing period at once, with the proration chosen, and the
+exact amount is Stripe's own invoice preview. PayPal's revise (POST /v1/billing/subscriptions
+/{id}/revise with a plan_id) moves a subscription to another plan *of the same PayPal
+product*, whatever its billing frequency; it answers PLAN_PRODUCT_NOT_COMPATIBLE otherwise,
+never prorates (the new price applies from the next billing cycle) and asks a PayPal-wallet
+payer to re-consent at an approval link. We do not store PayPal's product, so every plan with
+a PayPal plan id is offered and PayPal's refusal is reported as it comes.
+"""
 import uuid
+from fractions import Fraction
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -10,23 +22,49 @@ from wtforms.validators import DataRequired
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.form_checks import request_key_field
-from actions.subscription_changes import (Change, act, proration_time, answered_amount, gateway_label,
-                                          payment_pending,
+from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+                                          offered, payment_pending, proration_time,
                                           require_live, require_no_approval_pending, summary)
 from models import Plan, db
-from models.access import LIVE_STATUSES
 
 PRORATIONS = {"none": "No proration: the new price from the next renewal",
               "create_prorations": "Credit or charge the difference on the next invoice",
               "always_invoice": "Invoice the difference now"}
 
 
+#: months in one interval (a week and a day as fractions of an average month)
+MONTHS = {"month": Fraction(1), "year": Fraction(12), "week": Fraction(7 * 12, 365),
+          "day": Fraction(12, 365)}
+
+
+def monthly_price(price_cents, interval, interval_count):
+    """The price per month of a cycle (exact fraction of minor units), for comparing plans."""
+    return Fraction(price_cents) / (MONTHS.get(interval, Fraction(1)) * interval_count)
+
+
 def other_plans(sub):
-    """The plans a subscription may move to: active, same currency and cycle, not its own."""
-    return db.session.scalars(select(Plan).where(
-        Plan.active.is_(True), Plan.currency == sub.currency, Plan.interval == sub.interval,
-        Plan.interval_count == sub.interval_count, Plan.id != (sub.plan_id or 0))
-        .order_by(Plan.price_cents, Plan.id)).all()
+    """The plans a subscription may move to: active, same currency, any billing cycle, with
+    an id at the subscription's gateway, not its own; cheapest per month first."""
+    plans = db.session.scalars(select(Plan).where(
+        Plan.active.is_(True), Plan.currency == sub.currency,
+        Plan.id != (sub.plan_id or 0))).all()
+    plans = [p for p in plans if plan_ref(p, sub.gateway)]
+    return sorted(plans, key=lambda p: (monthly_price(p.price_cents, p.interval,
+                                                      p.interval_count), p.id))
+
+
+def grouped_plans(sub, deps):
+    """{"Upgrade": [(id, label)], "Downgrade": [...]} by price per month against the
+    subscription's own (equal counts as an upgrade: a move to another cycle)."""
+    mine = monthly_price(sub.price_cents, sub.interval, sub.interval_count)
+    groups = {"Upgrade": [], "Downgrade": []}
+    for p in other_plans(sub):
+        per_month = monthly_price(p.price_cents, p.interval, p.interval_count)
+        label = f"{p.name} — {deps.money(p.price_cents, p.currency)} · {p.cycle}"
+        if p.interval != "month" or p.interval_count != 1:
+            label += f" (≈ {deps.money(round(per_month), p.currency)} a month)"
+        groups["Downgrade" if per_month < mine else "Upgrade"].append((str(p.id), label))
+    return {name: choices for name, choices in groups.items() if choices}
 
 
 def plan_ref(plan, gateway):
@@ -40,9 +78,13 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
         require_live(sub, "changing its plan")
         require_no_approval_pending(sub, deps)
         plan = db.session.get(Plan, plan_id) if plan_id else None
+        if (plan is not None and plan.active and plan.currency == sub.currency
+                and not plan_ref(plan, sub.gateway)):
+            raise InvalidRequest(f"The plan “{plan.name}” has no {gateway_label(sub)} id; "
+                                 "add it in Catalog > Plans. Nothing was changed.")
         if plan is None or plan not in other_plans(sub):
-            raise InvalidRequest("Choose another active plan in the same currency and cycle; "
-                                 "nothing was changed.")
+            raise InvalidRequest("Choose another active plan in the same currency; nothing "
+                                 "was changed.")
         if not plan_ref(plan, sub.gateway):
             raise InvalidRequest(f"The plan “{plan.name}” has no {gateway_label(sub)} id; "
                                  "add it in Catalog > Plans. Nothing was changed.")
@@ -79,11 +121,14 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
             return payment_pending(deps, sub, change, result)
         price = answered_amount(result, sub, plan.price_cents)
         sub.plan_id, sub.name, sub.price_cents = plan.id, plan.name, price
+        sub.interval, sub.interval_count = plan.interval, plan.interval_count
+        if result.state is not None and result.state.period_end:
+            sub.current_period_end = result.state.period_end  # a new cycle starts now
         note = "" if price == plan.price_cents else (
             f" ({gateway_label(sub)}'s price; the catalog says "
             f"{deps.money(plan.price_cents, plan.currency)})")
         return (f"The subscription is now on “{plan.name}” at "
-                f"{deps.money(price, sub.currency)} per cycle{note}.")
+                f"{deps.money(price, sub.currency)} {plan.cycle.lower()}{note}.")
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
                prepare=prepare, spec=Change("plan", call, apply, applied))
@@ -97,9 +142,7 @@ class PlanForm(FlaskForm):
 
     def __init__(self, *args, sub, deps, **kwargs):
         super().__init__(*args, **kwargs)
-        self.plan.choices = [SelectChoice(str(p.id), f"{p.name} — "
-                                          f"{deps.money(p.price_cents, p.currency)} · {p.cycle}")
-                             for p in other_plans(sub)]
+        self.plan.choices = grouped_plans(sub, deps)  # <optgroup>s: Upgrade, Downgrade
         self.proration.choices = [SelectChoice(k, v) for k, v in PRORATIONS.items()
                                   if k == "none" or sub.gateway == "stripe"]
 
@@ -125,6 +168,18 @@ def _context(sub, deps):
                  "PayPal may ask the customer to approve the change: the subscription is then "
                  "marked “waiting for the customer's approval” and you get the link to send."]
     current = f"{deps.money(sub.price_cents, sub.currency)} · {sub.cycle}"
+    if not other_plans(sub):
+        return {"summary": summary(sub, ("Current plan", current)), "nothing_to_offer": True,
+                "consequences": [f"There is no other active {sub.currency} plan with a "
+                                 f"{gateway_label(sub)} id to move to. Add one in Catalog > "
+                                 "Plans; nothing can be changed here until then."]}
+    if sub.gateway == "stripe":
+        lines.append("A plan on another billing cycle (monthly, quarterly, yearly) starts a "
+                     "new billing period today.")
+    else:
+        lines.append("PayPal moves a subscription only to a plan of the same PayPal product "
+                     "(any billing cycle); it refuses another product's plan and nothing "
+                     "changes.")
     return {"summary": summary(sub, ("Current plan", current)),
             "consequences": lines, "preview_kind": "plan"}
 
@@ -133,6 +188,4 @@ ACTION = RowAction(
     name="subscription_plan", title="Upgrade Plan", icon="fa-exchange",
     permission="change_subscription", template="actions/subscription_change.html",
     form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES and not sub.approval_url,
-    unavailable_message="Only a running subscription with no change awaiting the customer's "
-                        "approval can change plans; nothing was changed.")
+    **offered("plan"))

@@ -4,16 +4,16 @@ import uuid
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, ValidationError
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
+from actions.gateways.limits import check_max
 from actions.form_checks import PositiveAmount, request_key_field
-from actions.subscription_changes import (Change, act, proration_time, answered_amount, gateway_label,
-                                          payment_pending,
+from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
+                                          offered, payment_pending, proration_time,
                                           require_live, require_no_approval_pending, summary)
-from models.access import LIVE_STATUSES
-from models.money import plain_amount
+from models.money import format_money, plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
 #: PayPal's documented rule for price changes of existing subscribers
@@ -36,6 +36,7 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
                                  "Nothing was changed.")
         if not isinstance(amount_cents, int) or amount_cents <= 0:
             raise InvalidRequest("Enter a price greater than zero; nothing was changed.")
+        check_max(sub.gateway, amount_cents, sub.currency, deps.money)
         if amount_cents == sub.price_cents:
             raise InvalidRequest(f"The subscription already costs "
                                  f"{deps.money(amount_cents, sub.currency)}; nothing was changed.")
@@ -84,10 +85,21 @@ class PriceForm(FlaskForm):
 
     def __init__(self, *args, currency, locale, gateway, **kwargs):
         super().__init__(*args, **kwargs)
-        self.currency, self.locale = currency, locale
+        self.currency, self.locale, self.gateway = currency, locale, gateway
         self.amount.label.text = f"New amount ({currency})"
         self.effective.choices = [SelectChoice(k, v) for k, v in EFFECTIVE.items()
                                   if k == "next_renewal" or gateway == "stripe"]
+
+
+    def validate_amount(self, field):
+        """The gateway's maximum, said beside the field (the action checks it again)."""
+        cents = getattr(self, "amount_cents", None)
+        if cents is not None:
+            try:
+                check_max(self.gateway, cents, self.currency,
+                          lambda c, cur: format_money(c, cur, self.locale))
+            except InvalidRequest as exc:
+                raise ValidationError(exc.message.split(";")[0] + ".") from None
 
 
 def _form(sub, deps):
@@ -123,6 +135,4 @@ ACTION = RowAction(
     name="subscription_price", title="Edit Subscription", icon="fa-pencil",
     permission="change_subscription", template="actions/subscription_change.html",
     form=_form, perform=_perform, context=_context,
-    available=lambda sub: sub.status in LIVE_STATUSES and not sub.approval_url,
-    unavailable_message="Only a running subscription with no change awaiting the customer's "
-                        "approval can get a new price; nothing was changed.")
+    **offered("price"))

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 
 from actions.base import RowAction
 from actions.form_checks import request_key_field
-from actions.subscription_changes import summary
+from actions.subscription_changes import offered, summary
 from actions.subscription_pause import resume_subscription
 
 
@@ -31,5 +31,4 @@ ACTION = RowAction(
     permission="change_subscription",
     form=lambda sub, deps: ResumeForm(request_key=uuid.uuid4().hex),
     perform=_perform, context=_context,
-    available=lambda sub: sub.status != "canceled" and sub.paused,
-    unavailable_message="Payments of this subscription are not paused; nothing was changed.")
+    **offered("resume"))

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from actions.base import RowAction
 from actions.form_checks import request_key_field
 from actions.subscription_cancel import undo_cancel
-from actions.subscription_changes import summary
+from actions.subscription_changes import offered, summary
 
 
 
@@ -31,7 +31,4 @@ ACTION = RowAction(
     permission="cancel_subscription",
     form=lambda sub, deps: UndoForm(request_key=uuid.uuid4().hex),
     perform=_perform, context=_context, submit_label="Keep the subscription",
-    available=lambda sub: (sub.status != "canceled" and sub.cancel_at_period_end
-                           and sub.gateway == "stripe"),
-    unavailable_message="Only a Stripe subscription set to cancel at the end of its period "
-                        "can be kept; nothing was changed.")
+    **offered("undo_cancel"))

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 
 from actions.base import RowAction
 from actions.subscription_approval import withdraw_change
-from actions.subscription_changes import gateway_label, summary
+from actions.subscription_changes import gateway_label, offered, summary
 
 
 def _context(sub, deps):
@@ -22,7 +22,5 @@ ACTION = RowAction(
     name="subscription_withdraw", title="Withdraw Change", icon="fa-ban",
     permission="change_subscription", form=lambda sub, deps: FlaskForm(),
     perform=lambda sub, form, actor, deps: withdraw_change(deps, actor, sub.id),
-    context=_context, available=lambda sub: bool(sub.approval_url),
-    submit_label="Withdraw the change", danger=True,
-    unavailable_message="No change of this subscription is waiting for the customer's "
-                        "approval; there is nothing to withdraw.")
+    context=_context, submit_label="Withdraw the change", danger=True,
+    **offered("withdraw"))

@@ -4,7 +4,6 @@ import uuid
 from functools import partial
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin.helpers import get_redirect_target
 from flask_admin import expose
 from flask_login import current_user
 
@@ -13,6 +12,7 @@ from actions.errors import ActionError
 from actions.export import selected_ids
 from admin_app import jobs
 from admin_app.composition import deps_from_app
+from admin_app.redirects import get_redirect_target
 from admin_app.lists import scope_query
 
 LIST_ONLY_ARGS = ("page", "page_size", "sort", "desc", "ids", "all", "url")
@@ -87,7 +87,7 @@ class BulkActionsMixin:
         if name not in self.bulk_actions:
             abort(404)
         action = BULK_ACTIONS[name]
-        return_url = _safe_path(request.args.get("url")) or self.get_url(".index_view")
+        return_url = get_redirect_target() or self.get_url(".index_view")
         if not self.is_action_allowed(name):
             flash(f"Your role ({current_user.role}) does not allow “{action.title}”; "
                   "nothing was changed.", "error")
@@ -133,11 +133,4 @@ def _confirmation_problem(form, count):
     typed = getattr(form, "typed_count", None)
     if typed is not None and typed.data != count:
         return f"Type {count} (the number of payments) to confirm; nothing was started."
-    return None
-
-
-def _safe_path(url):
-    """A redirect target on this site only (a path), never another host."""
-    if url and url.startswith("/") and not url.startswith(("//", "/\\")):
-        return url
     return None

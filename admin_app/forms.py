@@ -67,19 +67,19 @@ def vat_error(number, country):
 
 class CustomerForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200), no_bidi_controls])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _email_syntax])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _email_syntax, no_bidi_controls])
     company = StringField("Company", validators=[Optional(), Length(max=200), no_bidi_controls])
-    company_id = StringField("Company ID", validators=[Optional(), Length(max=64)])
+    company_id = StringField("Company ID", validators=[Optional(), Length(max=64), no_bidi_controls])
     company_email = EmailField("Company Email",
-                               validators=[Optional(), Length(max=254), _email_syntax])
-    tax_id = StringField("Tax ID", validators=[Optional(), Length(max=64)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=64)])
-    address = StringField("Address", validators=[Optional(), Length(max=300)])
-    city = StringField("City", validators=[Optional(), Length(max=120)])
-    state = StringField("State", validators=[Optional(), Length(max=120)])
-    postal_code = StringField("Zip/Postal Code", validators=[Optional(), Length(max=32)])
+                               validators=[Optional(), Length(max=254), _email_syntax, no_bidi_controls])
+    tax_id = StringField("Tax ID", validators=[Optional(), Length(max=64), no_bidi_controls])
+    phone = StringField("Phone", validators=[Optional(), Length(max=64), no_bidi_controls])
+    address = StringField("Address", validators=[Optional(), Length(max=300), no_bidi_controls])
+    city = StringField("City", validators=[Optional(), Length(max=120), no_bidi_controls])
+    state = StringField("State", validators=[Optional(), Length(max=120), no_bidi_controls])
+    postal_code = StringField("Zip/Postal Code", validators=[Optional(), Length(max=32), no_bidi_controls])
     country = SelectField("Country", choices=COUNTRY_CHOICES, validate_choice=True)
-    vat_number = StringField("VAT Number", validators=[Optional(), Length(max=32)])
+    vat_number = StringField("VAT Number", validators=[Optional(), Length(max=32), no_bidi_controls])
     avatar = FileField("Avatar (PNG, JPEG or WebP, up to 2 MB)")
 
     def __init__(self, *args, customer_id=None, max_avatar_bytes=2 * 1024 * 1024,

@@ -8,6 +8,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
 from models._types import utcnow
 from models.access import access_ends_within
 from models.dates import day_end, day_start
+from models.sub_state import STATES, state_sql
 
 
 class DayRangeFilter(DateBetweenFilter):
@@ -47,3 +48,16 @@ class AccessEndsWithinFilter(BaseSQLAFilter):
 
     def operation(self):
         return "within"
+
+
+class StateFilter(BaseSQLAFilter):
+    """Status: one value per state, the same for both gateways (models/sub_state.py)."""
+
+    def __init__(self, column, name):
+        super().__init__(column, name, options=list(STATES.items()))
+
+    def apply(self, query, value, alias=None):
+        return query.filter(state_sql(value if value in STATES else "", utcnow()))
+
+    def operation(self):
+        return "is"

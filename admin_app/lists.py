@@ -13,10 +13,9 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.contrib.sqla.tools import parse_like_term
 from sqlalchemy import Unicode, cast, or_
 
-from admin_app.list_filters import AccessEndsWithinFilter, DayRangeFilter
+from admin_app.list_filters import AccessEndsWithinFilter, DayRangeFilter, StateFilter
 from models import Customer, Subscription, Transaction, db
 from models.queries.customer_search import plan_search
-from models.subscription import SUBSCRIPTION_STATUSES, status_label
 from models.transaction import GATEWAYS, PAYMENT_STATUSES
 
 
@@ -78,8 +77,7 @@ TRANSACTIONS = ListScope(Transaction, search=customer_of(Transaction), filters=(
 ))
 SUBSCRIPTIONS = ListScope(Subscription, search=customer_of(Subscription), filters=(
     FilterEqual(Subscription.gateway, "Payment system", options=list(GATEWAYS.items())),
-    FilterEqual(Subscription.status, "Status",
-                options=[(s, status_label(s)) for s in SUBSCRIPTION_STATUSES]),
+    StateFilter(Subscription.status, "Status"),
     DayRangeFilter(Subscription.start_date, "Start date"),
     AccessEndsWithinFilter(Subscription.current_period_end, "Access ends"),
 ))

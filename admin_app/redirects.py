@@ -7,6 +7,7 @@
 from urllib.parse import urlsplit
 
 import flask_admin.actions
+import flask_admin.helpers
 import flask_admin.model.base
 from flask import request
 
@@ -49,6 +50,7 @@ def _same_site_path(location):
 
 def init_app(app):
     """Use the strict check in Flask-Admin's views and actions, and guard every response."""
+    flask_admin.helpers.get_redirect_target = get_redirect_target
     flask_admin.model.base.get_redirect_target = get_redirect_target
     flask_admin.actions.get_redirect_target = get_redirect_target
     app.after_request(local_redirect_guard)

@@ -44,14 +44,14 @@ def sync_command(gateway, since, dry_run, rate, quiet):
         except GatewayError as e:
             raise click.ClickException(f"{e.message} The sync stopped; run it again to resume "
                                        "where it stopped.") from None
-    _report(summary, dry_run)
+    _report(summary, dry_run, deps.money)
     if not dry_run and summary.counts["created"] >= VACUUM_AFTER and backfill.vacuum_analyze():
         click.echo("VACUUM (ANALYZE) done on the imported tables.")
-    if dry_run and (summary.drift or summary.ltv_drift):
+    if dry_run and (summary.drift or summary.ltv_drift or summary.ltv_differences):
         raise SystemExit(1)
 
 
-def _report(summary, dry_run):
+def _report(summary, dry_run, money):
     c = summary.counts
     click.echo(f"{'Would create' if dry_run else 'Created'} {c['created']}, "
                f"{'would update' if dry_run else 'updated'} {c['updated']}, "
@@ -62,6 +62,22 @@ def _report(summary, dry_run):
         click.echo(f"Drift: {len(summary.drift)} difference(s).")
         for item in summary.drift[:50]:
             click.echo(f"  {item['what']}: {item['object']} ({item['action']})")
+    if summary.ltv_compared:
+        _report_ltv(summary, money)
     click.echo("Lifetime value check: " + (
         f"{summary.ltv_drift} customer(s) do not add up; run `flask recompute-ltv`."
         if summary.ltv_drift else "every customer's lifetime value adds up."))
+
+
+def _report_ltv(summary, money):
+    """Each customer's lifetime value here against the gateway's own records."""
+    found = summary.ltv_differences
+    if not found:
+        click.echo("Lifetime value against the gateway's records: every customer agrees.")
+        return
+    click.echo(f"Lifetime value against the gateway's records: {len(found)} customer(s) "
+               "differ:")
+    for item in found[:50]:
+        click.echo(f"  {item['email'] or 'customer #' + str(item['customer_id'])}: "
+                   f"{money(item['here_cents'])} here, {money(item['gateway_cents'])} "
+                   "by the gateway's records")

@@ -2,10 +2,10 @@
 from flask import current_app
 
 from models._types import utcnow
-from models.access import status_label
 from models.country import country_name
 from models.dates import format_day, format_moment
 from models.money import format_money
+from models.sub_state import showing_next_payment, status_label
 
 
 def money(cents, currency=None):
@@ -33,6 +33,10 @@ def subscription_status(sub):
     return status_label(sub, utcnow(), *_store())
 
 
+def shows_next_payment(sub):
+    return showing_next_payment(sub, utcnow())
+
+
 def sandbox_time(timestamp):
     from datetime import datetime, timezone
     return datetime_(datetime.fromtimestamp(int(timestamp), timezone.utc))
@@ -41,7 +45,7 @@ def sandbox_time(timestamp):
 def init_app(app):
     app.jinja_env.filters.update(money=money, date=date, datetime=datetime_,
                                  country=country_name, subscription_status=subscription_status,
-                                 sandbox_time=sandbox_time)
+                                 sandbox_time=sandbox_time, shows_next_payment=shows_next_payment)
 
     @app.context_processor
     def sandbox_banner():

@@ -9,7 +9,6 @@ from sqlalchemy import and_, case, or_
 
 from models import dates
 from models.subscription import Subscription
-from models.subscription import status_label as status_name
 
 #: statuses whose access continues while the period paid for lasts
 LIVE_STATUSES = ("active", "trialing", "past_due")
@@ -77,28 +76,3 @@ def access_ends_within(now, days):
 def format_day(when, locale="en_US", tz="UTC"):
     """20 Dec 2026 (store locale, store time zone); "—" for no date (models/dates.py)."""
     return dates.format_day(when, locale, tz)
-
-
-def status_label(sub, now, locale="en_US", tz="UTC"):
-    """The Status column: "Active — cancels on 20 Dec 2026", "Cancelled — access until
-    20 Dec 2026", "Cancelled", "Active — payments paused until 5 Jan 2027", ..."""
-    def day(when):
-        return format_day(when, locale, tz)
-
-    if sub.status == "canceled":
-        if has_access(sub, now):
-            return f"Cancelled — access until {day(sub.access_until)}"
-        return "Cancelled"
-    label = status_name(sub.status)
-    ends = access_ends_at(sub)
-    if ends and (sub.cancel_at_period_end or sub.cancel_at) and now >= ends:
-        return "Cancelled"  # the gateway ended it at the scheduled end
-    if ends and (sub.cancel_at_period_end or sub.cancel_at == ends):
-        return f"{label} — cancels on {day(ends)}"
-    if sub.paused:
-        if sub.pause_resumes_at:
-            return f"{label} — payments paused until {day(sub.pause_resumes_at)}"
-        return f"{label} — payments paused"
-    if sub.approval_url:
-        return f"{label} — waiting for the customer's approval of a change"
-    return label

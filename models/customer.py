@@ -1,8 +1,10 @@
 """Paying customers, with their stored lifetime value."""
 from sqlalchemy import func
+from sqlalchemy.orm import validates
 
 from models.base import db
 from models._types import BigId, UTCDateTime, utcnow
+from models.text import clean_text
 
 # The editable details, in the order of the CSV export and the edit form.
 DETAIL_FIELDS = [
@@ -48,6 +50,12 @@ class Customer(db.Model):
         db.Index("ix_customer_ltv", "lifetime_value_cents", "id"),
         db.Index("ix_customer_created", "created_at", "id"),
     )
+
+    @validates(*(name for name, _ in DETAIL_FIELDS))
+    def _clean_text(self, key, value):
+        """Every detail as stored is clean text (models/text.py), whoever wrote it: a
+        gateway's webhook, the sync, an import. The edit form refuses such text first."""
+        return clean_text(value) if isinstance(value, str) else value
 
     def __str__(self):
         return f"{self.name} <{self.email}>"

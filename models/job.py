@@ -59,6 +59,17 @@ class Job(db.Model):
     def finished(self):
         return self.state in ("done", "failed")
 
+    @property
+    def outcome(self):
+        """What the job came to, as a user reads it: queued, running, done, partly failed
+        (some rows failed) or failed (the job stopped, or every row it tried failed)."""
+        if self.state in ("queued", "running"):
+            return self.state
+        if self.state == "failed" or (self.failed_count and not
+                                      (self.done_count + self.skipped_count)):
+            return "failed"
+        return "partly failed" if self.failed_count else "done"
+
     __table_args__ = (db.Index("uq_job_request_key", "request_key", unique=True),)
 
     def __str__(self):

@@ -46,7 +46,8 @@ class Sandbox:
         self.faults = {"stripe": [], "paypal": []}
         self.exchanges = []  # (vendor, method, path, status, body) when recording is on
         self.record = False
-        self.hang_seconds = 2.0  # how late a "timeout" fault answers
+        #: how late a "timeout" fault answers; 0: at once, marked lost (tests' transport)
+        self.hang_seconds = 2.0
         self.deliveries = Deliveries(self)
         self.stripe = Stripe(self)
         self.paypal = PayPal(self)

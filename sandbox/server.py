@@ -12,6 +12,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from sandbox.core import Sandbox
 
+#: the header of an answer a test's transport treats as lost (a read timeout at once)
+LOST_ANSWER = "X-Test-Answer-Lost"
 #: calls that change nothing: faults queued for changes leave them alone
 _READS = ("/v1/oauth2/token", "/v1/notifications/verify-webhook-signature")
 
@@ -72,9 +74,14 @@ class App:
             self.sb.exchanges.append((vendor, request.method, path, params, status, body))
         if fault == "reset":
             _reset(request)
-        elif fault == "timeout":
-            time.sleep(self.sb.hang_seconds)
-        return self._stripe(status, body) if vendor == "stripe" else self._paypal(status, body)
+        response = self._stripe(status, body) if vendor == "stripe" else \
+            self._paypal(status, body)
+        if fault == "timeout":
+            if self.sb.hang_seconds:
+                time.sleep(self.sb.hang_seconds)
+            else:  # the test transport raises its read timeout at once (tests/fakes/faults)
+                response.headers[LOST_ANSWER] = "timeout"
+        return response
 
     def _params(self, vendor, request, path):
         if vendor == "stripe":

@@ -10,12 +10,15 @@ from sqlalchemy import text
 
 from admin_app import create_app
 from models import AdminUser, db
+from tests.fakes.faults import lost_answers
 
 pytest_plugins = ["tests.fakes.stripe_fake", "tests.fakes.paypal_fake",
                   "tests.fakes.stripe_bulk_fake", "tests.fakes.s3_server",
                   "tests.fakes.stripe_events", "tests.fakes.paypal_webhooks",
                   "tests.fakes.localstripe_server", "tests.fakes.smtp_server",
                   "tests.redis_support", "tests.reliability"]
+
+lost_answers()  # a fake's lost answer is a timeout at once: no test waits for a hang
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

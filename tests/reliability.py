@@ -24,6 +24,12 @@ AREAS = {  # area -> what one counted case is
     "concurrency": "Concurrent panel requests (8 admins at once) refunding one payment or "
                    "changing one subscription, through the app against the gateway fakes: "
                    "the gateway's ledger and ours agree",
+    "csv_comma": "CSV cells of every export path (streamed, for Excel, job file, command "
+                 "line) read with ',' as the separator; live formula cells: 0",
+    "csv_semicolon": "The same files read with ';' as the separator; live formula cells: 0",
+    "csv_tab": "The same files read with tab as the separator; live formula cells: 0",
+    "lockout": "Login lockout: attempts by 10 guessing addresses (refused) and the owner's "
+               "logins from a clean address (admitted)",
     "faults": "Refund fault cases: timeout, reset after success, 429, 500, decline × Stripe, "
               "PayPal (money counted at the gateway fake)",
 }

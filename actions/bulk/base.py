@@ -71,6 +71,8 @@ class BulkAction:
     run_whole: Callable = None
     #: gateway requests one row makes (a cancel first reads the subscription)
     requests_per_row: int = 1
+    #: the confirmation's button is red: it ends or refunds something
+    danger: bool = False
 
 
 def outcome_of(result):

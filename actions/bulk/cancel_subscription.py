@@ -23,5 +23,5 @@ def cancel_row(deps, actor, sub_id, params, request_key):
 ACTION = BulkAction(
     name="cancel_subscription", title="Cancel subscriptions", menu="Cancel subscriptions",
     permission="cancel_subscription", model=Subscription, run_row=cancel_row,
-    gateway_of=sub_gateway, requests_per_row=2,
+    gateway_of=sub_gateway, requests_per_row=2, danger=True,
     form=BulkCancelForm, summary=subscription_summary)

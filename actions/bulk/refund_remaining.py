@@ -1,14 +1,15 @@
 """Bulk: refund what is left of each selected payment (Sales > Transactions)."""
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from actions import ltv as ltv_rules
 from actions.bulk.base import BulkAction, BulkForm, RowOutcome, outcome_of
 from actions.form_checks import PlainIntegerField
 from actions.permissions import require
 from actions.refund import check_refund, refund_transaction
-from models import Refund, Transaction, db
+from models import Dispute, Refund, Transaction, db
 from models.transaction import REFUND_REASONS
 
 
@@ -55,7 +56,8 @@ def refund_summary(query, deps):
     ids = query.with_entities(Transaction.id).order_by(None).subquery()
     pending = (select(Refund.transaction_id, func.sum(Refund.amount_cents).label("cents"))
                .where(Refund.status == "pending").group_by(Refund.transaction_id).subquery())
-    left = Transaction.amount_cents - Transaction.refunded_cents - func.coalesce(pending.c.cents, 0)
+    left = (Transaction.amount_cents - Transaction.refunded_cents - Transaction.disputed_cents
+            - func.coalesce(pending.c.cents, 0))
     rows = db.session.execute(
         select(Transaction.currency, func.count(), func.sum(left),
                func.count(distinct(Transaction.customer_id)))
@@ -68,8 +70,7 @@ def refund_summary(query, deps):
     store, money = deps.store_currency, deps.money
     lines = [(f"Refund in {cur}", f"{money(total, cur)} over {n:,} payment{'s' * (n != 1)}")
              for cur, n, total, _ in rows]
-    ltv = next(((total, customers) for cur, _, total, customers in rows if cur == store),
-               (0, 0))
+    ltv = _value_change(ids, pending, left, store)
     lines.append(("Lifetime value change",
                   f"−{money(ltv[0], store)} across {ltv[1]:,} customer{'s' * (ltv[1] != 1)}"
                   if ltv[0] else f"none (no {store} payment)"))
@@ -78,6 +79,32 @@ def refund_summary(query, deps):
         notes.append(f"{selected - count:,} selected payment(s) have nothing left to refund "
                      "(or are not successful): the job lists them as skipped.")
     return {"count": count, "selected": selected, "lines": lines, "notes": notes}
+
+
+def _value_change(ids, pending, left, store):
+    """(cents, customers): the lifetime value the refunds would take off — each payment's
+    settlement in the store currency that is still counted (after its refunds and lost
+    disputes; in proportion while a refund is pending), whatever currency it was paid in."""
+    back = (select(Refund.transaction_id, func.sum(Refund.settlement_cents).label("cents"))
+            .where(Refund.status == "succeeded", Refund.settlement_currency == store)
+            .group_by(Refund.transaction_id).subquery())
+    lost = (select(Dispute.transaction_id, func.sum(Dispute.settlement_cents).label("cents"))
+            .where(Dispute.status == "lost", Dispute.settlement_currency == store)
+            .group_by(Dispute.transaction_id).subquery())
+    remaining = (Transaction.settlement_cents - func.coalesce(back.c.cents, 0)
+                 - func.coalesce(lost.c.cents, 0))
+    share = case((func.coalesce(pending.c.cents, 0) == 0, remaining),
+                 else_=(Transaction.settlement_cents * left + Transaction.amount_cents // 2)
+                 // Transaction.amount_cents)
+    cents, customers = db.session.execute(
+        select(func.sum(case((share < remaining, share), else_=remaining)),
+               func.count(distinct(Transaction.customer_id)))
+        .join(ids, ids.c.id == Transaction.id)
+        .outerjoin(pending, pending.c.transaction_id == Transaction.id)
+        .outerjoin(back, back.c.transaction_id == Transaction.id)
+        .outerjoin(lost, lost.c.transaction_id == Transaction.id)
+        .where(ltv_rules.counting_clause(store), left > 0)).one()
+    return int(cents or 0), customers
 
 
 ACTION = BulkAction(

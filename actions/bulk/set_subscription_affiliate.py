@@ -15,7 +15,7 @@ class BulkAffiliateForm(BulkForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.affiliate.choices = [SelectChoice("", "— No affiliate —")] + [
-            SelectChoice(str(a.id), a.name)
+            SelectChoice(str(a.id), f"{a.name} ({a.commission_rate_bp / 100:g} %)")
             for a in db.session.scalars(select(Affiliate).order_by(Affiliate.name))]
 
     def params(self):

@@ -1,12 +1,12 @@
 """What the subscription bulk actions share: one subscription per job row, its change made at
 most once, and the confirmation's summary of the selected subscriptions."""
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from actions.bulk.base import RowOutcome, outcome_of
 from actions.subscription_changes import existing_request
 from models import Subscription, db
-
-LIVE = ("active", "trialing", "past_due", "paused")
+from models.sub_state import state_sql
+from models.subscription import describe_cycle
 
 
 def sub_gateway(sub_id):
@@ -32,19 +32,30 @@ def once(function, request_key):
 
 
 def subscription_summary(query, deps):
-    """Count and current prices per currency of the selected subscriptions."""
+    """Count and current prices per currency and billing cycle of the selected subscriptions
+    (a monthly and a yearly price are never added together), and how many the job will
+    skip because they are cancelled (models/sub_state.py: the same rule as the actions)."""
     ids = query.with_entities(Subscription.id).order_by(None).subquery()
+    S = Subscription
     rows = db.session.execute(
-        select(Subscription.currency, func.count(), func.sum(Subscription.price_cents))
-        .join(ids, ids.c.id == Subscription.id).group_by(Subscription.currency)
-        .order_by(Subscription.currency)).all()
-    live = db.session.scalar(select(func.count()).select_from(Subscription)
-                             .join(ids, ids.c.id == Subscription.id)
-                             .where(Subscription.status.in_(LIVE))) or 0
-    count = sum(r[1] for r in rows)
-    lines = [(f"In {cur}", f"{n:,} subscription{'s' * (n != 1)}, {deps.money(total, cur)} per "
-              "cycle now") for cur, n, total in rows]
-    notes = [] if live == count else [
-        f"{count - live:,} of them are cancelled or not live: the job lists them as skipped."]
+        select(S.currency, S.interval, S.interval_count, func.count(), func.sum(S.price_cents))
+        .join(ids, ids.c.id == S.id).group_by(S.currency, S.interval, S.interval_count)
+        .order_by(S.currency, S.interval, S.interval_count)).all()
+    now = deps.clock()
+    ended = db.session.scalar(select(func.count()).select_from(S).join(ids, ids.c.id == S.id)
+                              .where(or_(state_sql("cancelling", now),
+                                         state_sql("cancelled", now)))) or 0
+    count = sum(r[3] for r in rows)
+    lines = [(f"In {cur}, {describe_cycle(interval, n_int).lower()}",
+              f"{n:,} subscription{'s' * (n != 1)}, {deps.money(total, cur)} per "
+              f"{_period(interval, n_int)} now")
+             for cur, interval, n_int, n, total in rows]
+    notes = [] if not ended else [
+        f"{ended:,} of them {'is' if ended == 1 else 'are'} cancelled: the job lists "
+        f"{'it' if ended == 1 else 'them'} as skipped and changes nothing there."]
     return {"count": count, "lines": lines, "notes": notes,
-            "currencies": [r[0] for r in rows]}
+            "currencies": sorted({r[0] for r in rows})}
+
+
+def _period(interval, count):
+    return interval if count == 1 else f"{count} {interval}s"

@@ -7,7 +7,7 @@ refunds), a dispute open -> won | lost. A repeated or older record changes nothi
 from sqlalchemy import func, select, text
 
 from actions import audit, ltv
-from actions.commission import commission_reversal
+from actions.commission import commission_reversal, sale_base
 from actions.refund import apply_outcome
 from actions.sync.apply_accounts import apply_customer, find_subscription
 from models import Dispute, Refund, Transaction, db
@@ -108,8 +108,7 @@ def _link_subscription(tx, rec):
     tx.description = rec.description[:300]
     if sub.affiliate_id and tx.affiliate_id is None:
         tx.affiliate_id = sub.affiliate_id
-        tx.commission_cents = sub.affiliate.commission_for(
-            tx.amount_cents - (tx.tax_cents or 0) - tx.refunded_cents)
+        tx.commission_cents = sub.affiliate.commission_for(sale_base(tx))
 
 
 def apply_refund(deps, actor, rec):

@@ -24,11 +24,17 @@ class Summary:
     errors: list = field(default_factory=list)
     drift: list = field(default_factory=list)
     ltv_drift: int = 0
+    #: customers whose lifetime value here differs from the gateway's records (full runs)
+    ltv_differences: list = field(default_factory=list)
+    ltv_compared: bool = False
 
     def as_dict(self):
         return {"counts": dict(self.counts), "errors": self.errors[:100],
                 "drift": self.drift[:500], "drift_total": len(self.drift),
-                "ltv_drift": self.ltv_drift}
+                "ltv_drift": self.ltv_drift,
+                "ltv_differences": self.ltv_differences[:500],
+                "ltv_differences_total": len(self.ltv_differences),
+                "ltv_compared": self.ltv_compared}
 
 
 class RateLimit:
@@ -74,6 +80,8 @@ def run(source, *, dry_run=False, progress=None):
             db.session.commit()
     if dry_run:
         summary.drift.extend(source.missing_there())
+    if getattr(source, "ledger", None) is not None:
+        summary.ltv_differences, summary.ltv_compared = source.ledger.differences(), True
     summary.ltv_drift = len(ltv.find_drift(source.deps.store_currency))
     _finish(source.gateway, summary, dry_run)
     return summary

@@ -11,6 +11,7 @@ from actions.sync import paypal_map as pm
 from actions.sync import stripe_map as sm
 from actions.sync.apply_accounts import apply_customer, apply_subscription
 from actions.sync.apply_money import apply_dispute, apply_payment, apply_refund
+from actions.sync.ledger import GatewayLedger
 from actions.sync.records import SYNC
 from models import Transaction, db
 
@@ -28,6 +29,7 @@ class StripeSource:
         self.deps, self.reader, self.since = deps, reader, since
         self.store, self.clock = deps.store_currency, deps.clock
         self.seen = set()
+        self.ledger = GatewayLedger(self.gateway, self.store) if since is None else None
 
     def pages(self, resume):
         """(kind, cursor, items) page after page, from where `resume` says a run stopped."""
@@ -71,11 +73,16 @@ class StripeSource:
         if kind == "charges":
             record = sm.charge(obj, self.reader, self.store)
             self.seen.update(record.refs)
-            return _outcome(apply_payment(self.deps, SYNC, record))
+            return _outcome(apply_payment(self.deps, SYNC, self._read(record)))
         if kind == "refunds":
             record = sm.refund(obj, self.reader, self.store)
-            return _outcome(apply_refund(self.deps, SYNC, record))
-        return _outcome(apply_dispute(self.deps, SYNC, sm.dispute(obj, self.store)))
+            return _outcome(apply_refund(self.deps, SYNC, self._read(record)))
+        return _outcome(apply_dispute(self.deps, SYNC, self._read(sm.dispute(obj, self.store))))
+
+    def _read(self, record):
+        if self.ledger is not None:
+            self.ledger.add(record)
+        return record
 
     def missing_there(self):
         return _missing_there(self.gateway, self.seen, self.since)
@@ -113,6 +120,7 @@ class PayPalSource:
         self.store, self.clock = deps.store_currency, deps.clock
         self.since = since or (self.clock() - timedelta(days=3 * 365))
         self.seen, self.subscriptions = set(), set()
+        self.ledger = GatewayLedger(self.gateway, self.store) if self.full else None
 
     def pages(self, resume):
         from datetime import datetime
@@ -140,11 +148,11 @@ class PayPalSource:
                                 "amount": _positive(amount), "status": _status(info),
                                 "create_time": info.get("transaction_initiation_date"),
                                 "custom_id": info.get("custom_field")})
-            return _outcome(apply_refund(self.deps, SYNC, record))
+            return _outcome(apply_refund(self.deps, SYNC, self._read(record)))
         if code == "T1106":  # a reversal (chargeback)
-            return _outcome(apply_dispute(self.deps, SYNC, pm.reversal({
+            return _outcome(apply_dispute(self.deps, SYNC, self._read(pm.reversal({
                 "id": ref or info["transaction_id"], "amount": _positive(amount),
-                "create_time": info.get("transaction_initiation_date")})))
+                "create_time": info.get("transaction_initiation_date")}))))
         if not code.startswith("T00") or amount["value"].startswith("-"):
             return "unchanged"  # fees, transfers, conversions: not a sale
         return self._payment(row, info, ref)
@@ -176,7 +184,7 @@ class PayPalSource:
             sale = self.reader.sale(info["transaction_id"])
             self.seen.add(info["transaction_id"])
             record = pm.sale(sale, customer, self.store)
-            return _outcome(apply_payment(self.deps, SYNC, record))
+            return _outcome(apply_payment(self.deps, SYNC, self._read(record)))
         if foreign:
             capture = self.reader.capture(info["transaction_id"])
         elif info.get("fee_amount"):
@@ -188,7 +196,12 @@ class PayPalSource:
             record = record.__class__(**{**record.__dict__, "subscription_ref": sub_ref,
                                          "description": "Subscription payment"})
         self.seen.add(info["transaction_id"])
-        return _outcome(apply_payment(self.deps, SYNC, record))
+        return _outcome(apply_payment(self.deps, SYNC, self._read(record)))
+
+    def _read(self, record):
+        if self.ledger is not None:
+            self.ledger.add(record)
+        return record
 
     def missing_there(self):
         return _missing_there(self.gateway, self.seen, None if self.full else self.since,

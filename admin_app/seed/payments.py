@@ -2,7 +2,7 @@
 from typing import NamedTuple
 
 from actions import ltv
-from actions.commission import commission_reversal
+from actions.commission import commission_base, commission_reversal
 from admin_app.seed.catalog import COUPONS, PRODUCTS, REFUND_FAILURES, REFUND_NOTES, REFUND_REASONS
 from admin_app.seed.timeline import DAY
 from admin_app.seed.writer import REFUNDS, TRANSACTIONS
@@ -58,9 +58,10 @@ def included_tax(amount, tax_bp):
     return (amount * tax_bp + (10000 + tax_bp) // 2) // (10000 + tax_bp)
 
 
-def sale_commission(amount, rate_bp, refunded):
-    """Rate x amount, less the reversal the refunds took back (the refund action's rule)."""
-    full = (amount * rate_bp + 5000) // 10000
+def sale_commission(amount, rate_bp, refunded, tax=0):
+    """Rate x the commission base (without tax), less the reversal the refunds took back (the
+    refund action's rule)."""
+    full = (commission_base(amount, tax) * rate_bp + 5000) // 10000
     return full - commission_reversal(full, amount, refunded)
 
 
@@ -102,7 +103,7 @@ def record_transactions(gen, buyer, payments, tax_bp):
                 refunded, settled_back = add_refunds(gen, tx_id, payment, settled)
             if affiliate:
                 commission = sale_commission(payment.amount, affiliate.commission_rate_bp,
-                                             refunded)
+                                             refunded, included_tax(payment.amount, tax_bp))
         if ltv.counts(payment.status, gen.store_currency, gen.store_currency):
             lifetime_value += settled - settled_back
         rows.append((

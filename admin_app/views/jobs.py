@@ -19,9 +19,16 @@ ROWS_PER_PAGE = 200
 SEE_ALL_ROLES = ("owner", "finance")
 
 
+#: the badge and bar colour of each outcome (Bootstrap 4 contextual classes)
+OUTCOME_CLASSES = {"queued": "secondary", "running": "info", "done": "success",
+                   "partly failed": "warning", "failed": "danger"}
+
+
 def _progress_formatter(view, context, job, name):
     total = "?" if job.total is None else f"{job.total:,}"
-    return Markup(f"{escape(job.state)} · {job.processed:,}/{total}")
+    badge = OUTCOME_CLASSES[job.outcome]
+    return Markup(f'<span class="badge badge-{badge}">{escape(job.outcome)}</span> · '
+                  f"{job.processed:,}/{total}")
 
 
 def _title_formatter(view, context, job, name):
@@ -74,19 +81,24 @@ class JobView(SecureModelView):
         job = self._job_or_404(job_id)
         page = page_number(plain_int(request.args.get("rows_page", "0")), ROWS_PER_PAGE,
                            "page of rows")
-        rows = db.session.scalars(select(JobRow).where(JobRow.job_id == job.id)
-                                  .order_by(JobRow.id).limit(ROWS_PER_PAGE + 1)
-                                  .offset(page * ROWS_PER_PAGE)).all()
+        rows, has_more = _rows(job, page)
         action = BULK_ACTIONS.get(job.action)
-        return self.render("jobs/detail.html", job=job, rows=rows[:ROWS_PER_PAGE],
-                           has_more=len(rows) > ROWS_PER_PAGE, rows_page=page,
-                           action=action, status=_status(job), form=FlaskForm(),
-                           target_endpoint=job.scope.get("view"),
+        return self.render("jobs/detail.html", job=job, rows=rows, has_more=has_more,
+                           rows_page=page, action=action, status=_status(job),
+                           form=FlaskForm(), outcome_class=OUTCOME_CLASSES[job.outcome],
                            can_retry=bool(action) and current_user.can(action.permission))
 
     @expose("/job/<int:job_id>/status.json")
     def status_view(self, job_id):
-        return jsonify(_status(self._job_or_404(job_id)))
+        """The job's progress, and the rows of the page being looked at (rows_page) as they
+        are now: the page fills its row table in as the rows are processed."""
+        job = self._job_or_404(job_id)
+        status = _status(job)
+        page = page_number(plain_int(request.args.get("rows_page", "0")), ROWS_PER_PAGE,
+                           "page of rows")
+        rows, _ = _rows(job, page)
+        status["rows_html"] = self.render("jobs/_rows.html", rows=rows)
+        return jsonify(status)
 
     @expose("/job/<int:job_id>/retry", methods=("POST",))
     def retry_view(self, job_id):
@@ -110,6 +122,44 @@ class JobView(SecureModelView):
         return filestore.download_response(job.output_key, job.output_name)
 
 
+def _rows(job, page):
+    """[(number in the job, row, target label, target url)] of one page, and whether more
+    follow. Rows are numbered 1, 2, ... within the job; each target is named and linked."""
+    numbered = (select(JobRow, func.row_number().over(order_by=JobRow.id).label("number"))
+                .where(JobRow.job_id == job.id).order_by(JobRow.id)
+                .limit(ROWS_PER_PAGE + 1).offset(page * ROWS_PER_PAGE))
+    found = db.session.execute(numbered).all()
+    action = BULK_ACTIONS.get(job.action)
+    targets = _targets(action.model if action else None, [r.target_id for r, _ in found])
+    rows = [(number, row, *targets.get(row.target_id, (f"#{row.target_id}", None)))
+            for row, number in found[:ROWS_PER_PAGE]]
+    return rows, len(found) > ROWS_PER_PAGE
+
+
+def _targets(model, ids):
+    """target id -> (what a user calls it, the link to it: the customer's profile, on the
+    tab where it is)."""
+    if model is None or not ids:
+        return {}
+    from models import Customer, Subscription, Transaction
+    found = {}
+    for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
+        if isinstance(obj, Customer):
+            found[obj.id] = (f"{obj.name} <{obj.email}>",
+                             url_for("customer.index_view", profile=obj.id))
+        elif isinstance(obj, Transaction):
+            found[obj.id] = (f"{obj.customer.name} · {obj.description or 'payment'} "
+                             f"(#{obj.id})", url_for("customer.index_view",
+                                                     profile=obj.customer_id))
+        elif isinstance(obj, Subscription):
+            found[obj.id] = (f"{obj.customer.name} · {obj.name}",
+                             url_for("customer.index_view", profile=obj.customer_id,
+                                     tab="subscriptions"))
+        else:
+            found[obj.id] = (str(obj), None)
+    return found
+
+
 def _status(job):
     """The small JSON the job page polls."""
     counts = dict(db.session.execute(
@@ -118,6 +168,7 @@ def _status(job):
     return {"id": job.id, "state": job.state, "total": job.total, "done": job.done_count,
             "skipped": job.skipped_count, "failed": job.failed_count,
             "processed": job.processed, "percent": job.percent, "message": job.message,
+            "outcome": job.outcome, "outcome_class": OUTCOME_CLASSES[job.outcome],
             "finished": job.finished, "rows_by_state": counts,
             "download": url_for(".download_view", job_id=job.id)
             if job.output_key and job.state == "done" else None}

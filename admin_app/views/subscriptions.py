@@ -9,12 +9,13 @@ from actions.subscription_preview import preview_subscription_change
 from admin_app.bulk_views import BulkActionsMixin, ListScopeMixin
 from admin_app.composition import deps_from_app
 from admin_app.lists import SUBSCRIPTIONS
+from admin_app.templating import date, subscription_status
 from admin_app.row_actions import RowActionsMixin
 from admin_app.views.base import SecureModelView, date_formatter, money_formatter
 from admin_app.input_guard import is_db_id
 from models import Plan, Subscription, db
 from models._types import utcnow
-from models.access import status_label as access_label
+from models.sub_state import showing_next_payment
 from models.money import parse_amount
 from models.transaction import GATEWAYS
 
@@ -39,10 +40,11 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
     search_hint = "Customer name or email"
     column_select_related_list = [Subscription.customer, Subscription.affiliate]
     column_formatters = {
-        "status": lambda v, c, m, n: access_label(m, utcnow()),
+        "status": lambda v, c, m, n: subscription_status(m),
+        "next_payment_date": lambda v, c, m, n: (date(m.next_payment_date)
+                                                 if showing_next_payment(m, utcnow()) else "—"),
         "price_cents": money_formatter,
         "start_date": date_formatter,
-        "next_payment_date": date_formatter,
         "gateway": lambda v, c, m, n: GATEWAYS.get(m.gateway, m.gateway),
     }
 

@@ -111,7 +111,7 @@ def test_cancel_at_period_end_then_undo_on_stripe(page, stripe_sub):
     modal = open_action(page, stripe_sub, "subscription_cancel")
     expect(modal.locator(".md-consequences")).to_contain_text("access ends on 20 Dec 2026")
     row = save_and_see(page, modal, "Cancel subscription", "cancels on 20 Dec 2026",
-                       "Active — cancels on 20 Dec 2026")
+                       "Cancelled — access until 20 Dec 2026")
 
     row.locator("a[data-action=subscription_undo_cancel]").click()
     expect(modal.locator(".md-consequences")).to_contain_text("renews then")
@@ -124,7 +124,7 @@ def test_pause_then_resume_payments(page, stripe_sub):
     expect(modal.locator(".md-consequences")).to_contain_text("keeps access until 20 Dec 2026")
     modal.locator("[name=resumes_on]").fill("2027-01-05")
     row = save_and_see(page, modal, "Save", "paused until 5 Jan 2027",
-                       "Active — payments paused until 5 Jan 2027")
+                       "Payments paused until 5 Jan 2027")
 
     row.locator("a[data-action=subscription_resume]").click()
     expect(modal.locator(".md-consequences")).to_contain_text("charged $30.00 again")

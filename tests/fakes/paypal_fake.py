@@ -12,6 +12,7 @@ import pytest
 from werkzeug import Response
 from werkzeug.datastructures import Headers
 
+from tests.fakes.faults import mark_lost
 from tests.fakes.loopback import fresh_handlers, loopback_server
 from tests.fakes.paypal_subscriptions_fake import PayPalSubscriptionsFake
 
@@ -61,7 +62,7 @@ class PayPalFake:
         self.url = f"http://127.0.0.1:{server.port}"
         self.token_lifetime = 32400
         self.refund_status = "COMPLETED"
-        self.delay = 0
+        self.delay = 0  # set: refunds are made, their answers lost (a timeout) until release()
         self.calls = []
         self._captures, self._tokens, self._replies, self._failures = {}, set(), {}, []
         self._refunds = {}  # refund id -> (capture, refund JSON as PayPal stores it now)
@@ -87,9 +88,9 @@ class PayPalFake:
                 return _bad_token()
             status, data = answer(request, body)
             if data is None:
-                return Response(status=status,
-                                headers={"Paypal-Debug-Id": secrets.token_hex(7)})
-            return _json(data, status)
+                return mark_lost(Response(status=status, headers={
+                    "Paypal-Debug-Id": secrets.token_hex(7)}), request)
+            return mark_lost(_json(data, status), request)
         return handle
 
     def error(self, name, issue=None, description=None):
@@ -182,7 +183,6 @@ class PayPalFake:
             failure = self._failures.pop(0) if self._failures else None
         if failure:
             return _json(*failure)
-        self._released.wait(self.delay)
         request_id = request.headers.get("PayPal-Request-Id")
         with self._lock:
             if request_id not in self._replies:
@@ -190,6 +190,8 @@ class PayPalFake:
             status, refund = self._replies[request_id]
         if status == 201 and request.headers.get("Prefer") != "return=representation":
             refund = {key: refund[key] for key in ("id", "status", "links")}
+        if self.delay and not self._released.is_set():  # PayPal acted; its answer is lost
+            return mark_lost(_json(refund, status))
         return _json(refund, status)
 
     def _get_refund(self, request):

@@ -11,6 +11,7 @@ import pytest
 from werkzeug import Response
 from werkzeug.datastructures import Headers
 
+from tests.fakes.faults import mark_lost
 from tests.fakes.loopback import fresh_handlers, loopback_server
 from tests.fakes.stripe_subscriptions_fake import StripeSubscriptionsFake
 
@@ -63,7 +64,7 @@ class StripeFake:
             if request.headers.get("Authorization") != f"Bearer {API_KEY}":
                 return _bad_key()
             status, body = answer(request)
-            return _json_response(body, status)
+            return mark_lost(_json_response(body, status), request)
         return handle
 
     def _record(self, request):
@@ -83,12 +84,12 @@ class StripeFake:
             error["doc_url"] = f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
         self._answer = lambda request: _json_response({"error": error}, http_status)
 
-    def hang(self, seconds):
-        """Answer refunds successfully, but only after `seconds` (or at the test's end)."""
-        def late(request):
-            self._released.wait(seconds)
-            return self._refund(request)
-        self._answer = late
+    def hang(self, seconds=None):
+        """Make refunds, but lose the answers (the client times out at once) until
+        release()."""
+        self._released.clear()
+        self._answer = lambda request: self._refund(request) if self._released.is_set() \
+            else mark_lost(self._refund(request))
 
     def release(self):
         """Let hanging answers go now."""

@@ -26,7 +26,8 @@ def concrete_url(app, rule, ids, action_name=None):
     view = rule.endpoint.split(".")[0]
     obj_id = ids.get(view, 1)
     values = {"customer_id": ids["customer"], "obj_id": obj_id, "export_type": "csv",
-              "filename": "css/x.css", "user_id": ids["admin_users"], "token": "not-a-token"}
+              "filename": "css/x.css", "user_id": ids["admin_users"], "token": "not-a-token",
+              "index": 0, "what": "advance"}
     if "bulk_name" in rule.arguments:
         views = {v.endpoint: v for v in app.extensions["admin"][0]._views}
         values["bulk_name"] = views[view].bulk_actions[0]

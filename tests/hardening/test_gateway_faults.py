@@ -27,7 +27,7 @@ class StripeSide:
 
     def point_at(self, url):
         self.app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=url,
-                               STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=1)
+                               STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=10)
 
     def payment(self, customer):
         return factories.payment(customer, 5000, gateway="stripe")
@@ -59,7 +59,7 @@ class PayPalSide:
 
     def point_at(self, url):
         self.app.config.update(PAYPAL_CLIENT_ID=pp.CLIENT_ID, PAYPAL_CLIENT_SECRET=pp.CLIENT_SECRET,
-                               PAYPAL_API_BASE=url, PAYPAL_MAX_RETRIES=0, PAYPAL_TIMEOUT=1)
+                               PAYPAL_API_BASE=url, PAYPAL_MAX_RETRIES=0, PAYPAL_TIMEOUT=10)
 
     def payment(self, customer):
         self.capture = self.fake.add_capture("50.00", "USD")

@@ -125,3 +125,32 @@ def test_the_bulk_refunds_typed_count_wants_ascii_digits(app, client, gateway, t
     client.post(url, data={**hidden, "expected_count": "1", "typed_count": typed,
                            "reason": "other"})
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0, typed
+
+
+BULK_URL_PAYLOADS = ["/\t/evil.example", "/\n/evil.example", "/\r/evil.example",
+                     "/%09/evil.example", "/ /evil.example", "/\x0b/evil.example"]
+
+
+@pytest.mark.parametrize("role", ["finance", "support"])
+def test_bulk_confirmation_links_and_redirects_stay_on_the_site(app, client, gateway, role,
+                                                                reliability):
+    """Item 9: the Cancel/Go back link of the bulk confirmation page and the redirect of a
+    refused role use the same guard as every other redirect (tests/hardening/payloads.py)."""
+    from urllib.parse import quote
+
+    from tests.hardening.payloads import REDIRECT_PAYLOADS, stays_on_site
+    ids = make_payments(1)
+    login(client, role)
+    for payload in BULK_URL_PAYLOADS + REDIRECT_PAYLOADS:
+        for sent in (payload, quote(payload, safe="/:")):
+            response = client.get(f"{BULK}?ids={ids[0]}&url={sent}")
+            assert response.status_code in (200, 302, 400), (payload, response.status_code)
+            assert stays_on_site(response.headers.get("Location")), payload
+            html = response.get_data(as_text=True)
+            back = re.search(r'href="([^"]*)"[^>]*>Go back', html)
+            if response.status_code == 200:
+                assert back and stays_on_site(back.group(1).replace("&amp;", "&")), payload
+            assert not [link for link in re.findall(r'href="([^"]*)"', html)
+                        if ("evil" in link.lower() or "javascript:alert" in link.lower())
+                        and not stays_on_site(link.replace("&amp;", "&"))]
+            reliability.count("redirects")

@@ -87,3 +87,30 @@ def test_bulk_cancel_form_needs_csrf(app, subs, client):
                            data={"expected_count": "1", "when": "now"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_bulk_affiliate_skips_cancelled_ones_as_it_promises(app, subs, client):
+    """Issue 21 item 5: the confirmation says one is cancelled and will be skipped; the job
+    skips it (no affiliate change there); monthly and yearly prices are not added up; the
+    affiliates' rates are listed; the button is not danger-red."""
+    affiliate = factories.affiliate(rate_bp=1250, name="Partner Co")
+    yearly = factories.plan("Gold Yearly", 40000, interval="year")
+    factories.subscription(factories.customer(name="Yearly Member"), yearly)
+    cancelled = db.session.get(Subscription, subs[2].sub_id)
+    cancelled.status, cancelled.access_until = "canceled", cancelled.current_period_end
+    db.session.commit()
+    ids = [s.sub_id for s in subs]
+    login(client, "support")
+    all_ids = ",".join(str(i) for i in db.session.scalars(select(Subscription.id)))
+    page = client.get(f"/admin/subscription/bulk/set_subscription_affiliate/?ids={all_ids}")
+    html = page.get_data(as_text=True)
+    assert "1 of them is cancelled: the job lists it as skipped" in html
+    assert "In USD, monthly" in html and "In USD, yearly" in html
+    assert "$120.00 per month now" in html and "$400.00 per year now" in html
+    assert "Partner Co (12.5 %)" in html
+    assert "btn-danger" not in html.split('id="md-bulk-form"', 1)[1]
+    job = _run(make_admin("support", email="s2@memberdesk.test"), "set_subscription_affiliate",
+               ids, {"affiliate_id": affiliate.id})
+    assert (job.done_count, job.skipped_count) == (3, 1)
+    db.session.expire_all()
+    assert db.session.get(Subscription, subs[2].sub_id).affiliate_id is None

@@ -6,6 +6,7 @@ import re
 import socket
 import sqlite3
 import subprocess
+import threading
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,8 @@ def demo(tmp_path):
             if "Running on" in line or "Press CTRL+C" in line:
                 break
         text = "".join(out)
+        # keep reading its log, or the pipe fills and the demo stops answering
+        threading.Thread(target=out.extend, args=(process.stdout,), daemon=True).start()
         assert "SANDBOX" in text and "no real money moves" in text, text
         assert "--no-sandbox" in text, text
         url = f"http://127.0.0.1:{port}"

@@ -15,6 +15,8 @@ from tests import factories
 from tests.conftest import CSRF_RE
 from tests.fakes.loopback import stop
 
+pytestmark = pytest.mark.slow  # starts gunicorn
+
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL, PASSWORD = "ops@example.com", "a long production password"
 

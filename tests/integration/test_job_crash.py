@@ -16,6 +16,8 @@ from tests.fakes.stripe_bulk_fake import API_KEY
 from tests.job_support import make_payments, snapshot, wait_for_job
 from tests.redis_support import REDIS_URL, ROOT, VENV_BIN, start_worker, worker_env
 
+pytestmark = pytest.mark.slow  # kills job runner processes and polls
+
 ROWS = 40
 
 

@@ -15,7 +15,7 @@ NEXT_BILLING = "2026-12-20T10:00:00Z"
 
 @pytest.fixture
 def gateway(paypal_fake):
-    return PayPalGateway(CLIENT_ID, CLIENT_SECRET, paypal_fake.url, timeout=1, max_retries=0)
+    return PayPalGateway(CLIENT_ID, CLIENT_SECRET, paypal_fake.url, timeout=10, max_retries=0)
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def test_stripe(app, stripe_fake):
     tx = factories.payment(customer, 10000, gateway_ref="pi_lost")
     db.session.commit()
     stripe_fake.hang(30)
-    gateway = StripeGateway(API_KEY, stripe_fake.url, timeout=1, max_retries=0)
+    gateway = StripeGateway(API_KEY, stripe_fake.url, timeout=10, max_retries=0)
 
     refund_id = _lost_then_checked(gateway, lambda: stripe_fake.refunds, stripe_fake.release,
                                    stripe_fake.forget_keys, tx)
@@ -61,7 +61,7 @@ def test_paypal(app, paypal_fake):
     tx = factories.payment(customer, 10000, gateway="paypal", gateway_ref=capture)
     db.session.commit()
     paypal_fake.delay = 30
-    gateway = PayPalGateway(pp.CLIENT_ID, pp.CLIENT_SECRET, paypal_fake.url, timeout=1,
+    gateway = PayPalGateway(pp.CLIENT_ID, pp.CLIENT_SECRET, paypal_fake.url, timeout=10,
                             max_retries=0)
 
     refund_id = _lost_then_checked(gateway, lambda: paypal_fake._refunds, paypal_fake.release,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from stdnum.eu import vat as eu_vat
 
 from actions import ltv
+from actions.commission import commission_base
 from admin_app import create_app
 from admin_app.seed import seed
 from admin_app.seed.countries import EU
@@ -91,7 +92,7 @@ def test_refunded_cents_equal_succeeded_refunds(ctx):
     assert "succeeded" in statuses
 
 
-def test_commission_is_rate_times_amount_less_proportional_reversal(ctx):
+def test_commission_is_rate_times_base_less_proportional_reversal(ctx):
     rates = dict(rows(Affiliate.id, Affiliate.commission_rate_bp))
     with_affiliate = 0
     for tx in db.session.scalars(select(Transaction)):
@@ -100,7 +101,8 @@ def test_commission_is_rate_times_amount_less_proportional_reversal(ctx):
             assert tx.commission_cents == 0
             continue
         with_affiliate += 1
-        full = (tx.amount_cents * rates[tx.affiliate_id] + 5000) // 10000
+        base = commission_base(tx.amount_cents, tx.tax_cents)  # without tax (finding 10)
+        full = (base * rates[tx.affiliate_id] + 5000) // 10000
         reversal = (2 * full * tx.refunded_cents + tx.amount_cents) // (2 * tx.amount_cents)
         assert tx.commission_cents == full - reversal
     assert with_affiliate > 0

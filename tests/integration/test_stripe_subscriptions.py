@@ -18,7 +18,7 @@ TENTH_DAY = START + 10 * DAY  # 20 days of 30 left: two thirds of the period unu
 
 @pytest.fixture
 def gateway(stripe_fake):
-    return StripeGateway(API_KEY, api_base=stripe_fake.url, timeout=1, max_retries=0)
+    return StripeGateway(API_KEY, api_base=stripe_fake.url, timeout=10, max_retries=0)
 
 
 @pytest.fixture
@@ -213,7 +213,7 @@ def test_faults_give_our_message_and_a_retry_acts_once(stripe_fake, gateway, sub
 
 
 READ_MESSAGES = {
-    "timeout": "Stripe did not answer within 1 s, so {noun} failed; nothing was changed. "
+    "timeout": "Stripe did not answer within 10 s, so {noun} failed; nothing was changed. "
                "Try again in a minute.",
     "reset": "Could not reach Stripe (network error), so {noun} failed; nothing was changed. "
              "Try again in a minute.",

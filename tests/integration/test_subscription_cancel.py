@@ -8,7 +8,8 @@ from sqlalchemy import select
 from actions.errors import InvalidRequest
 from actions.subscription_cancel import cancel_subscription, undo_cancel
 from models import AuditEvent, SubscriptionChange, db
-from models.access import access_ends_at, has_access, status_label
+from models.access import access_ends_at, has_access
+from models.sub_state import status_label
 from tests.integration.subscription_setup import (RENEWAL, TENTH, deps_at, finance,  # noqa: F401
                                                   setup)
 
@@ -25,7 +26,7 @@ def test_the_guides_example_cancelled_on_the_10th_keeps_access_until_the_20th(ap
     if setup.gateway == "stripe":
         assert setup.effects() == ["cancel_at_period_end"]
         assert (sub.status, sub.cancel_at_period_end) == ("active", True)
-        assert status_label(sub, TENTH) == "Active — cancels on 20 Dec 2026"
+        assert status_label(sub, TENTH) == "Cancelled — access until 20 Dec 2026"
         assert result.message.startswith("The subscription cancels on 20 Dec 2026")
     else:
         assert setup.effects() == ["cancel"]  # PayPal cancels at once

@@ -12,7 +12,7 @@ from actions.subscription_plan import change_subscription_plan
 from actions.subscription_preview import preview_subscription_change
 from actions.subscription_price import change_subscription_price
 from models import AuditEvent, SubscriptionChange, db
-from models.access import status_label
+from models.sub_state import status_label
 from tests import factories
 from tests.conftest import login
 from tests.integration.subscription_setup import (TENTH, deps_at, finance,  # noqa: F401
@@ -91,7 +91,7 @@ def test_plan_change(app, setup, finance):
 
     sub = setup.sub()
     assert (sub.plan_id, sub.name, sub.price_cents) == (setup.other_plan_id, "Gold", 5000)
-    assert result.message == "The subscription is now on “Gold” at $50.00 per cycle."
+    assert result.message == "The subscription is now on “Gold” at $50.00 monthly."
     assert only_change().status == "succeeded"
 
 
@@ -163,8 +163,8 @@ def test_pause_then_resume(app, setup, finance):
 
     sub = setup.sub()
     assert sub.paused and sub.pause_resumes_at == resumes
-    assert status_label(sub, TENTH) == ("Active — payments paused until 5 Jan 2027" if resumes
-                                        else "Active — payments paused")
+    assert status_label(sub, TENTH) == ("Payments paused until 5 Jan 2027" if resumes
+                                        else "Payments paused")
     with pytest.raises(InvalidRequest, match="paused already"):
         pause_subscription(deps_at(app), finance, setup.sub_id)
 

@@ -41,7 +41,7 @@ def test_status_labels_and_icon_buttons(app, client, subs):
     html = client.get("/admin/subscription/").get_data(as_text=True)
     assert sorted(status_cells(html)) == sorted([
         f"Cancelled — access until {format_day(subs[0].access_until)}",
-        f"Active — cancels on {format_day(subs[1].current_period_end)}",
+        f"Cancelled — access until {format_day(subs[1].current_period_end)}",
         "Active", "Cancelled"])
     assert 'title="Edit Subscription"' in html and 'title="Cancel Subscription"' in html
     assert '<span class="sr-only">Upgrade Plan</span>' in html

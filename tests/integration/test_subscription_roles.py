@@ -99,5 +99,5 @@ def test_a_hidden_button_is_refused_on_post(app, client, setup):
                        data={"when": "now", "request_key": "other",
                              "csrf_token": csrf_token(client, "/admin/transaction/")},
                        follow_redirects=True).get_data(as_text=True)
-    assert "This subscription is already cancelled; nothing was changed." in page
+    assert "This subscription is cancelled; that action does not apply to it." in page
     assert changes() == 1

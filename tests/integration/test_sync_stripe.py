@@ -107,6 +107,40 @@ def test_dry_run_reports_drift_changes_nothing_and_shows_on_the_home_page(ls_app
     assert (_count(Refund), db.session.scalar(select(Subscription.status))) == before
     login(client, "viewer")
     home = client.get("/admin/customer/").get_data(as_text=True)
-    assert "Stripe differs from Memberdesk in 2 place(s)" in home
+    # the refund and the subscription, and Bob's lifetime value by Stripe's records
+    assert "Stripe differs from Memberdesk in 3 place(s)" in home
     drift = client.get("/admin/drift/").get_data(as_text=True)
     assert "subscription.synced" in drift and "canceled" in drift
+
+
+def test_dry_run_compares_each_lifetime_value_with_stripes_records(ls_app, localstripe,
+                                                                   client):
+    """A refund row Stripe never made (counted consistently here, so recompute-ltv sees no
+    drift and no object differs) shows as a lifetime value that disagrees with Stripe."""
+    _account(localstripe)
+    assert _sync(ls_app).exit_code == 0
+    clean = _sync(ls_app, "--dry-run")
+    assert clean.exit_code == 0, clean.output
+    assert "Lifetime value against the gateway's records: every customer agrees." in \
+        clean.output
+    bob = db.session.scalar(select(Customer).where(Customer.email == "bob@example.com"))
+    tx = db.session.scalar(select(Transaction).where(Transaction.customer_id == bob.id))
+    db.session.add(Refund(transaction_id=tx.id, amount_cents=2000, currency="USD",
+                          status="succeeded", gateway_ref="re_counted_twice",
+                          settlement_cents=2000, settlement_currency="USD"))
+    tx.refunded_cents += 2000
+    bob.lifetime_value_cents -= 2000
+    db.session.commit()
+
+    dry = _sync(ls_app, "--dry-run")
+
+    assert dry.exit_code == 1, dry.output
+    assert "every customer's lifetime value adds up" in dry.output  # recompute-ltv: 0 drift
+    assert "Lifetime value against the gateway's records: 1 customer(s) differ:" in dry.output
+    assert "bob@example.com: $80.00 here, $100.00 by the gateway's records" in dry.output
+    login(client, "viewer")
+    home = client.get("/admin/customer/").get_data(as_text=True)
+    assert "Stripe differs from Memberdesk in 1 place(s)" in home
+    page = client.get("/admin/drift/").get_data(as_text=True)
+    assert "md-ltv-differences-stripe" in page and "bob@example.com" in page
+    assert "$80.00" in page and "$100.00" in page

@@ -16,6 +16,7 @@ def sandbox_server():
 
 @pytest.fixture
 def sb(sandbox_server):
+    sandbox_server.sandbox.hang_seconds = 0  # a timeout fault is a lost answer, at once
     return sandbox_server.sandbox
 
 

@@ -1,6 +1,7 @@
 """The panel's own adapters against the sandbox: what they do lands in the sandbox's ledger,
 repeated keys do it once, refusals change nothing, the clock renews and ends subscriptions."""
 import re
+import time
 
 import pytest
 
@@ -148,3 +149,16 @@ def test_paypal_ids_follow_the_published_formats(sb, accounts):
     assert re.match(r"^[A-Z0-9]{17}$", accounts["capture"]["id"])
     assert re.match(r"^I-[A-Z0-9]{12}$", accounts["psub"]["id"])
     assert re.match(r"^P-[A-Z0-9]{24}$", accounts["plan"]["id"])
+
+
+def test_a_timeout_after_success_is_instant_and_the_retry_does_it_once(sb, gateways, accounts):
+    sb.add_fault("stripe", "timeout")
+    pi = accounts["charge"]["payment_intent"]
+    started = time.monotonic()
+    with pytest.raises(GatewayUnavailable, match="did not answer within 5 s"):
+        gateways["stripe"].refund(pi, 800, "USD", reason="other", note=None,
+                                  idempotency_key="slow-1")
+    assert time.monotonic() - started < 2 and accounts["charge"]["amount_refunded"] == 800
+    again = gateways["stripe"].refund(pi, 800, "USD", reason="other", note=None,
+                                      idempotency_key="slow-1")
+    assert again.status == "succeeded" and accounts["charge"]["amount_refunded"] == 800

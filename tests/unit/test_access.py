@@ -5,7 +5,8 @@ import pytest
 
 from models import Subscription
 from models.subscription import SUBSCRIPTION_STATUSES
-from models.access import access_ends_at, has_access, status_label
+from models.access import access_ends_at, has_access
+from models.sub_state import status_label
 
 
 def at(day, month=12):
@@ -28,7 +29,7 @@ def test_renewing_subscription_has_access_with_no_end():
 
 def test_cancelled_on_the_10th_keeps_access_until_the_20th():
     scheduled = sub(cancel_at_period_end=True)
-    assert status_label(scheduled, at(10)) == "Active — cancels on 20 Dec 2026"
+    assert status_label(scheduled, at(10)) == "Cancelled — access until 20 Dec 2026"
     assert has_access(scheduled, at(19)) and not has_access(scheduled, at(20))
 
     cancelled = sub(status="canceled", access_until=at(20), canceled_at=at(10))
@@ -43,8 +44,8 @@ def test_cancelled_with_no_access_left():
 
 
 @pytest.mark.parametrize(("resumes", "label"), [
-    (None, "Active — payments paused"),
-    (datetime(2027, 1, 5, tzinfo=timezone.utc), "Active — payments paused until 5 Jan 2027"),
+    (None, "Payments paused"),
+    (datetime(2027, 1, 5, tzinfo=timezone.utc), "Payments paused until 5 Jan 2027"),
 ])
 def test_paused_keeps_access_for_the_period_paid(resumes, label):
     paused = sub(paused=True, pause_resumes_at=resumes)

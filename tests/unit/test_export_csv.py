@@ -40,14 +40,22 @@ def test_header_is_exactly_the_guides_columns():
     " =1", "   =1+1", "\u00a0=1", "\n@SUM(A1)", " \n\u00a0+cmd|x", "\n-1+1",
     # a second cell inside when read with `;` or `,` as the separator
     "Ada;=1+1", "Ada,=1+1", "Ada, =HYPERLINK(1)", "x;+cmd|x", "x,-1+1", "x;@SUM(A1)",
-    "x;\u00a0=1", "x,\t1", "Smith; +1 555 0100",
+    "x;\u00a0=1", "Smith; +1 555 0100",
 ])
-def test_formula_cells_get_a_leading_quote(value):
-    assert neutralise(value) == "'" + value
+def test_formula_cells_are_quoted_wherever_a_spreadsheet_may_start_a_cell(value):
+    """Issue 20: a quote before the whole cell is not enough ("'Ada;=1+1" read with ';' is
+    "'Ada" and "=1+1"): every piece after a separator or line break gets its own."""
+    from tests.hardening.test_csv_injection import live_cells
+    safe = neutralise(value)
+    assert safe != value and safe.replace("'", "") == value.replace("'", "")
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(["x", safe, "y"])
+    for separator in (",", ";", "\t"):
+        assert live_cells(buffer.getvalue(), separator)[0] == [], separator
 
 
 @pytest.mark.parametrize("value", [
-    "Ada", "", "a=b", "1-2", "ada@example.com", "'quoted", "Smith, Jones", "a;b", "x - y",
+    "Ada", "", "a=b", "1-2", "x,\t1", "ada@example.com", "'quoted", "Smith, Jones", "a;b", "x - y",
     # plainly a phone number or a number: + or - then digits, spaces, dots, dashes, ( )
     "+1 217-555-0199", "+44 20 7946 0958", "+44 (20) 7946.0958", "-2", "-3.50", "+49 (0)30 1234",
     "-1", " +1 555 0100", "\u00a0-2",

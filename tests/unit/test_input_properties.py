@@ -1,4 +1,6 @@
 """Property-based tests (hypothesis) of the input rules, without a database: thousands of cases."""
+import csv
+import io
 import re
 
 from hypothesis import HealthCheck, given, settings
@@ -9,11 +11,11 @@ from actions.form_checks import BIDI_CONTROLS
 from admin_app.redirects import is_local_path
 from models.money import MAX_AMOUNT_CENTS, parse_amount
 from tests.hardening.payloads import stays_on_site
+from tests.hardening.test_csv_injection import live_cells
 from tests.hardening.strategies import numbers, texts
 
 MANY = dict(deadline=None, derandomize=True, database=None, max_examples=2000,
             suppress_health_check=[HealthCheck.function_scoped_fixture])
-TRIGGERS = "=+-@\t\r"
 
 
 @settings(**MANY)
@@ -31,15 +33,17 @@ def test_an_accepted_amount_is_ascii_digits_and_fits(reliability, text):
 
 
 @settings(**MANY)
-@given(text=st.one_of(texts, st.text(alphabet=" \u00a0\n;,=+-@\t\r0123456789().ab", max_size=12)))
-def test_a_cell_is_either_left_alone_or_quoted_and_then_safe(reliability, text):
+@given(text=st.one_of(texts, st.text(alphabet=" \u00a0\u3000\n;,=+-@\t\r\"'0123456789().ab"
+                                              "\uff1d\uff0b\uff0d\uff20", max_size=14)))
+def test_a_cell_is_safe_however_a_spreadsheet_splits_it(reliability, text):
+    """Issue 20: written between two cells and read back with ',', ';' or tab as the
+    separator, no cell starts with a formula; only quotes were added."""
     out = neutralise(text)
-    assert out in (text, "'" + text)
-    if out == text:  # nothing a spreadsheet could run: no trigger first or after ; or ,
-        stripped = text.lstrip(" \u00a0\n")
-        plain_number = re.fullmatch(r"[+-][0-9 .()-]*[0-9][0-9 .()-]*", text.strip(" \u00a0\n"))
-        assert plain_number or not stripped.startswith(tuple(TRIGGERS))
-        assert plain_number or not re.search(r"[;,][ \u00a0\n]*[=+\-@\t\r]", text)
+    assert out.replace("'", "") == text.replace("'", "")
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(["x", out, "y"])
+    for separator in (",", ";", "\t"):
+        assert live_cells(buffer.getvalue(), separator)[0] == [], separator
     reliability.count("fuzz")
     reliability.count("fuzz_parsers")
 
