@@ -56,8 +56,12 @@ class S3Store:
     def __init__(self, bucket, prefix="", *, endpoint_url=None, region=None, url_seconds=900):
         import boto3
         self.bucket, self.prefix, self.url_seconds = bucket, prefix, url_seconds
+        from botocore.config import Config
+        # SigV4 for every request and every link (SigV2 is deprecated and refused by newer
+        # regions and buckets)
         self.client = boto3.client("s3", endpoint_url=endpoint_url or None,
-                                   region_name=region or None)
+                                   region_name=region or None,
+                                   config=Config(signature_version="s3v4"))
 
     def _key(self, key):
         return self.prefix + _check_key(key)

@@ -52,7 +52,8 @@ def cancel_subscription(deps, actor, sub_id, *, when="period_end", request_key=N
         return _apply_cancel(deps, sub, change, result, now)
 
     return act(deps, actor, sub_id, permission="cancel_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("cancel", call, apply))
+               prepare=prepare, spec=Change("cancel", call, apply,
+                                            lambda sub, change, state: state.status == "canceled"))
 
 
 def _apply_cancel(deps, sub, change, result, now):

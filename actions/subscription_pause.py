@@ -45,7 +45,8 @@ def pause_subscription(deps, actor, sub_id, *, resumes_at=None, request_key=None
         return "Payments are paused until you resume them."
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("pause", call, apply))
+               prepare=prepare, spec=Change("pause", call, apply,
+                                             lambda sub, change, state: state.paused))
 
 
 def resume_subscription(deps, actor, sub_id, *, request_key=None):
@@ -65,7 +66,8 @@ def resume_subscription(deps, actor, sub_id, *, request_key=None):
         return "Payments are collected again from the next renewal."
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("resume", call, apply))
+               prepare=prepare, spec=Change("resume", call, apply,
+                                             lambda sub, change, state: not state.paused))
 
 
 class PauseForm(KeyedForm):

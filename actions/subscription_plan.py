@@ -103,6 +103,10 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
             proration_date=change.params["proration_date"] if ask["proration"] != "none"
             else None)
 
+    def applied(sub, change, state):
+        plan = db.session.get(Plan, change.params["ask"]["plan_id"])
+        return state.price_ref == plan_ref(plan, sub.gateway)
+
     def apply(sub, change, result, now):
         plan = db.session.get(Plan, change.params["ask"]["plan_id"])
         if result.status == "approval_pending":
@@ -125,7 +129,7 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
                 f"{deps.money(price, sub.currency)} {plan.cycle.lower()}{note}.")
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("plan", call, apply))
+               prepare=prepare, spec=Change("plan", call, apply, applied))
 
 
 class PlanForm(KeyedForm):

@@ -50,6 +50,9 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
             sub.interval_count, proration=proration, idempotency_key=change.idempotency_key,
             proration_date=change.params["proration_date"] if proration != "none" else None)
 
+    def applied(sub, change, state):
+        return state.amount_cents == change.params["ask"]["amount_cents"]
+
     def apply(sub, change, result, now):
         amount = deps.money(change.params["ask"]["amount_cents"], sub.currency)
         if result.status == "approval_pending":
@@ -68,7 +71,7 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
         return f"The subscription costs {amount} from the renewal on {when}{extra}."
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("price", call, apply))
+               prepare=prepare, spec=Change("price", call, apply, applied))
 
 
 class PriceForm(KeyedForm):

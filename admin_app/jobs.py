@@ -82,8 +82,17 @@ def create_job(actor, action_name, scope, params=None, *, title=None, retry_of=N
         if earlier is None:
             raise
         raise AlreadyStarted(earlier) from None
-    queue.enqueue(run_job, job.id)
+    _queue_job(job.id)
     return job
+
+
+def rq_job_id(job_id):
+    """The RQ job id of our job: fixed, so a worker can tell whether Redis still has it."""
+    return f"memberdesk-job-{job_id}"
+
+
+def _queue_job(job_id):
+    queue.enqueue_as(rq_job_id(job_id), run_job, job_id)
 
 
 def retry_failed(actor, job):
@@ -326,16 +335,24 @@ def _finish(job_id, owner, state, message=None):
     db.session.commit()
 
 
+LOST_AFTER = timedelta(seconds=30)  # a job queued this long ago with no trace in RQ is lost
+
+
 def resume_stale_jobs(app):
-    """Queue again every unfinished job whose runner is gone (a worker's start hook)."""
+    """Queue again every unfinished job whose runner is gone, and every queued job Redis
+    lost (no longer queued, scheduled or started in RQ's registries): at worker start and
+    every maintenance round."""
     now = utcnow()
     jobs = db.session.scalars(select(Job).where(Job.state.in_(("queued", "running")))).all()
     in_process = not app.config.get("REDIS_URL")
+    backend = queue.backend()
     for job in jobs:
         dead = job.lease_owner and (job.lease_until < now or _owner_is_dead(job.lease_owner))
-        orphan = in_process and job.lease_owner is None  # queued in a stopped process
+        orphan = job.lease_owner is None and (
+            in_process  # queued in a stopped process
+            or (job.created_at < now - LOST_AFTER and not backend.is_pending(rq_job_id(job.id))))
         if dead or orphan:
-            queue.enqueue(run_job, job.id)
+            _queue_job(job.id)
     db.session.rollback()
 
 

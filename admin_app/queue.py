@@ -43,6 +43,12 @@ def enqueue(func, *args, **kwargs):
     return current_app.extensions["memberdesk_queue"].enqueue(path, args, kwargs)
 
 
+def enqueue_as(job_id, func, *args, **kwargs):
+    """enqueue() under a fixed id, so that is_pending(job_id) can tell a lost job."""
+    path = import_path(func)
+    return current_app.extensions["memberdesk_queue"].enqueue(path, args, kwargs, job_id=job_id)
+
+
 def enqueue_in(seconds, func, *args, **kwargs):
     """Run `func(*args, **kwargs)` in the background after `seconds` (RQ's scheduler, or a
     timer of this process): a retry waits there, never in a worker."""
@@ -148,6 +154,18 @@ class RQBackend:
     def redis(self):
         return self.queue.connection
 
+    def is_pending(self, job_id):
+        """True while RQ has the job queued, scheduled, deferred or running (its registries);
+        False when Redis lost it or it ended without running to its end."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job as RQJob
+        try:
+            status = RQJob.fetch(job_id, connection=self.redis).get_status(refresh=False)
+        except NoSuchJobError:
+            return False
+        return str(getattr(status, "value", status)) in ("queued", "started", "scheduled",
+                                                         "deferred")
+
     def key(self, name):
         return f"memberdesk:{self.queue_name}:{name}"
 
@@ -180,6 +198,9 @@ class ThreadBackend:
     def enqueue(self, path, args, kwargs, job_id=None):
         self.start()
         self.jobs.put((path, tuple(args), dict(kwargs)))
+
+    def is_pending(self, job_id):
+        return True  # the thread's own queue: a stopped process's jobs are resumed at start
 
     def enqueue_in(self, seconds, path, args, kwargs):
         timer = threading.Timer(max(0.0, seconds), self.enqueue, (path, args, kwargs))

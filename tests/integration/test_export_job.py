@@ -48,8 +48,8 @@ def test_large_export_runs_as_a_job_with_a_download_link(app, client):
         ("finance@example.com", 5, "succeeded")] * 2  # the direct export, then the job's
 
 
-def test_export_job_into_an_s3_bucket(app, client, s3_bucket):
-    config, s3 = s3_bucket
+def test_export_job_into_an_s3_bucket(app, client, s3_signed_bucket):
+    config, s3, front = s3_signed_bucket  # links checked by a SigV4-verifying server
     app.config.update(config)
     login(client, "owner")
     _customers(4)
@@ -59,6 +59,7 @@ def test_export_job_into_an_s3_bucket(app, client, s3_bucket):
     redirect = client.get(link)
     assert redirect.status_code == 302 and redirect.location.startswith(config["S3_ENDPOINT_URL"])
     assert requests.get(redirect.location, timeout=10).content == direct
+    assert front.refused == []
 
 
 def test_cli_export_with_job_writes_the_same_file(app, client, tmp_path):

@@ -57,3 +57,29 @@ def test_worker_command_refuses_without_redis(app):
     result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     assert result.exit_code != 0
     assert "Set REDIS_URL" in result.output
+
+
+def test_a_job_lost_from_redis_is_queued_again_by_the_next_worker(database_url, tmp_path,
+                                                                  redis_queue):
+    """Issue 18: a bulk job whose RQ entry Redis lost (flushed, evicted, failed over) is found
+    by the next worker start (the job says queued, RQ's registries have no trace) and run."""
+    from datetime import timedelta
+
+    from admin_app import jobs
+    from models import Job, db
+    from rq import Queue
+    from redis import Redis
+    app = _rq_app(database_url, tmp_path, redis_queue)
+    with app.app_context():
+        job = jobs.create_job(None, "resend_latest_invoice", {"view": "customer", "ids": []})
+        Queue(redis_queue, connection=Redis.from_url(REDIS_URL)).empty()  # Redis lost it
+        job.created_at -= timedelta(minutes=5)
+        db.session.commit()
+        job_id = job.id
+    worker = start_worker(worker_env(database_url, redis_queue), "--burst")
+    output, _ = worker.communicate(timeout=90)
+    assert worker.returncode == 0, output
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert (job.state, job.total) == ("done", 0), output
+        db.session.remove()
