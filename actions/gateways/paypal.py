@@ -28,6 +28,8 @@ class PayPalGateway(PayPalSubscriptions):
     token and retries."""
 
     name = "paypal"
+    #: the subscription verbs carry no idempotency promise (see PayPalSubscriptions)
+    promises_idempotency = False
 
     def __init__(self, client_id, client_secret, api_base, timeout=10, max_retries=2):
         self.api_base = api_base.rstrip("/")

@@ -12,16 +12,6 @@ def sandbox_url():
     return current_app.config.get("SANDBOX_URL") or None
 
 
-def gateways_in_sandbox(config):
-    """Labels of the gateways whose base URL is the sandbox's ("Stripe", "PayPal")."""
-    url = config.get("SANDBOX_URL")
-    if not url:
-        return []
-    return [label for label, key in (("Stripe", "STRIPE_API_BASE"),
-                                     ("PayPal", "PAYPAL_API_BASE"))
-            if str(config.get(key) or "").startswith(url)]
-
-
 def call(path, body=None, timeout=120):
     """POST (or GET without body) a sandbox control; (ok, JSON)."""
     if not sandbox_url():
