@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/hardening", "tests/unit/test_input_properties.py",
-         "tests/unit/test_avatar_limits.py"]
+         "tests/unit/test_avatar_limits.py",
+         "tests/integration/test_login_throttle.py::test_strangers_cannot_lock_the_owner_out"]
 COMMAND = "python -m tests.reliability_report"
 
 

@@ -3,10 +3,15 @@
 Never a 500; a refused request changes nothing (every table compared, the audit log only grows
 by refusals). Counts go to docs/RELIABILITY.md (tests/reliability.py).
 """
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sqlalchemy import func, select
+
+from models import Job, db
 from models.transaction import REFUND_REASONS
 from tests.conftest import csrf_token, login
 from tests.hardening.routes import sample_data
@@ -170,3 +175,112 @@ def test_profile_page_and_export_search(owner, reliability, tx_page, search):
 def test_nothing_changed_after_the_list_and_export_fuzzing(owner):
     """GET requests never write: the tables are as sample_data() left them."""
     assert without_audit(snapshot()) == owner.tables
+
+
+# --- Issue 20: a broad generator around each request of the second probe -------------------
+
+@settings(max_examples=80, **FAST)
+@given(user_id=st.one_of(st.integers(min_value=0, max_value=2 ** 80).map(str), texts),
+       verb=st.sampled_from(["role", "active", "end-sessions", "password-link"]),
+       role=st.one_of(st.sampled_from(["owner", "viewer"]), texts))
+def test_admin_user_routes_with_any_id(owner, reliability, user_id, verb, role):
+    from urllib.parse import quote
+    response = owner.client.post(f"/admin/users/{quote(user_id, safe='')}/{verb}",
+                                 data={"csrf_token": owner.token, "role": role, "active": "0"})
+    assert response.status_code < 500, (user_id, verb)
+    owner.refused(response)
+    reliability.count("fuzz", 3)
+    reliability.count("fuzz_app")
+
+
+@settings(max_examples=80, **FAST)
+@given(plan=numbers, kind=st.one_of(st.sampled_from(["plan", "price"]), texts),
+       amount=numbers, effective=st.one_of(st.sampled_from(["now", "next_renewal"]), texts),
+       rows_page=numbers)
+def test_preview_and_job_page_parameters(owner, reliability, plan, kind, amount, effective,
+                                         rows_page):
+    preview = owner.client.get(f"/admin/subscription/preview/{owner.ids['subscription']}/",
+                               query_string={"kind": kind, "plan": plan, "amount": amount,
+                                             "effective": effective})
+    assert preview.status_code in (200, 400, 404)
+    assert "no-store" in preview.headers.get("Cache-Control", "")
+    job = owner.client.get("/admin/jobs/job/1/", query_string={"rows_page": rows_page})
+    assert job.status_code in (200, 400, 404)
+    reliability.count("fuzz", 5)
+    reliability.count("fuzz_app", 2)
+
+
+@settings(max_examples=80, **FAST)
+@given(url=st.one_of(texts, st.text(alphabet="/\\:.@%evilhtps \t\n\r\x0b?#09", max_size=20)),
+       typed=numbers)
+def test_bulk_confirmation_return_url_and_typed_count(owner, reliability, url, typed):
+    from tests.hardening.payloads import stays_on_site
+    bulk = "/admin/transaction/bulk/refund_remaining/"
+    args = {"ids": str(owner.ids["transaction"]), "url": url}
+    page = owner.client.get(bulk, query_string=args)
+    assert page.status_code in (200, 302, 400)
+    back = re.search(r'href="([^"]*)"[^>]*>Go back', page.get_data(as_text=True))
+    assert back is None or stays_on_site(back.group(1).replace("&amp;", "&")), url
+    assert stays_on_site(page.headers.get("Location"))
+    posted = owner.client.post(bulk, query_string=args, data={
+        "csrf_token": owner.token, "expected_count": "1", "typed_count": typed,
+        "reason": "other", "request_key": "k" * 32})
+    assert posted.status_code in (200, 302, 400)
+    assert stays_on_site(posted.headers.get("Location"))
+    if not typed.isascii() or typed.strip() != typed:
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    owner.refused(posted)
+    reliability.count("fuzz", 2)
+    reliability.count("fuzz_app", 2)
+
+
+def _json_like():
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2 ** 70),
+                                                           max_value=2 ** 70),
+                     st.floats(allow_nan=False), texts)
+    return st.recursive(leaf, lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(texts, inner, max_size=3)), max_leaves=8)
+
+
+@settings(max_examples=120, **FAST)
+@given(event_id=st.one_of(texts, st.text(min_size=250, max_size=300)), created=_json_like(),
+       type_=st.one_of(st.just("customer.updated"), texts), data=_json_like(),
+       depth=st.one_of(st.just(0), st.integers(min_value=1, max_value=3000)),
+       skew=st.one_of(st.just(0), st.integers(min_value=-7200, max_value=7200)))
+def test_signed_stripe_bodies(app, client, reliability, event_id, created, type_, data, depth,
+                              skew):
+    """Correctly signed Stripe bodies of any shape: 200 only for an event (then stored once),
+    else 400 and nothing stored; never a 500."""
+    import json
+    import time
+
+    from models import WebhookEvent
+    from tests.fakes import stripe_events as se
+    app.config.update(STRIPE_WEBHOOK_SECRET=se.SECRET)
+    body = json.dumps({"id": event_id, "created": created, "type": type_,
+                       "data": {"object": data}})
+    if depth:
+        body = body[:-1] + ', "deep": ' + "[" * depth + "]" * depth + "}"
+    before = db.session.query(WebhookEvent).count()
+    response = client.post("/webhooks/stripe", data=body, content_type="application/json",
+                           headers={"Stripe-Signature": se.sign(body,
+                                                                timestamp=time.time() + skew)})
+    assert response.status_code in (200, 400), response.status_code
+    db.session.expire_all()
+    stored = db.session.query(WebhookEvent).count() - before
+    assert stored <= (1 if response.status_code == 200 else 0)
+    reliability.count("fuzz", 5)
+    reliability.count("fuzz_app")
+
+
+@settings(max_examples=60, **FAST)
+@given(body=st.one_of(_json_like().map(lambda v: __import__("json").dumps(v)), texts,
+                      st.integers(min_value=1, max_value=60000).map(
+                          lambda n: "[" * n + "]" * n)))
+def test_unsigned_paypal_bodies(app, client, reliability, body):
+    app.config.update(PAYPAL_WEBHOOK_ID="WH-TEST")
+    response = client.post("/webhooks/paypal", data=body.encode("utf-8", "surrogatepass"),
+                           content_type="application/json")
+    assert response.status_code in (400, 413, 503), response.status_code
+    reliability.count("fuzz")
+    reliability.count("fuzz_app")

@@ -151,7 +151,7 @@ def test_unusable_emails_are_refused_without_error(client, email):
     assert response.status_code == 400
 
 
-def test_strangers_cannot_lock_the_owner_out(client):
+def test_strangers_cannot_lock_the_owner_out(client, reliability):
     """Issue 20, item 1: 10 addresses guess the owner's password again and again; they keep
     being refused (the account-wide limit holds them), and the owner, from an address with
     no failures, logs in with the right password every time."""
@@ -162,6 +162,7 @@ def test_strangers_cannot_lock_the_owner_out(client):
         for address in attackers:
             answers.append(_attempt(client, "owner@example.com", address=address).status_code)
     assert set(answers) <= {401, 429} and answers.count(429) > answers.count(401)
+    reliability.count("lockout", len(answers))
     assert all(code == 429 for code in answers[-10:])  # every attacker is held back now
     # an attacker who finally tries the right password is still held back
     assert _attempt(client, "owner@example.com", PASSWORD,
@@ -170,3 +171,4 @@ def test_strangers_cannot_lock_the_owner_out(client):
         owner = _attempt(client.application.test_client(), "owner@example.com", PASSWORD,
                          address="203.0.113.7")
         assert owner.status_code == 302, owner.get_data(as_text=True)[:200]
+        reliability.count("lockout")
