@@ -98,3 +98,17 @@ def test_profile_at_390_px_shows_the_whole_lifetime_value(page, busy_lists):
         return e.scrollWidth <= e.clientWidth + 1 && e.getBoundingClientRect().right
                <= window.innerWidth; }""")
     assert fits
+
+
+def test_profile_dates_do_not_wrap_at_1366_px(page, busy_lists):
+    """Issue 21 item 15: a payment's date and time stay on one line in the pop-up."""
+    browser_login(page)
+    page.set_viewport_size({"width": 1366, "height": 800})
+    page.goto("/admin/customer/")
+    page.locator("table.model-list a[data-target='#fa_modal_window']").first.click()
+    cell = page.locator("#md-transactions td.md-date").first
+    cell.wait_for()
+    lines = page.evaluate("""() => { const td = document.querySelector('#md-transactions td.md-date');
+        const range = document.createRange(); range.selectNodeContents(td);
+        return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; }""")
+    assert lines == 1, lines
