@@ -144,3 +144,19 @@ def test_dry_run_compares_each_lifetime_value_with_stripes_records(ls_app, local
     page = client.get("/admin/drift/").get_data(as_text=True)
     assert "md-ltv-differences-stripe" in page and "bob@example.com" in page
     assert "$80.00" in page and "$100.00" in page
+
+
+def test_with_redis_the_sync_draws_from_the_shared_gateway_rate_limit(ls_app, localstripe,
+                                                                      redis_queue):
+    """Issue 18: the sync's requests count against the same Redis bucket as the workers'
+    bulk jobs (not a limit of its own process only)."""
+    from redis import Redis
+
+    from tests.redis_support import REDIS_URL
+    _account(localstripe)
+    prefix = f"{redis_queue}:ratelimit"
+    ls_app.config.update(REDIS_URL=REDIS_URL, RATE_LIMIT_PREFIX=prefix, STRIPE_RATE_LIMIT=1000.0)
+    result = _sync(ls_app)
+    assert result.exit_code == 0, result.output
+    tokens = Redis.from_url(REDIS_URL).hget(f"{prefix}:stripe", "tokens")
+    assert tokens is not None and float(tokens) < 1000  # the shared bucket was drawn from
