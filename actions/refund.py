@@ -207,7 +207,7 @@ def check_refund(deps, actor, refund_id):
             result = gateway.refund_status(refund.gateway_ref)
         else:  # the answer was lost: look for the refund by our key before sending again
             result = gateway.find_refund(tx.gateway_ref, refund.idempotency_key,
-                                         refund.created_at)
+                                         refund.created_at, deps.clock())
     except GatewayError as exc:  # a failed lookup says nothing about the refund itself
         exc.message += " The refund stays pending; “Check refund” can ask again later."
         raise

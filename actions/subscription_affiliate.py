@@ -1,7 +1,4 @@
 """Edit Affiliate (megaphone): who is credited for the subscription's renewals from now on."""
-import uuid
-
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -9,11 +6,11 @@ from wtforms.fields.choices import SelectChoice
 from actions import audit
 from actions.base import ActionResult, RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import request_key_field
 from actions.permissions import require
 from actions.subscription_changes import (duplicate_result, existing_request,
                                           lock_subscription, offered, require_applies,
                                           snapshot, summary)
+from actions.subscription_forms import KeyedForm, new_form
 from models import Affiliate, SubscriptionChange, db
 
 
@@ -50,9 +47,8 @@ def set_subscription_affiliate(deps, actor, sub_id, affiliate_id, *, request_key
                         "their affiliate.")
 
 
-class AffiliateForm(FlaskForm):
+class AffiliateForm(KeyedForm):
     affiliate = SelectField("Affiliate", coerce=str, render_kw={"data-role": "select2"})
-    request_key = request_key_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,7 +58,7 @@ class AffiliateForm(FlaskForm):
 
 
 def _form(sub, deps):
-    return AffiliateForm(affiliate=str(sub.affiliate_id or ""), request_key=uuid.uuid4().hex)
+    return new_form(AffiliateForm, affiliate=str(sub.affiliate_id or ""))
 
 
 def _perform(sub, form, actor, deps):

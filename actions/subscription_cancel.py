@@ -4,18 +4,16 @@ The guide: cancelled on the 10th, renewing on the 20th: access until the 20th, o
 (cancel_at_period_end) and PayPal (which cancels at once: we keep access until the next
 billing time read from PayPal just before cancelling).
 """
-import uuid
 from datetime import datetime
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import request_key_field
 from actions.subscription_changes import (Change, act, gateway_label, offered, require_live,
                                           summary)
+from actions.subscription_forms import KeyedForm, keyed, new_form, paid_until
 from models.sub_state import cancel_choices, state
 from models.subscription import status_label as status_name
 
@@ -54,7 +52,8 @@ def cancel_subscription(deps, actor, sub_id, *, when="period_end", request_key=N
         return _apply_cancel(deps, sub, change, result, now)
 
     return act(deps, actor, sub_id, permission="cancel_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("cancel", call, apply))
+               prepare=prepare, spec=Change("cancel", call, apply,
+                                            lambda sub, change, state: state.status == "canceled"))
 
 
 def _apply_cancel(deps, sub, change, result, now):
@@ -106,34 +105,28 @@ def undo_cancel(deps, actor, sub_id, *, request_key=None):
     def apply(sub, change, result, now):
         sub.cancel_at_period_end = False
         sub.cancel_at = result.state.cancel_at if result.state else None  # Stripe clears it
-        renews = deps.day(sub.current_period_end or sub.next_payment_date)
+        renews = paid_until(sub, deps)
         return f"The cancellation is withdrawn: the subscription renews on {renews}."
 
     return act(deps, actor, sub_id, permission="cancel_subscription", request_key=request_key,
                prepare=prepare, spec=Change("undo_cancel", call, apply))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(KeyedForm):
     when = SelectField("When", choices=[SelectChoice(k, v) for k, v in WHEN.items()])
-    request_key = request_key_field()
 
 
 def _form(sub, deps):
     choices = cancel_choices(sub, deps.clock())
-    form = CancelForm(when=choices[0], request_key=uuid.uuid4().hex)
+    form = new_form(CancelForm, when=choices[0])
     form.when.choices = [SelectChoice(k, WHEN[k]) for k in choices]
     return form
-
-
-def _perform(sub, form, actor, deps):
-    return cancel_subscription(deps, actor, sub.id, when=form.when.data,
-                               request_key=form.request_key.data)
 
 
 def _context(sub, deps):
     """What really happens, said for the subscription's state (issue 21 item 2)."""
     key = state(sub, deps.clock())
-    end = deps.day(sub.current_period_end or sub.next_payment_date)
+    end = paid_until(sub, deps)
     label = gateway_label(sub)
     no_refund = "Nothing is refunded."
     if key in ("past_due", "unpaid", "incomplete"):
@@ -170,6 +163,7 @@ def _context(sub, deps):
 
 ACTION = RowAction(
     name="subscription_cancel", title="Cancel Subscription", icon="fa-times",
-    permission="cancel_subscription", form=_form, perform=_perform, context=_context,
+    permission="cancel_subscription", form=_form,
+    perform=keyed(cancel_subscription, when="when"), context=_context,
     submit_label="Cancel subscription", danger=True,
     **offered("cancel"))

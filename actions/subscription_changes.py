@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from actions import audit
 from actions.base import ActionResult
 from actions.errors import GatewayError, InvalidRequest
+from actions.gateways.base import SubscriptionResult
 from actions.form_checks import plain_int
 from actions.keys import new_key
 from actions.locks import lock
@@ -41,6 +42,9 @@ class Change:
     kind: str
     call: Callable[[Any, Subscription, SubscriptionChange], Any]
     apply: Callable[[Subscription, SubscriptionChange, Any, Any], str]
+    #: applied(sub, change, state) -> whether the gateway's subscription shows the change;
+    #: a repeat of a pending change asks it first where the gateway promises no idempotency
+    applied: Callable[[Subscription, SubscriptionChange, Any], bool] | None = None
 
 
 def act(deps, actor, sub_id, *, permission, request_key, prepare, spec):
@@ -55,10 +59,11 @@ def act(deps, actor, sub_id, *, permission, request_key, prepare, spec):
     deps.gateways(sub.gateway)  # not configured: refused before anything is written
     params = prepare(sub)
     require_applies(sub, spec.kind, deps.clock())
+    repeat = unfinished(sub.id) is not None
     change_id, duplicate = start(deps, actor, sub, spec.kind, params, request_key)
     if duplicate is not None:
         return duplicate
-    return run(deps, actor, change_id, spec)
+    return run(deps, actor, change_id, spec, repeat=repeat)
 
 
 def lock_subscription(sub_id):
@@ -205,11 +210,29 @@ def start(deps, actor, sub, kind, params, request_key):
     return change.id, None
 
 
-def run(deps, actor, change_id, spec):
-    """Call the gateway for a pending change and write what it answered; one commit."""
+def run(deps, actor, change_id, spec, repeat=False):
+    """Call the gateway for a pending change and write what it answered; one commit.
+
+    repeat: the change was pending already (its answer lost, or another request still
+    waiting for it). A gateway that promises no idempotency for it (PayPal's subscription
+    verbs) is asked first: applied -> recorded; not applied while the first request may
+    still be running -> refused, nothing sent; otherwise sent again."""
     change = db.session.get(SubscriptionChange, change_id)
     sub = change.subscription
     gateway = deps.gateways(sub.gateway)
+    if repeat and spec.applied is not None and \
+            not getattr(gateway, "promises_idempotency", True):
+        state = gateway.get_subscription(sub.gateway_id)
+        if spec.applied(sub, change, state):
+            return finish(deps, actor, change_id, spec,
+                          SubscriptionResult(sub.gateway_id, "succeeded", state, raw=state.raw))
+        window = timedelta(seconds=2 * float(getattr(gateway, "timeout", 10)) + 5)
+        if deps.clock() - change.created_at < window:
+            db.session.rollback()
+            raise InvalidRequest(
+                f"This {KIND_NAMES[change.kind]} was sent to {gateway_label(sub)} moments ago "
+                f"and its answer has not come yet ({gateway_label(sub)} does not show it "
+                "yet); look again in a minute. Nothing more was sent.")
     try:
         result = spec.call(gateway, sub, change)
     except GatewayError as exc:

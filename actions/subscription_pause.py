@@ -1,16 +1,15 @@
 """Pause Payments / Resume Payments: stop and restart collecting (Stripe pause_collection,
 PayPal suspend / activate); access lasts until the end of the period paid for."""
-import uuid
 from datetime import timedelta
 
-from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import PlainDateField, request_key_field
+from actions.form_checks import PlainDateField
 from actions.subscription_changes import (Change, act, gateway_label, offered, require_live,
                                           summary)
+from actions.subscription_forms import KeyedForm, new_form, paid_until
 
 MAX_PAUSE = timedelta(days=730)  # a resume date further ahead is a typo, not a plan
 
@@ -46,7 +45,8 @@ def pause_subscription(deps, actor, sub_id, *, resumes_at=None, request_key=None
         return "Payments are paused until you resume them."
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("pause", call, apply))
+               prepare=prepare, spec=Change("pause", call, apply,
+                                             lambda sub, change, state: state.paused))
 
 
 def resume_subscription(deps, actor, sub_id, *, request_key=None):
@@ -66,16 +66,16 @@ def resume_subscription(deps, actor, sub_id, *, request_key=None):
         return "Payments are collected again from the next renewal."
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("resume", call, apply))
+               prepare=prepare, spec=Change("resume", call, apply,
+                                             lambda sub, change, state: not state.paused))
 
 
-class PauseForm(FlaskForm):
+class PauseForm(KeyedForm):
     resumes_on = PlainDateField("Resume payments on (optional)", validators=[Optional()])
-    request_key = request_key_field()
 
 
 def _form(sub, deps):
-    form = PauseForm(request_key=uuid.uuid4().hex)
+    form = new_form(PauseForm)
     if sub.gateway != "stripe":
         del form.resumes_on
     return form
@@ -90,7 +90,7 @@ def _perform(sub, form, actor, deps):
 
 
 def _context(sub, deps):
-    end = deps.day(sub.current_period_end or sub.next_payment_date)
+    end = paid_until(sub, deps)
     lines = [f"No payment is taken while paused; the member keeps access until {end}, the "
              "end of the period already paid for.",
              "Stripe voids the invoices of the paused periods; with a date, Stripe resumes "

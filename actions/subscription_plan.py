@@ -10,10 +10,8 @@ never prorates (the new price applies from the next billing cycle) and asks a Pa
 payer to re-consent at an approval link. We do not store PayPal's product, so every plan with
 a PayPal plan id is offered and PayPal's refusal is reported as it comes.
 """
-import uuid
 from fractions import Fraction
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -21,10 +19,10 @@ from wtforms.validators import DataRequired
 
 from actions.base import RowAction
 from actions.errors import InvalidRequest
-from actions.form_checks import request_key_field
 from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
                                           offered, payment_pending, proration_time,
                                           require_live, require_no_approval_pending, summary)
+from actions.subscription_forms import KeyedForm, new_form, price_per_cycle, proration_date
 from models import Plan, db
 
 PRORATIONS = {"none": "No proration: the new price from the next renewal",
@@ -105,6 +103,10 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
             proration_date=change.params["proration_date"] if ask["proration"] != "none"
             else None)
 
+    def applied(sub, change, state):
+        plan = db.session.get(Plan, change.params["ask"]["plan_id"])
+        return state.price_ref == plan_ref(plan, sub.gateway)
+
     def apply(sub, change, result, now):
         plan = db.session.get(Plan, change.params["ask"]["plan_id"])
         if result.status == "approval_pending":
@@ -127,14 +129,13 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
                 f"{deps.money(price, sub.currency)} {plan.cycle.lower()}{note}.")
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("plan", call, apply))
+               prepare=prepare, spec=Change("plan", call, apply, applied))
 
 
-class PlanForm(FlaskForm):
+class PlanForm(KeyedForm):
     plan = SelectField("New plan", validators=[DataRequired()])
     proration = SelectField("Proration")
     proration_date = HiddenField()
-    request_key = request_key_field()
 
     def __init__(self, *args, sub, deps, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,14 +145,13 @@ class PlanForm(FlaskForm):
 
 
 def _form(sub, deps):
-    return PlanForm(sub=sub, deps=deps, proration="none", request_key=uuid.uuid4().hex)
+    return new_form(PlanForm, sub=sub, deps=deps, proration="none")
 
 
 def _perform(sub, form, actor, deps):
-    when = form.proration_date.data or ""
     return change_subscription_plan(
         deps, actor, sub.id, int(form.plan.data), proration=form.proration.data,
-        request_key=form.request_key.data, proration_date=when or None)
+        request_key=form.request_key.data, proration_date=proration_date(form))
 
 
 def _context(sub, deps):
@@ -163,7 +163,7 @@ def _context(sub, deps):
                  "price applies from the next billing cycle.",
                  "PayPal may ask the customer to approve the change: the subscription is then "
                  "marked “waiting for the customer's approval” and you get the link to send."]
-    current = f"{deps.money(sub.price_cents, sub.currency)} · {sub.cycle}"
+    current = price_per_cycle(sub, deps)
     if not other_plans(sub):
         return {"summary": summary(sub, ("Current plan", current)), "nothing_to_offer": True,
                 "consequences": [f"There is no other active {sub.currency} plan with a "

@@ -1,7 +1,4 @@
 """Edit Subscription (pencil): a new price per cycle, from the next renewal or (Stripe) now."""
-import uuid
-
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
@@ -9,10 +6,11 @@ from wtforms.validators import DataRequired, ValidationError
 from actions.base import RowAction
 from actions.errors import InvalidRequest
 from actions.gateways.limits import check_max
-from actions.form_checks import PositiveAmount, request_key_field
+from actions.form_checks import PositiveAmount
 from actions.subscription_changes import (Change, act, answered_amount, gateway_label,
                                           offered, payment_pending, proration_time,
                                           require_live, require_no_approval_pending, summary)
+from actions.subscription_forms import KeyedForm, new_form, price_per_cycle, proration_date
 from models.money import format_money, plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
@@ -52,6 +50,9 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
             sub.interval_count, proration=proration, idempotency_key=change.idempotency_key,
             proration_date=change.params["proration_date"] if proration != "none" else None)
 
+    def applied(sub, change, state):
+        return state.amount_cents == change.params["ask"]["amount_cents"]
+
     def apply(sub, change, result, now):
         amount = deps.money(change.params["ask"]["amount_cents"], sub.currency)
         if result.status == "approval_pending":
@@ -70,15 +71,14 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
         return f"The subscription costs {amount} from the renewal on {when}{extra}."
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
-               prepare=prepare, spec=Change("price", call, apply))
+               prepare=prepare, spec=Change("price", call, apply, applied))
 
 
-class PriceForm(FlaskForm):
+class PriceForm(KeyedForm):
     amount = StringField("New amount", validators=[
         DataRequired(), PositiveAmount("Enter a price greater than zero.")])
     effective = SelectField("From when")
     proration_date = HiddenField()
-    request_key = request_key_field()
 
     def __init__(self, *args, currency, locale, gateway, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,16 +100,15 @@ class PriceForm(FlaskForm):
 
 
 def _form(sub, deps):
-    return PriceForm(currency=sub.currency, locale=deps.locale, gateway=sub.gateway,
-                     amount=plain_amount(sub.price_cents, sub.currency),
-                     effective="next_renewal", request_key=uuid.uuid4().hex)
+    return new_form(PriceForm, currency=sub.currency, locale=deps.locale, gateway=sub.gateway,
+                    amount=plain_amount(sub.price_cents, sub.currency),
+                    effective="next_renewal")
 
 
 def _perform(sub, form, actor, deps):
-    when = form.proration_date.data or ""
     return change_subscription_price(
         deps, actor, sub.id, form.amount_cents, effective=form.effective.data,
-        request_key=form.request_key.data, proration_date=when or None)
+        request_key=form.request_key.data, proration_date=proration_date(form))
 
 
 def _context(sub, deps):
@@ -123,7 +122,7 @@ def _context(sub, deps):
                      "is shown below from Stripe's own preview.")
     else:
         lines.append(PAYPAL_NOTICE)
-    current = f"{deps.money(sub.price_cents, sub.currency)} · {sub.cycle}"
+    current = price_per_cycle(sub, deps)
     return {"summary": summary(sub, ("Current price", current), ("Next renewal", renewal)),
             "consequences": lines, "preview_kind": "price"}
 

@@ -1,21 +1,10 @@
 """Undo Cancellation: withdraw a Stripe cancellation scheduled for the period end."""
-import uuid
 
-from flask_wtf import FlaskForm
 
 from actions.base import RowAction
-from actions.form_checks import request_key_field
 from actions.subscription_cancel import undo_cancel
 from actions.subscription_changes import offered, summary
-
-
-
-class UndoForm(FlaskForm):
-    request_key = request_key_field()
-
-
-def _perform(sub, form, actor, deps):
-    return undo_cancel(deps, actor, sub.id, request_key=form.request_key.data)
+from actions.subscription_forms import KeyedForm, keyed, new_form
 
 
 def _context(sub, deps):
@@ -29,6 +18,6 @@ def _context(sub, deps):
 ACTION = RowAction(
     name="subscription_undo_cancel", title="Undo Cancellation", icon="fa-undo",
     permission="cancel_subscription",
-    form=lambda sub, deps: UndoForm(request_key=uuid.uuid4().hex),
-    perform=_perform, context=_context, submit_label="Keep the subscription",
+    form=lambda sub, deps: new_form(KeyedForm),
+    perform=keyed(undo_cancel), context=_context, submit_label="Keep the subscription",
     **offered("undo_cancel"))

@@ -123,7 +123,10 @@ def demo(host, port, no_run, customers, sandbox_port, no_sandbox):
             "  E-mails are kept in the Outbox page, not sent.\n"
             "  Real accounts instead: set STRIPE_API_KEY, PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET,\n"
             "  PAYPAL_API_BASE and MAIL_SERVER, and start with --no-sandbox (README).\n")
-    click.echo(f"\n  Memberdesk: http://{host}:{port}/admin\n"
+    where = (f"  Memberdesk: http://{host}:{port}/admin\n" if not no_run else
+             "  Memberdesk: the database is ready; nothing is served (--no-run). Serve it\n"
+             "  with: flask --app wsgi demo (add --port N for another port than 5000).\n")
+    click.echo(f"\n{where}"
                f"  Log in as {DEMO_EMAIL} with password {password}\n"
                f"  (a new password is set at every start of the demo)\n{gateways}")
     if no_run:

@@ -153,3 +153,13 @@ def _development_secret(app, instance):
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def gateways_in_sandbox(config):
+    """Labels of the gateways whose base URL is the sandbox's ("Stripe", "PayPal")."""
+    url = config.get("SANDBOX_URL")
+    if not url:
+        return []
+    return [label for label, key in (("Stripe", "STRIPE_API_BASE"),
+                                     ("PayPal", "PAYPAL_API_BASE"))
+            if str(config.get(key) or "").startswith(url)]

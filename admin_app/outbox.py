@@ -81,7 +81,7 @@ class OutboxView(AccessMixin, BaseView):
         return self.render("memberdesk/outbox.html", messages=found, folder=folder,
                            chosen=chosen)
 
-    @expose("/<filename>/<int:index>")
+    @expose("/<path:filename>/<int:index>")
     def attachment(self, filename, index):
         folder = outbox_folder()
         path = (folder / filename) if folder else None

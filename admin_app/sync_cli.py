@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from actions.errors import GatewayError
 from actions.sync import backfill
+from admin_app.ratelimit import bucket_for
 from actions.sync.events import reader_for
 from actions.sync.sources import PayPalSource, StripeSource
 from admin_app.composition import deps_from_app
@@ -34,7 +35,7 @@ def sync_command(gateway, since, dry_run, rate, quiet):
     reader = reader_for(gateway, deps)
     if reader is None:
         raise click.ClickException(f"{gateway} is not configured; nothing was synced.")
-    reader.throttle = backfill.RateLimit(rate or config["SYNC_RATE_LIMIT"])
+    reader.throttle = _throttle(current_app, gateway, rate or config["SYNC_RATE_LIMIT"])
     reader.page_size = config.get("SYNC_PAGE_SIZE") or reader.page_size
     since = since.replace(tzinfo=timezone.utc) if since else None
     source = (StripeSource if gateway == "stripe" else PayPalSource)(deps, reader, since)
@@ -49,6 +50,20 @@ def sync_command(gateway, since, dry_run, rate, quiet):
         click.echo("VACUUM (ANALYZE) done on the imported tables.")
     if dry_run and (summary.drift or summary.ltv_drift or summary.ltv_differences):
         raise SystemExit(1)
+
+
+def _throttle(app, gateway, per_second):
+    """The sync's own cap, and with REDIS_URL also the gateway's bucket shared with every
+    worker's bulk jobs (one budget at the gateway, however many processes draw from it)."""
+    own = backfill.RateLimit(per_second)
+    if not app.config.get("REDIS_URL"):
+        return own
+    shared = bucket_for(app, gateway)
+
+    def throttle():
+        own()
+        shared.acquire()
+    return throttle
 
 
 def _report(summary, dry_run, money):

@@ -1,6 +1,7 @@
 """Jinja filters: money, dates, countries, cycles, as admins read them."""
 from flask import current_app
 
+from admin_app.config import gateways_in_sandbox
 from models._types import utcnow
 from models.country import country_name
 from models.dates import format_day, format_moment
@@ -50,5 +51,4 @@ def init_app(app):
     @app.context_processor
     def sandbox_banner():
         """`sandbox_gateways()`: the gateways pointing at a sandbox (the banner's words)."""
-        from admin_app.views.sandbox_page import gateways_in_sandbox
         return {"sandbox_gateways": lambda: gateways_in_sandbox(app.config)}

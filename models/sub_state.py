@@ -76,7 +76,7 @@ def label(sub, now, locale="en_US", tz="UTC"):
                 else "Payments paused")
     elif key == "past_due" and sub.current_period_end:
         text = f"Past due since {day(sub.current_period_end)}"
-    elif key == "trialing" and sub.current_period_end:
+    elif key == "trialing" and sub.current_period_end and sub.current_period_end > now:
         text = f"Trial until {day(sub.current_period_end)}"
     else:
         text = STATES[key]

@@ -134,10 +134,11 @@ class Gateway(Protocol):
     def refund_status(self, refund_ref: str) -> GatewayResult:
         """Where a refund made earlier (GatewayResult.reference) stands now; changes nothing."""
 
-    def find_refund(self, payment_ref: str, idempotency_key: str,
-                    since: datetime) -> GatewayResult | None:
-        """The refund of this payment, made since `since`, that carries our key (the answer to
-        a call whose answer was lost), or None when the gateway has none; changes nothing."""
+    def find_refund(self, payment_ref: str, idempotency_key: str, since: datetime,
+                    until: datetime | None = None) -> GatewayResult | None:
+        """The refund of this payment, made between `since` and `until` (now), that carries
+        our key (the answer to a call whose answer was lost), or None when the gateway has
+        none; changes nothing."""
 
     def get_subscription(self, ref: str) -> SubscriptionState:
         """The subscription as the gateway holds it now; changes nothing."""

@@ -28,6 +28,8 @@ class PayPalGateway(PayPalSubscriptions):
     token and retries."""
 
     name = "paypal"
+    #: the subscription verbs carry no idempotency promise (see PayPalSubscriptions)
+    promises_idempotency = False
 
     def __init__(self, client_id, client_secret, api_base, timeout=10, max_retries=2):
         self.api_base = api_base.rstrip("/")
@@ -71,12 +73,14 @@ class PayPalGateway(PayPalSubscriptions):
             return _refund_result(response.json())
         raise self._refund_error(response, missing=f"PayPal has no refund {refund_ref}.")
 
-    def find_refund(self, payment_ref, idempotency_key, since):
+    def find_refund(self, payment_ref, idempotency_key, since, until=None):
         """The capture's refund that carries our key as custom_id, from the transaction
         search (31-day windows from an hour before `since`), or None. The search may lag
         behind by up to three hours; sending again within that time is safe, as PayPal keeps
         a PayPal-Request-Id for 45 days."""
-        start, now = since - timedelta(hours=1), datetime.now(timezone.utc)
+        start = since - timedelta(hours=1)
+        # a little past now: the search's end is exclusive and counts whole seconds
+        now = (until or datetime.now(timezone.utc)) + timedelta(seconds=2)
         while start < now:
             end = min(start + timedelta(days=31), now)
             page, pages = 1, 1

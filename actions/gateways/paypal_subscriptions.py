@@ -1,10 +1,10 @@
 """The subscription verbs of the PayPal adapter (Subscriptions API v1)."""
-from datetime import datetime
 from urllib.parse import quote
 
 from actions.errors import GatewayDeclined, GatewayError, GatewayUnavailable, InvalidRequest
 from actions.gateways.base import VERBS, ChangePreview, SubscriptionResult, SubscriptionState
 from actions.gateways.currencies import from_paypal
+from actions.gateways.times import from_iso as _when
 from actions.gateways.paypal_wire import paypal_amount
 
 #: PayPal's statuses in our words, the one table the webhooks and the sync use too
@@ -220,10 +220,6 @@ def _regular_sequence(sub):
     cycles = (sub.get("billing_info") or {}).get("cycle_executions") or []
     regular = [c for c in cycles if c.get("tenure_type") == "REGULAR"]
     return int(regular[0]["sequence"]) if regular else 1
-
-
-def _when(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 def status_of(sub):

@@ -56,7 +56,7 @@ class StripeGateway(StripeSubscriptions):
             raise self._refund_error(e, missing=f"Stripe has no refund {refund_ref}.") from e
         return _refund_result(refund.to_dict(for_json=True))
 
-    def find_refund(self, payment_ref, idempotency_key, since):
+    def find_refund(self, payment_ref, idempotency_key, since, until=None):
         """The payment's refund that carries our key in its metadata (Stripe lists a
         payment's refunds, newest first), or None."""
         params = {_payment_field(payment_ref): payment_ref, "limit": 100,

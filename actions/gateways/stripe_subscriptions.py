@@ -1,10 +1,10 @@
 """The subscription verbs of the Stripe adapter (API 2026-10-28: periods live on the item)."""
-from datetime import datetime, timezone
 
 import stripe
 
 from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
 from actions.gateways.currencies import from_stripe, to_stripe
+from actions.gateways.times import from_unix as _when
 from actions.gateways.base import (PRORATIONS, ChangePreview, SubscriptionResult,
                                    SubscriptionState)
 
@@ -144,12 +144,6 @@ def _item(state, amount_cents, currency, interval, interval_count, plan_ref):
         "currency": currency.lower(), "product": state.product_ref,
         "unit_amount": to_stripe(amount_cents, currency, "charged"),
         "recurring": {"interval": interval, "interval_count": int(interval_count)}}}
-
-
-def _when(timestamp):
-    if timestamp in (None, ""):
-        return None
-    return datetime.fromtimestamp(int(timestamp), tz=timezone.utc)
 
 
 def status_of(sub):

@@ -111,12 +111,19 @@ def _link_subscription(tx, rec):
         tx.commission_cents = sub.affiliate.commission_for(sale_base(tx))
 
 
-def apply_refund(deps, actor, rec):
-    """Record a refund made anywhere (panel or gateway dashboard) and finish a pending one."""
+def _payment_of(rec, what):
+    """The payment a refund or dispute record belongs to; MissingParent (retried once the
+    payment is imported) while we do not have it."""
     tx = find_payment(rec.gateway, rec.payment_refs)
     if tx is None:
         raise MissingParent(f"no payment {'/'.join(filter(None, rec.payment_refs))} "
-                            f"for refund {rec.ref}")
+                            f"for {what} {rec.ref}")
+    return tx
+
+
+def apply_refund(deps, actor, rec):
+    """Record a refund made anywhere (panel or gateway dashboard) and finish a pending one."""
+    tx = _payment_of(rec, "refund")
     refund = db.session.scalar(select(Refund).where(Refund.transaction_id == tx.id,
                                                     Refund.gateway_ref == rec.ref))
     if refund is None:
@@ -193,10 +200,7 @@ def _panel_refund(tx, rec):
 
 def apply_dispute(deps, actor, rec):
     """Record a dispute; a lost one takes its settlement out of lifetime value."""
-    tx = find_payment(rec.gateway, rec.payment_refs)
-    if tx is None:
-        raise MissingParent(f"no payment {'/'.join(filter(None, rec.payment_refs))} "
-                            f"for dispute {rec.ref}")
+    tx = _payment_of(rec, "dispute")
     dispute = db.session.scalar(select(Dispute).where(Dispute.gateway == rec.gateway,
                                                       Dispute.gateway_ref == rec.ref)
                                 .with_for_update())

@@ -61,20 +61,22 @@ def reader_for(gateway, deps):
 
 
 def object_key(gateway, event):
-    """What an event is about, as one string: the events of one customer (Stripe), one
-    subscription or one payment (PayPal) share it, and so their lane."""
+    """What an event is about, as one string shared by the events that must be applied in
+    order: a payment and its refunds and disputes (Stripe: the charge; PayPal: the capture,
+    sale or subscription), else the customer (Stripe subscriptions, customers, invoices)."""
     if not isinstance(event, dict):
         return ""
     if gateway == "stripe":
         obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) \
             else None
         obj = obj if isinstance(obj, dict) else {}
-        keys = ("customer", "charge", "payment_intent", "id")
+        if obj.get("object") == "charge" and obj.get("id"):
+            return str(obj["id"])
+        keys = ("charge", "customer", "id")
     else:
         obj = event.get("resource") if isinstance(event.get("resource"), dict) else {}
         keys = ("billing_agreement_id", "sale_id", "capture_id", "id")
-        links = obj.get("links") if isinstance(obj.get("links"), list) else []
-        for link in links:  # a v2 refund names its capture by its "up" link
+        for link in obj.get("links") or []:  # a v2 refund names its capture by its "up" link
             if isinstance(link, dict) and link.get("rel") == "up" and link.get("href"):
                 return str(link["href"]).rstrip("/").rsplit("/", 1)[-1]
     for key in keys:

@@ -1,11 +1,12 @@
 """PayPal resources (v2 captures/refunds, v1 sales, subscriptions, disputes) -> records."""
 import calendar
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 
 from actions.gateways.currencies import from_paypal
+from actions.gateways.times import from_iso as when  # noqa: F401 (used as m.when)
 from actions.gateways.paypal_subscriptions import status_of
 from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, RefundRecord,
                                   Settlement, SubscriptionRecord)
@@ -19,10 +20,6 @@ _PAYMENT = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pend
 _REFUND = {"COMPLETED": "succeeded", "completed": "succeeded", "PENDING": "pending",
            "pending": "pending", "FAILED": "failed", "CANCELLED": "failed", "failed": "failed"}
 _UNITS = {"DAY": "day", "WEEK": "week", "MONTH": "month", "YEAR": "year"}
-
-
-def when(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 def cents(money):

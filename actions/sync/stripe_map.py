@@ -1,8 +1,8 @@
 """Stripe objects (plain dicts, today's API and localstripe's older layout) -> records."""
-from datetime import datetime, timezone
 
 from actions.gateways.base import METADATA_KEY
 from actions.gateways.currencies import from_stripe
+from actions.gateways.times import from_unix as ts  # noqa: F401 (used as m.ts)
 from actions.gateways.stripe_subscriptions import state_of
 from actions.sync.records import (CustomerRecord, DisputeRecord, PaymentRecord, RefundRecord,
                                   Settlement, SubscriptionRecord)
@@ -12,10 +12,6 @@ _PAYMENT = {"succeeded": "succeeded", "pending": "pending", "failed": "failed"}
 _REFUND = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
            "failed": "failed", "canceled": "failed"}
 _REASONS = ("requested_by_customer", "duplicate", "fraudulent")
-
-
-def ts(value):
-    return datetime.fromtimestamp(int(value), timezone.utc) if value else None
 
 
 def _id(value):

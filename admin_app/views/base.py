@@ -1,5 +1,6 @@
 """Base views: login required, role checks, CSRF on every form, stable sort order, cheap counts."""
 from flask import abort, redirect, request, url_for
+from markupsafe import Markup
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -15,6 +16,17 @@ from admin_app.views.paging import PagingMixin
 def money_formatter(view, context, model, name):
     """List column formatter: integer minor units -> '$1,234.50' in the row's currency."""
     return money(getattr(model, name), getattr(model, "currency", None))
+
+
+def customer_formatter(view, context, model, name):
+    """The row's customer: the name links to the profile pop-up; the e-mail below it in small
+    print, on one line (cut with … when too long for the column, whole on hover)."""
+    customer = model.customer
+    url = url_for("customer.profile_view", customer_id=customer.id, modal=1)
+    return Markup('<a href="{}" data-toggle="modal" data-target="#fa_modal_window" '
+                  'data-profile="{}">{}</a><div class="small text-muted md-email" title="{}">'
+                  '{}</div>').format(url, customer.id, customer.name, customer.email,
+                                     customer.email)
 
 
 def datetime_formatter(view, context, model, name):

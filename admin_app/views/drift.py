@@ -21,7 +21,13 @@ def init_app(app):
         """`sync_drift()` in templates: [(gateway label, checked at, differences)] of the last
         dry runs that found differences (queried only where a template asks)."""
         def sync_drift():
-            return [(GATEWAYS[g], at, r.get("drift_total", 0) + (r.get("ltv_drift") or 0))
-                    for g, (at, r) in sorted(last_drift().items())
-                    if r.get("drift_total") or r.get("ltv_drift")]
+            return [(GATEWAYS[g], at, _count(r)) for g, (at, r) in sorted(last_drift().items())
+                    if _count(r)]
         return {"sync_drift": sync_drift}
+
+
+def _count(report):
+    """Differences in a dry run's report: objects, stored values that do not add up, and
+    customers whose lifetime value differs from the gateway's records."""
+    return (report.get("drift_total", 0) + (report.get("ltv_drift") or 0)
+            + (report.get("ltv_differences_total") or 0))

@@ -5,7 +5,8 @@ from admin_app.bulk_views import BulkActionsMixin, ListScopeMixin
 from admin_app.lists import TRANSACTIONS
 from admin_app.row_actions import RowActionsMixin
 from admin_app.templating import datetime_, money
-from admin_app.views.base import SecureModelView, datetime_formatter, money_formatter
+from admin_app.views.base import (SecureModelView, customer_formatter, datetime_formatter,
+                                  money_formatter)
 from models import Transaction
 
 
@@ -16,13 +17,6 @@ def _refunds_formatter(view, context, model, name):
                     + (f" · {r.created_by.email}" if r.created_by else ""))
              for r in model.refunds]
     return Markup("<br>".join(lines))
-
-
-def _customer_formatter(view, context, model, name):
-    """The customer's name, the email below it in small print (narrower than 'name <email>')."""
-    customer = model.customer
-    return Markup('{}<div class="small text-muted md-email">{}</div>').format(
-        customer.name, customer.email)
 
 
 class TransactionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, SecureModelView):
@@ -41,7 +35,7 @@ class TransactionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, SecureM
     column_formatters = {
         "amount_cents": money_formatter,
         "commission_cents": money_formatter,
-        "customer": _customer_formatter,
+        "customer": customer_formatter,
         "affiliate": lambda v, c, m, n: m.affiliate.name if m.affiliate else "",
         "gateway": lambda v, c, m, n: m.gateway_label,
         "refunds": _refunds_formatter,

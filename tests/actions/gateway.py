@@ -40,6 +40,9 @@ class SubscriptionGateway(MemoryGateway):
     #: what the payer did at that link, applied when they approve (approve())
     _awaiting: dict = field(default_factory=dict)
     _verb_failures: dict = field(default_factory=dict)
+    #: verbs whose requests the gateway de-duplicates by no key (PayPal's /revise: issue 17
+    #: finding 14): each request acts
+    keyless: set = field(default_factory=set)
     #: what the gateway charges for a plan (price ref -> cents), where a test says so
     plan_prices: dict = field(default_factory=dict)
 
@@ -166,6 +169,8 @@ class SubscriptionGateway(MemoryGateway):
         key = (verb, idempotency_key)
         # a request repeated with its key gets the first answer (it cannot be declined now);
         # the network can still lose it
+        if verb in self.keyless:
+            key = (verb, idempotency_key, len(self.effects))  # never seen before
         failure = self._maybe_fail(verb, repeat=key in self.by_key)
         if key in self.by_key:
             seen, result = self.by_key[key]

@@ -393,3 +393,27 @@ def test_the_paypal_preview_states_the_notice_rule(deps, finance, gateways):
         lines, _when = preview_subscription_change(deps, finance, sub.id, amount_cents=5900,
                                                    effective="next_renewal")
     assert "PayPal does not prorate" in lines[1] and "10 days' notice" in lines[2]
+
+
+@pytest.mark.xfail(strict=True, reason="a second identical request joins the pending change and "
+                   "sends it again while the first is still in flight; PayPal's /revise takes "
+                   "no idempotency key (issue 17 finding 14), so PayPal revises twice")
+def test_the_same_paypal_change_sent_while_the_first_is_in_flight_revises_once(deps, actors,
+                                                                              gateways):
+    """Found by tests/hardening/test_concurrency.py (two admins, the same new price, at
+    once); here the interleaving is made certain: the second admin's request runs while the
+    first one's revise is on its way to PayPal."""
+    paypal = gateways["paypal"]
+    paypal.keyless = {"change_price"}
+    sub = subscribed(gateways, gateway="paypal")
+    send = paypal.change_price
+
+    def first_in_flight(*args, **kwargs):
+        paypal.change_price = send  # the second admin's request goes straight through
+        change_subscription_price(deps, actors["owner"], sub.id, 5900)
+        return send(*args, **kwargs)
+
+    paypal.change_price = first_in_flight
+    change_subscription_price(deps, actors["finance"], sub.id, 5900)
+    assert fresh(Subscription, sub.id).price_cents == 5900
+    assert len(effects(paypal, "change_price")) == 1

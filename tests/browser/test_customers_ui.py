@@ -159,8 +159,8 @@ def test_profile_popup_shows_value_transactions_and_subscriptions(page, profile_
     expect(cells.nth(1)).to_have_text("Active")
     expect(cells.nth(2)).to_have_text("$120.00")
     expect(cells.nth(3)).to_have_text("Every 3 months")
-    expect(cells.nth(4)).to_have_text("Jan 1, 2026")
-    expect(cells.nth(5)).to_have_text("Jan 31, 2026")
+    expect(cells.nth(4)).to_have_text("1 Jan 2026")  # the one day format (issue 21 item 15)
+    expect(cells.nth(5)).to_have_text("31 Jan 2026")
     _no_js_errors(page)
 
 

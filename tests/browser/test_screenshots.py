@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from models import Refund, db
+from sqlalchemy import select
+
+from models import Customer, Refund, db
+from models._types import utcnow
 from tests import factories
 from tests.browser.conftest import browser_login
 
@@ -19,6 +22,7 @@ expect = pytest.importorskip("playwright.sync_api", reason="browser tests need p
 pytestmark = [pytest.mark.browser, pytest.mark.screenshots]
 
 VIEWPORT = {"width": 1366, "height": 820}
+PHONE = {"width": 390, "height": 844}
 PEOPLE = [("Margaret Hamilton", "margaret@apollo.example", 128900),
           ("Katherine Johnson", "katherine@nasa.example", 96000),
           ("Linus Torvalds", "linus@kernel.example", 4900),
@@ -56,7 +60,27 @@ def demo(app):
                           status="succeeded", reason="requested_by_customer",
                           created_at=factories.BASE_TIME + timedelta(days=3)))
     course.refunded_cents, ada.lifetime_value_cents = 2000, ada.lifetime_value_cents - 2000
-    factories.subscription(ada, factories.plan(name="Pro Monthly"))
+    monthly = factories.plan(name="Pro Monthly")
+    factories.subscription(ada, monthly)
+    # the Subscriptions list: one of each state, on both gateways
+    yearly = factories.plan(name="Pro Yearly", price_cents=49000, interval="year")
+    now = utcnow()
+    soon, later = now + timedelta(days=12), now + timedelta(days=40)
+    people = iter(db.session.scalars(select(Customer).where(Customer.id != ada.id)
+                                     .order_by(Customer.id)))
+    for plan, gateway, fields in (
+            (monthly, "stripe", dict(current_period_end=soon, next_payment_date=soon)),
+            (yearly, "paypal", dict(current_period_end=later, next_payment_date=later)),
+            (monthly, "stripe", dict(cancel_at_period_end=True, current_period_end=soon)),
+            (monthly, "paypal", dict(status="canceled", access_until=soon,
+                                     current_period_end=soon, next_payment_date=None)),
+            (monthly, "stripe", dict(status="past_due", current_period_end=now - timedelta(
+                days=8), next_payment_date=now + timedelta(days=2))),
+            (yearly, "stripe", dict(paused=True, current_period_end=later)),
+            (monthly, "paypal", dict(status="trialing", current_period_end=soon,
+                                     next_payment_date=soon))):
+        factories.subscription(next(people), plan, gateway=gateway, affiliate_id=partner.id,
+                               **fields)
     db.session.commit()
     return course.id
 
@@ -112,7 +136,21 @@ def test_screenshots(page, demo, shots):
         modal.get_by_role("link", name="Close", exact=True).click()  # back to the tab
         expect(modal.locator("#md-subscriptions")).to_be_visible()
 
+    modal.locator(".modal-header .close").click()
+    expect(modal).to_be_hidden()
+    page.goto("/admin/subscription/")  # the Subscriptions list at 1366 px
+    expect(page.locator("table.model-list tbody tr")).to_have_count(8)
+    page.screenshot(path=str(shots / "subscriptions-list.png"))
+
+    page.set_viewport_size(PHONE)  # the profile on a phone
+    page.goto("/admin/customer/?search=ada")
+    page.locator("table.model-list tbody tr", has_text="Ada Lovelace").get_by_role(
+        "link", name="Profile").click()
+    expect(modal.locator("#md-profile")).to_be_visible()
+    _settled(page, shots / "profile-phone.png")
+
     for name in ("customers-list", "profile", "refund", "invoice", "edit-sale",
-                 "profile-subscriptions", "subscription-cancel", "subscription-affiliate"):
+                 "profile-subscriptions", "subscription-cancel", "subscription-affiliate",
+                 "subscriptions-list", "profile-phone"):
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert page.js_errors == []

@@ -3,7 +3,10 @@ import re
 
 import pytest
 
-from models import db
+from models import Subscription, db
+from models.dates import format_day
+from models.sub_state import STATES
+from sqlalchemy import select
 from tests import factories
 from tests.browser.conftest import browser_login
 
@@ -62,21 +65,23 @@ def test_one_status_label_in_the_subscriptions_list_its_filter_and_the_profile(p
                          ("Pat Pastdue", "past_due"), ("Cy Cancelled", "canceled")]:
         factories.subscription(factories.customer(name=name), plan, status=status)
     db.session.commit()
-    labels = ["Active", "Trialing", "Past due", "Cancelled"]
+    due = format_day(db.session.scalars(select(Subscription).where(
+        Subscription.status == "past_due")).one().current_period_end)
+    labels = ["Active", "Trial", f"Past due since {due}", "Cancelled"]
     browser_login(page)
 
     page.goto("/admin/subscription/?sort=1")
     cells = page.locator("table.model-list tbody td.col-status")
     assert sorted(t.strip() for t in cells.all_inner_texts()) == sorted(labels)
-    # The Status filter offers the same words.
+    # The Status filter offers the same words, one value per state (models/sub_state.py).
     page.goto("/admin/subscription/?flt0_1=past_due")
     expect(page.locator("table.model-list tbody tr")).to_have_count(1)
     options = page.locator("select.filter-val").first.locator("option").all_inner_texts()
-    assert [o.strip() for o in options] == labels
-    expect(page.locator("table.model-list tbody td.col-status")).to_have_text("Past due")
+    assert [o.strip() for o in options] == list(STATES.values())
+    expect(page.locator("table.model-list tbody td.col-status")).to_have_text(labels[2])
 
     page.goto("/admin/customer/")
-    for name, label in [("Pat Pastdue", "Past due"), ("Cy Cancelled", "Cancelled")]:
+    for name, label in [("Pat Pastdue", labels[2]), ("Cy Cancelled", "Cancelled")]:
         modal = _open_profile(page, name)
         modal.get_by_role("tab", name=re.compile("Subscriptions")).click()
         expect(modal.locator("#md-subscriptions tbody tr td").nth(1)).to_have_text(label)

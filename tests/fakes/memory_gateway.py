@@ -81,7 +81,7 @@ class MemoryGateway:
         self.refunds[result.reference] = result
         return result
 
-    def find_refund(self, payment_ref, idempotency_key, since):
+    def find_refund(self, payment_ref, idempotency_key, since, until=None):
         self.calls.append(("find_refund", payment_ref, idempotency_key))
         for ref, (payment, key) in self.refund_keys.items():
             if (payment, key) == (payment_ref, idempotency_key):

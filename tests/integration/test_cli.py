@@ -76,6 +76,9 @@ def test_demo_fills_an_empty_database_and_prints_a_working_login(app, client):
     email, password = re.search(r"Log in as (\S+) with password (\S+)",
                                               result.output).groups()
     assert db.session.scalar(select(func.count()).select_from(Customer)) == 300
+    # nothing is served with --no-run: no URL is printed, how to serve it is (issue 21 item 16)
+    assert "http://" not in result.output and "nothing is served" in result.output
+    assert "--port" in result.output
     response = client.post("/login", data={"email": email, "password": password,
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302

@@ -91,6 +91,6 @@ def test_withdraw_change_is_a_row_action_refused_when_nothing_waits(app, client,
     assert entry.actor_email == "clerk@example.com" and "withdrawn" in entry.message
     again = client.post(url, data={"csrf_token": csrf_token(client, "/admin/transaction/")},
                         follow_redirects=True).get_data(as_text=True)
-    assert "there is nothing to withdraw" in again
+    assert "does not apply to it. Nothing was changed." in again
     with pytest.raises(InvalidRequest, match="nothing to withdraw"):
         withdraw_change(deps_at(app), finance, setup.sub_id)

@@ -33,7 +33,7 @@ def test_a_plan_change_records_the_gateways_price_not_the_catalogs(app, setup, f
     result = change_subscription_plan(deps_at(app), finance, setup.sub_id, plan.id)
 
     assert setup.sub().price_cents == 5500
-    assert "$55.00 per cycle" in result.message and "the catalog says $50.00" in result.message
+    assert "at $55.00" in result.message and "the catalog says $50.00" in result.message
 
 
 @pytest.fixture

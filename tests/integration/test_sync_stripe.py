@@ -107,12 +107,14 @@ def test_dry_run_reports_drift_changes_nothing_and_shows_on_the_home_page(ls_app
     assert (_count(Refund), db.session.scalar(select(Subscription.status))) == before
     login(client, "viewer")
     home = client.get("/admin/customer/").get_data(as_text=True)
-    assert "Stripe differs from Memberdesk in 2 place(s)" in home
+    # the refund and the subscription, and Bob's lifetime value by Stripe's records
+    assert "Stripe differs from Memberdesk in 3 place(s)" in home
     drift = client.get("/admin/drift/").get_data(as_text=True)
     assert "subscription.synced" in drift and "canceled" in drift
 
 
-def test_dry_run_compares_each_lifetime_value_with_stripes_records(ls_app, localstripe):
+def test_dry_run_compares_each_lifetime_value_with_stripes_records(ls_app, localstripe,
+                                                                   client):
     """A refund row Stripe never made (counted consistently here, so recompute-ltv sees no
     drift and no object differs) shows as a lifetime value that disagrees with Stripe."""
     _account(localstripe)
@@ -136,3 +138,25 @@ def test_dry_run_compares_each_lifetime_value_with_stripes_records(ls_app, local
     assert "every customer's lifetime value adds up" in dry.output  # recompute-ltv: 0 drift
     assert "Lifetime value against the gateway's records: 1 customer(s) differ:" in dry.output
     assert "bob@example.com: $80.00 here, $100.00 by the gateway's records" in dry.output
+    login(client, "viewer")
+    home = client.get("/admin/customer/").get_data(as_text=True)
+    assert "Stripe differs from Memberdesk in 1 place(s)" in home
+    page = client.get("/admin/drift/").get_data(as_text=True)
+    assert "md-ltv-differences-stripe" in page and "bob@example.com" in page
+    assert "$80.00" in page and "$100.00" in page
+
+
+def test_with_redis_the_sync_draws_from_the_shared_gateway_rate_limit(ls_app, localstripe,
+                                                                      redis_queue):
+    """Issue 18: the sync's requests count against the same Redis bucket as the workers'
+    bulk jobs (not a limit of its own process only)."""
+    from redis import Redis
+
+    from tests.redis_support import REDIS_URL
+    _account(localstripe)
+    prefix = f"{redis_queue}:ratelimit"
+    ls_app.config.update(REDIS_URL=REDIS_URL, RATE_LIMIT_PREFIX=prefix, STRIPE_RATE_LIMIT=1000.0)
+    result = _sync(ls_app)
+    assert result.exit_code == 0, result.output
+    tokens = Redis.from_url(REDIS_URL).hget(f"{prefix}:stripe", "tokens")
+    assert tokens is not None and float(tokens) < 1000  # the shared bucket was drawn from

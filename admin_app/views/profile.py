@@ -1,0 +1,49 @@
+"""The customer's profile pop-up: details and avatar, lifetime value, transactions newest first
+(paged) with their row actions, and the subscriptions with theirs."""
+from flask import abort, current_app, request
+from flask_admin import expose
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from actions import get_action, ltv
+from actions.ltv import uncounted_totals
+from admin_app.input_guard import page_number
+from admin_app.views.customer_list import uncounted_text
+from admin_app.views.subscriptions import SubscriptionView
+from admin_app.views.transactions import TransactionView
+from models import Customer, Subscription, Transaction, db
+
+PROFILE_PAGE_SIZE = 25
+
+
+class ProfileMixin:
+    """/profile/<id>/: the pop-up's content (the list page opens it with ?profile=<id>)."""
+
+    @expose("/profile/<int:customer_id>/")
+    def profile_view(self, customer_id):
+        customer = db.session.get(Customer, customer_id) or abort(404)
+        page = page_number(max(request.args.get("tx_page", 0, type=int), 0), PROFILE_PAGE_SIZE,
+                           "transactions page")
+        rows = db.session.scalars(
+            select(Transaction)
+            .options(selectinload(Transaction.refunds), joinedload(Transaction.affiliate))
+            .where(Transaction.customer_id == customer_id)
+            .order_by(Transaction.created_at.desc(), Transaction.id.desc())
+            .limit(PROFILE_PAGE_SIZE + 1).offset(page * PROFILE_PAGE_SIZE)).all()
+        subscriptions = db.session.scalars(
+            select(Subscription).options(joinedload(Subscription.affiliate))
+            .where(Subscription.customer_id == customer_id)
+            .order_by(Subscription.start_date.desc(), Subscription.id.desc())).all()
+        return self.render(
+            "customers/profile.html", customer=customer,
+            ltv_foreign=ltv.foreign_share(customer_id,
+                                          current_app.config["STORE_CURRENCY"]),
+            transactions=rows[:PROFILE_PAGE_SIZE], has_older=len(rows) > PROFILE_PAGE_SIZE,
+            tx_page=page, subscriptions=subscriptions,
+            uncounted=uncounted_text(uncounted_totals(
+                [customer_id], current_app.config["STORE_CURRENCY"]).get(customer_id, ())),
+            tx_actions=[get_action(n) for n in TransactionView.row_actions],
+            sub_actions=[get_action(n) for n in SubscriptionView.row_actions],
+            modal=bool(request.args.get("modal")),
+            return_url=self.get_url(".index_view", profile=customer_id),
+            sub_return_url=self.get_url(".index_view", profile=customer_id, tab="subscriptions"))
