@@ -7,7 +7,6 @@ from tests.conftest import csrf_token, login
 from tests.hardening.routes import ROLES, admin_rules, concrete_url, sample_data
 from tests.hardening.test_bad_input import snapshot
 
-NO_SANDBOX = "a sandbox configured"  # a need no role meets in the tests: refused to all
 PUBLIC, OFF = "public", "off"  # anyone; a Flask-Admin feature switched off (back to the list)
 CATALOG = ("plan", "affiliate")
 VIEW_PERMISSION = {"customer": "view", "transaction": "view", "subscription": "view",
@@ -27,12 +26,6 @@ def rule_for(app, endpoint, method, action_name=None):
              ("auth.set_password", "GET"): PUBLIC, ("auth.set_password", "POST"): PUBLIC,
              ("auth.change_password", "GET"): "view", ("auth.change_password", "POST"): "view",
              ("admin.index", "GET"): "view", ("drift.index", "GET"): "view",
-             # the demo's Outbox (owners); the Sandbox page exists only while a gateway points
-             # at the sandbox, which the tests' app does not: refused to everyone here
-             ("outbox.index", "GET"): "manage_admins",
-             ("outbox.attachment", "GET"): "manage_admins",
-             ("sandbox.index", "GET"): NO_SANDBOX, ("sandbox.advance", "POST"): NO_SANDBOX,
-             ("sandbox.control", "POST"): NO_SANDBOX,
              **{(endpoint, "POST"): PUBLIC for endpoint in SIGNED}}
     if endpoint in {e for e, _ in fixed}:
         return fixed.get((endpoint, method))
