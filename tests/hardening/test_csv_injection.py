@@ -55,7 +55,8 @@ def _hostile_customers():
     for n, attack in enumerate(ATTACKS):
         factories.customer(email=f"hostile{n}@example.com", country="DE",
                            lifetime_value_cents=-150 if n % 2 else 990,
-                           **{field: attack for field in TEXT_FIELDS})
+                           **{field: attack[:getattr(Customer, field).type.length]
+                              for field in TEXT_FIELDS})
     db.session.commit()
 
 
