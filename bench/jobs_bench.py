@@ -4,7 +4,7 @@ waiting on the gateway rate limit (docs/PERFORMANCE.md, "Background jobs").
     python -m bench.jobs_bench --database-url postgresql+psycopg://postgres@127.0.0.1/bench \
         --rows 10000 --workers 2 [--rate 20] [--redis-url redis://127.0.0.1:6379/0]
 
-Starts the Stripe HTTP fake of the tests (loopback, subscriptions API shapes, idempotent) with
+Starts the Stripe of the sandbox (sandbox/: loopback, subscriptions API shapes, idempotent) with
 --rows subscriptions, writes the same subscriptions into the database (its schema is dropped
 and migrated first: use a scratch database), queues one cancel job per worker (each job takes
 an equal share of the rows; a job runs on one worker at a time) and starts --workers
@@ -27,8 +27,7 @@ from sqlalchemy import insert, select, text
 from admin_app import create_app, jobs
 from admin_app.cli import ensure_admin
 from models import Customer, Job, Subscription, db
-from tests.fakes.loopback import loopback_server
-from tests.fakes.stripe_fake import API_KEY, StripeFake
+from sandbox.server import Server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,11 +46,16 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def seed(app, fake, rows):
-    """`rows` subscriptions at the fake and in the database; returns their ids."""
-    price = fake.subs.add_price(3000, "usd")
-    refs = [fake.subs.add_subscription(price, int(START.timestamp()), int(END.timestamp()))
-            for _ in range(rows)]
+def seed(app, stripe, rows):
+    """`rows` subscriptions in the sandbox's Stripe and in the database; returns their ids."""
+    price = stripe.price(amount=3000, currency="usd", interval="month")
+    start, end = int(START.timestamp()), int(END.timestamp())
+    refs = []
+    for i in range(rows):
+        customer = stripe.customer(email=f"bench{i}@example.com", name=f"Bench {i}")
+        refs.append(stripe.subscription(customer=customer["id"], price=price, status="active",
+                                        start=start, period_start=start,
+                                        period_end=end)["id"])
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -76,14 +80,16 @@ def main(argv=None):
     config = {"DATABASE_URL": args.database_url, "SECRET_KEY": "memberdesk-bench",
               "SKIP_DB_CHECK": True, "AUTO_MIGRATE_SQLITE": False, "REDIS_URL": args.redis_url,
               "RQ_QUEUE": queue_name, "RATE_LIMIT_PREFIX": f"{queue_name}:ratelimit"}
-    with loopback_server() as server:
-        fake = StripeFake(server)
+    server = Server().start()
+    try:
+        stripe = server.sandbox.stripe
         app = create_app(config)
-        ids = seed(app, fake, args.rows)
+        ids = seed(app, stripe, args.rows)
         env = {**os.environ, "DATABASE_URL": args.database_url, "SECRET_KEY": "memberdesk-bench",
                "REDIS_URL": args.redis_url, "RQ_QUEUE": queue_name,
-               "RATE_LIMIT_PREFIX": config["RATE_LIMIT_PREFIX"], "STRIPE_API_KEY": API_KEY,
-               "STRIPE_API_BASE": fake.url, "STRIPE_MAX_RETRIES": "0",
+               "RATE_LIMIT_PREFIX": config["RATE_LIMIT_PREFIX"],
+               "STRIPE_API_KEY": server.sandbox.stripe_key,
+               "STRIPE_API_BASE": server.stripe_base, "STRIPE_MAX_RETRIES": "0",
                "STRIPE_RATE_LIMIT": str(args.rate), "AUTO_MIGRATE_SQLITE": "0"}
         with app.app_context():
             actor = ensure_admin("bench-finance@memberdesk.local", "finance", "bench-password-1")
@@ -100,16 +106,18 @@ def main(argv=None):
             worker.wait()
         wall = time.monotonic() - started
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-        report(app, job_ids, wall, cpu, fake, args)
+        report(app, job_ids, wall, cpu, stripe, args)
+    finally:
+        server.stop()
 
 
-def report(app, job_ids, wall, cpu, fake, args):
+def report(app, job_ids, wall, cpu, stripe, args):
     with app.app_context():
         found = db.session.scalars(select(Job).where(Job.id.in_(job_ids))).all()
         done = sum(j.done_count for j in found)
         failed = sum(j.failed_count + j.skipped_count for j in found)
         waited = sum(j.rate_wait_seconds for j in found)
-    cancels = len([e for e in fake.subs.effects if e[0] == "cancel_at_period_end"])
+    cancels = sum(1 for sub in stripe.subscriptions.values() if sub["cancel_at_period_end"])
     worker_seconds = wall * args.workers
     cap = args.rate / 2  # two requests per cancel
     print(f"rows={args.rows} workers={args.workers} rate_limit={args.rate:g}/s "

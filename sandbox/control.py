@@ -1,6 +1,6 @@
 """The sandbox's own controls, shared by its HTTP endpoints (/_sandbox/…), `flask sandbox`
 and the owners' Sandbox page: move the clock, decline a renewal, open or decide a dispute."""
-from sandbox.core import DAY
+from sandbox.times import DAY
 
 
 def vendor_of(ref):

@@ -1,19 +1,17 @@
 """The sandbox's shared state: one lock, a movable clock, fault injection, and the webhook
 deliveries (signed as each vendor signs them) to the panel."""
-import calendar
-import hashlib
-import hmac
 import json
 import queue
 import threading
 import time
-import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import requests
 import stripe as stripe_sdk
 
-DAY = 86400
+from sandbox.signing import paypal_signature
+from sandbox.times import iso
+
 #: faults a test can queue for the next call that changes something: "reset" (the vendor
 #: acts, then the connection drops without an answer), "timeout" (the vendor acts, then
 #: answers after `hang_seconds`), an HTTP status (the vendor's error answer, nothing done),
@@ -24,7 +22,6 @@ STRIPE_WEBHOOK_SECRET = "whsec_memberdesk_sandbox"
 PAYPAL_CLIENT_ID = "memberdesk-sandbox-client"
 PAYPAL_CLIENT_SECRET = "memberdesk-sandbox-secret"
 PAYPAL_WEBHOOK_ID = "8PT597110X687430LKGECATA"
-_PAYPAL_SIGNING_KEY = b"the sandbox's PayPal signing key"
 
 
 class Sandbox:
@@ -143,13 +140,6 @@ class Sandbox:
                     transmission_id, sent, webhook_id or self.paypal_webhook_id, body)}
 
 
-def paypal_signature(transmission_id, transmission_time, webhook_id, body):
-    """PayPal signs "<transmission id>|<time>|<webhook id>|<crc32 of the body>"; the sandbox
-    with an HMAC instead of its certificate's private key."""
-    message = f"{transmission_id}|{transmission_time}|{webhook_id}|{zlib.crc32(body)}"
-    return hmac.new(_PAYPAL_SIGNING_KEY, message.encode(), hashlib.sha256).hexdigest()
-
-
 class Deliveries:
     """Sends events to the panel in order, on a thread of their own (as the vendors do,
     after answering the call that caused them); retried a few times like theirs."""
@@ -220,29 +210,6 @@ class Deliveries:
         while self.queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.02)
         return not self.queue.unfinished_tasks
-
-
-def iso(timestamp):
-    return datetime.fromtimestamp(int(timestamp), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(text):
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-
-
-def add_interval(timestamp, interval, count=1):
-    """timestamp + count intervals, as the vendors bill (a month from 31 Jan is 28/29 Feb)."""
-    start = datetime.fromtimestamp(int(timestamp), timezone.utc)
-    interval = interval.lower()
-    if interval in ("day", "week"):
-        return int((start + timedelta(days=count * (7 if interval == "week" else 1)))
-                   .timestamp())
-    months = count * (12 if interval == "year" else 1)
-    month0 = start.month - 1 + months
-    year, month = start.year + month0 // 12, month0 % 12 + 1
-    end = start.replace(year=year, month=month,
-                        day=min(start.day, calendar.monthrange(year, month)[1]))
-    return int(end.timestamp())
 
 
 def _stripe_id(prefix, length=24):

@@ -160,7 +160,7 @@ def _stripe_subscription(sb, sub, customer, plan):
         price = sb.stripe.price(amount=sub.price_cents, currency=sub.currency,
                                 interval=sub.interval, interval_count=sub.interval_count,
                                 product=product, nickname=sub.name, active=False)
-    from sandbox.core import add_interval
+    from sandbox.times import add_interval
     end = ts(sub.current_period_end or sub.next_payment_date or sub.access_until) or \
         add_interval(ts(sub.start_date), sub.interval, sub.interval_count)
     start = max(ts(sub.start_date), add_interval(end, sub.interval, -sub.interval_count)) \

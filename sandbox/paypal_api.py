@@ -7,7 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from actions.gateways.currencies import from_paypal, to_paypal
 from sandbox import ids
-from sandbox.core import DAY, add_interval, iso, parse_iso, paypal_signature
+from sandbox.signing import paypal_signature
+from sandbox.times import DAY, add_interval, iso, parse_iso
 
 NO_DECIMALS = ("HUF", "JPY", "TWD")
 MESSAGES = {

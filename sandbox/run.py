@@ -5,7 +5,7 @@ from pathlib import Path
 
 import requests
 
-from sandbox.core import DAY
+from sandbox.times import DAY
 from sandbox.server import Server
 
 STATE_FILE = "sandbox.json"

@@ -6,7 +6,7 @@ import re
 import threading
 
 from sandbox import ids
-from sandbox.core import DAY, add_interval
+from sandbox.times import DAY, add_interval
 
 PRORATIONS = ("none", "create_prorations", "always_invoice")
 CANCELED_UPDATE = ("A canceled subscription can only update its cancellation_details and "
