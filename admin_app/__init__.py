@@ -4,12 +4,12 @@ import sys
 from pathlib import Path
 
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin_app.config import load_config
+from admin_app.migrating import upgrade_quietly
 from admin_app.extensions import csrf, db, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def create_app(test_config=None):
         check_database(app)
         if app.config["DATABASE_URL"].startswith("sqlite") and app.config["AUTO_MIGRATE_SQLITE"]:
             with app.app_context():
-                upgrade()  # the embedded demo database follows the code without a step
+                upgrade_quietly()  # the embedded demo database follows the code
     return app
 
 

@@ -5,7 +5,6 @@ import time
 
 import click
 from flask import current_app
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 from tqdm import tqdm
 from werkzeug.serving import run_simple
@@ -15,6 +14,7 @@ from actions.bulk.export_customers import export_job_scope
 from actions.operator import ShellOperator
 from admin_app import jobs
 from admin_app.filestore import file_store
+from admin_app.migrating import upgrade_quietly
 from models import AdminUser, Customer, Job, ROLES, db
 from models.money import format_money
 
@@ -100,7 +100,7 @@ def recompute_ltv(dry_run):
 def demo(host, port, no_run, customers, sandbox_port, no_sandbox):
     """Bring the database up to date, add demo data on first start, start the gateway
     sandbox and serve the panel."""
-    upgrade()
+    upgrade_quietly()
     if not db.session.scalar(select(func.count()).select_from(Customer)):
         from admin_app.seed import seed
         seed(customers, 4, store_currency=current_app.config["STORE_CURRENCY"])

@@ -13,6 +13,10 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
+# The panel brings a database up to date by itself (the demo's SQLite, `flask demo`): then
+# Alembic's INFO lines are noise on every command; `flask db upgrade` keeps them.
+if current_app.config.get('MIGRATIONS_QUIET'):
+    logging.getLogger('alembic').setLevel(logging.WARNING)
 
 
 def get_engine():
