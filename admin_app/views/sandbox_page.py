@@ -5,6 +5,7 @@ import requests
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 
+from actions.form_checks import plain_int
 from admin_app.views.base import AccessMixin
 
 
@@ -43,10 +44,7 @@ class SandboxView(AccessMixin, BaseView):
 
     @expose("/advance", methods=["POST"])
     def advance(self):
-        try:
-            days = float(request.form.get("days", ""))
-        except ValueError:
-            days = 0
+        days = plain_int(request.form.get("days", "")) or 0  # the one digit rule
         if not 0 < days <= 400:
             flash("Give a number of days between 1 and 400; the clock did not move.", "error")
             return redirect(url_for(".index"))

@@ -65,6 +65,10 @@ def test_owners_move_the_sandbox_clock_from_its_page(app, client, sandbox_server
     page = client.post("/admin/sandbox/advance", data={"days": "-3", "csrf_token": token},
                        follow_redirects=True).get_data(as_text=True)
     assert "between 1 and 400" in page and sb.offset == 0
+    for days in ("\u0661\u0660", "0.5", "nan"):  # the one digit rule: whole ASCII days
+        page = client.post("/admin/sandbox/advance", data={"days": days, "csrf_token": token},
+                           follow_redirects=True).get_data(as_text=True)
+        assert "between 1 and 400" in page and sb.offset == 0
     page = client.post("/admin/sandbox/advance", data={"days": "10", "csrf_token": token},
                        follow_redirects=True).get_data(as_text=True)
     assert "The sandbox clock moved 10 day(s)" in page and sb.offset == 10 * 86400
