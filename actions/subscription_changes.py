@@ -179,12 +179,23 @@ def unfinished(sub_id):
         .order_by(SubscriptionChange.id))
 
 
-def start(deps, actor, sub, kind, params, request_key):
-    """Write the pending change (committed before the gateway hears of it), or return the one
-    a lost answer left pending: repeating it with its own key cannot act twice.
+def sending_lease(gateway):
+    """How long a request may be sending a change to `gateway`: a read, the change and a
+    read after an unclear answer, each up to the adapter's timeout, and some slack."""
+    return timedelta(seconds=6 * float(getattr(gateway, "timeout", 10)) + 30)
 
-    Returns (change id, None) or (None, ActionResult) for a request already submitted.
+
+def start(deps, actor, sub, kind, params, request_key):
+    """Write the pending change (committed before the gateway hears of it, with this
+    request's lease on sending it), or take over the one a lost answer left pending:
+    repeating it with its own key cannot act twice. One still being sent by another request
+    (its lease running) is not sent again: PayPal's verbs take no idempotency key.
+
+    Returns (change id, None) or (None, ActionResult) for a request already submitted or a
+    change in flight.
     """
+    now = deps.clock()
+    lease = now + sending_lease(deps.gateways(sub.gateway))
     pending = unfinished(sub.id)
     if pending is not None:
         if pending.kind != kind or pending.params.get("ask") != params.get("ask"):
@@ -192,12 +203,20 @@ def start(deps, actor, sub, kind, params, request_key):
                 f"A {KIND_NAMES[pending.kind]} of this subscription is still waiting for "
                 f"{gateway_label(sub)}'s answer; repeat that one first (it cannot act twice). "
                 "Nothing was changed.")
-        db.session.rollback()
-        return pending.id, None
+        if pending.sending_until is not None and pending.sending_until > now:
+            what, label = KIND_NAMES[pending.kind], gateway_label(sub)
+            db.session.rollback()
+            return None, ActionResult(
+                f"This {what} is being sent to {label} right now by another request; "
+                f"nothing more was sent. Its outcome shows here once {label} answers.", "info")
+        pending.sending_until = lease  # the sender's answer was lost: this request finishes it
+        change_id = pending.id
+        db.session.commit()
+        return change_id, None
     change = SubscriptionChange(subscription_id=sub.id, kind=kind, params=params,
                                 request_key=request_key or None, status="pending",
                                 created_by_id=getattr(actor, "id", None),
-                                created_at=deps.clock())
+                                created_at=now, sending_until=lease)
     db.session.add(change)
     try:
         db.session.flush()
@@ -213,32 +232,43 @@ def start(deps, actor, sub, kind, params, request_key):
 def run(deps, actor, change_id, spec, repeat=False):
     """Call the gateway for a pending change and write what it answered; one commit.
 
-    repeat: the change was pending already (its answer lost, or another request still
-    waiting for it). A gateway that promises no idempotency for it (PayPal's subscription
-    verbs) is asked first: applied -> recorded; not applied while the first request may
-    still be running -> refused, nothing sent; otherwise sent again."""
+    repeat: the change was pending already and its sender's answer was lost (this request
+    holds the lease now). A gateway that promises no idempotency for it (PayPal's
+    subscription verbs) is asked first, never sent the change blindly: applied -> recorded;
+    not applied -> sent again."""
     change = db.session.get(SubscriptionChange, change_id)
     sub = change.subscription
     gateway = deps.gateways(sub.gateway)
-    if repeat and spec.applied is not None and \
-            not getattr(gateway, "promises_idempotency", True):
-        state = gateway.get_subscription(sub.gateway_id)
-        if spec.applied(sub, change, state):
-            return finish(deps, actor, change_id, spec,
-                          SubscriptionResult(sub.gateway_id, "succeeded", state, raw=state.raw))
-        window = timedelta(seconds=2 * float(getattr(gateway, "timeout", 10)) + 5)
-        if deps.clock() - change.created_at < window:
-            db.session.rollback()
-            raise InvalidRequest(
-                f"This {KIND_NAMES[change.kind]} was sent to {gateway_label(sub)} moments ago "
-                f"and its answer has not come yet ({gateway_label(sub)} does not show it "
-                "yet); look again in a minute. Nothing more was sent.")
+    sending = False
     try:
+        if repeat and spec.applied is not None and \
+                not getattr(gateway, "promises_idempotency", True):
+            state = gateway.get_subscription(sub.gateway_id)
+            if spec.applied(sub, change, state):
+                return finish(deps, actor, change_id, spec,
+                              SubscriptionResult(sub.gateway_id, "succeeded", state,
+                                                 raw=state.raw))
+        sending = True
         result = spec.call(gateway, sub, change)
     except GatewayError as exc:
-        _record_failure(deps, actor, change_id, exc)
+        if sending:
+            _record_failure(deps, actor, change_id, exc)
+        else:  # the read failed: nothing was sent, the change waits for the next request
+            release(change_id)
+        raise
+    except Exception:
+        release(change_id)
         raise
     return finish(deps, actor, change_id, spec, result)
+
+
+def release(change_id):
+    """Give up this request's lease on sending a change (nothing known was sent)."""
+    db.session.rollback()
+    change = db.session.get(SubscriptionChange, change_id, populate_existing=True)
+    if change is not None and change.status == "pending":
+        change.sending_until = None
+        db.session.commit()
 
 
 def finish(deps, actor, change_id, spec, result):
@@ -254,7 +284,7 @@ def finish(deps, actor, change_id, spec, result):
     change.gateway_ref = getattr(result, "reference", None) if result else None
     if change.status == "pending":
         change.status = "succeeded"
-    change.completed_at, change.failure_message = now, None
+    change.completed_at, change.failure_message, change.sending_until = now, None, None
     # the audit's outcomes are succeeded / failed / pending / denied: waiting for the payer
     # is pending there (the message says why)
     outcome = "pending" if change.status in WAITING else change.status
@@ -271,6 +301,7 @@ def _record_failure(deps, actor, change_id, exc):
     sub = lock_subscription(db.session.get(SubscriptionChange, change_id).subscription_id)
     change = db.session.get(SubscriptionChange, change_id, populate_existing=True)
     what = KIND_NAMES[change.kind]
+    change.sending_until = None  # the next request may finish it (by reading first)
     if exc.outcome_unknown:
         change.failure_message = exc.message[:500]  # stays pending: the retry finishes it
         exc.message += (f" The {what} stays pending here: do it again to finish it; "
