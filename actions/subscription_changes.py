@@ -45,25 +45,80 @@ class Change:
     #: applied(sub, change, state) -> whether the gateway's subscription shows the change;
     #: a repeat of a pending change asks it first where the gateway promises no idempotency
     applied: Callable[[Subscription, SubscriptionChange, Any], bool] | None = None
+    #: read(gateway, gateway_id) -> params read at the gateway before the change (merged
+    #: over prepare's); asked with no row lock held, the row then re-checked under the lock
+    read: Callable[[Any, str], dict] | None = None
+
+
+#: how many times a gateway read is made again when the row changed while it was read
+READ_ATTEMPTS = 3
 
 
 def act(deps, actor, sub_id, *, permission, request_key, prepare, spec):
     """The path of every subscription action: permission, lock, preconditions (prepare(sub)
-    raises InvalidRequest or returns the change's params), pending record, gateway, outcome."""
+    raises InvalidRequest or returns the change's params), pending record, gateway, outcome.
+
+    A change that reads the gateway first (spec.read) reads it with no lock held (webhooks
+    and other admins are not kept waiting for the gateway), then takes the lock and checks
+    that the row is still what it was when read: changed meanwhile, it is read again (up to
+    READ_ATTEMPTS times), then refused."""
     require(actor, permission)
-    sub = lock_subscription(sub_id)
+    for _attempt in range(READ_ATTEMPTS):
+        seen = read_unlocked(deps, sub_id, request_key, prepare, spec)
+        if isinstance(seen, ActionResult):
+            return seen
+        sub = lock_subscription(sub_id)
+        done = existing_request(request_key)
+        if done is not None:
+            db.session.rollback()
+            return duplicate_result(done)
+        deps.gateways(sub.gateway)  # not configured: refused before anything is written
+        params = prepare(sub)
+        require_applies(sub, spec.kind, deps.clock())
+        pending = unfinished(sub.id)
+        # a pending change is joined with its own params: what we read does not matter
+        if seen is None or pending is not None or version(sub, pending) == seen[0]:
+            break
+        db.session.rollback()  # changed while the gateway was read: read it again
+    else:
+        raise InvalidRequest(f"This subscription kept changing while {gateway_label(sub)} "
+                             "was being asked (webhooks or other admins); open it again. "
+                             "Nothing was changed.")
+    if seen is not None:
+        params = {**params, **seen[1]}
+    change_id, duplicate = start(deps, actor, sub, spec.kind, params, request_key)
+    if duplicate is not None:
+        return duplicate
+    return run(deps, actor, change_id, spec, repeat=pending is not None)
+
+
+def read_unlocked(deps, sub_id, request_key, prepare, spec):
+    """What spec.read finds at the gateway, read with no row lock held: (the row's version
+    when read, params), None when the change reads nothing, or the ActionResult of a request
+    already submitted. The preconditions are checked first: a refusal asks nothing."""
+    if spec.read is None:
+        return None
+    sub = db.session.get(Subscription, sub_id, populate_existing=True)
+    if sub is None:
+        raise InvalidRequest("This subscription no longer exists.")
     done = existing_request(request_key)
     if done is not None:
         db.session.rollback()
         return duplicate_result(done)
-    deps.gateways(sub.gateway)  # not configured: refused before anything is written
-    params = prepare(sub)
-    require_applies(sub, spec.kind, deps.clock())
-    repeat = unfinished(sub.id) is not None
-    change_id, duplicate = start(deps, actor, sub, spec.kind, params, request_key)
-    if duplicate is not None:
-        return duplicate
-    return run(deps, actor, change_id, spec, repeat=repeat)
+    gateway = deps.gateways(sub.gateway)
+    try:
+        prepare(sub)
+        require_applies(sub, spec.kind, deps.clock())
+        seen, ref = version(sub, unfinished(sub.id)), sub.gateway_id
+    finally:
+        db.session.rollback()  # nothing prepare marked is kept; the transaction ends
+    return seen, spec.read(gateway, ref)
+
+
+def version(sub, pending):
+    """What a change read at the gateway depends on: the row's audited fields and the
+    change in flight, if any."""
+    return snapshot(sub), getattr(pending, "id", None)
 
 
 def lock_subscription(sub_id):
