@@ -18,4 +18,9 @@ class AuditEvent(db.Model):
     gateway_ref = db.Column(db.String(255), nullable=True)
     message = db.Column(db.Text, nullable=True)
 
-    __table_args__ = (db.Index("ix_audit_target", "target_type", "target_id", "action"),)
+    __table_args__ = (
+        db.Index("ix_audit_target", "target_type", "target_id", "action"),
+        # the Sign-ins tab and the Actor filter, newest first (migration 0013)
+        db.Index("ix_audit_action_created", "action", "created_at"),
+        db.Index("ix_audit_actor_created", "actor_email", "created_at"),
+    )
