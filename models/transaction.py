@@ -15,6 +15,12 @@ REFUND_REASONS = {
 }
 
 
+def invoice_label(number):
+    """The one invoice number format, wherever an invoice is named (the PDF, the e-mail, the
+    lists, the profile): 123 -> 'INV-000123'; '' for a payment without an invoice."""
+    return "" if number is None else f"INV-{number:06d}"
+
+
 class Transaction(db.Model):
     __tablename__ = "transaction"
     id = db.Column(BigId, primary_key=True)
@@ -48,6 +54,10 @@ class Transaction(db.Model):
     affiliate = db.relationship("Affiliate")
     refunds = db.relationship("Refund", back_populates="transaction",
                               order_by="Refund.id", lazy="selectin")
+
+    @property
+    def invoice_label(self):
+        return invoice_label(self.invoice_number)
 
     __table_args__ = (
         db.UniqueConstraint("gateway", "gateway_ref", name="uq_transaction_gateway_ref"),
