@@ -10,7 +10,8 @@ from tests.hardening.test_bad_input import snapshot
 PUBLIC, OFF = "public", "off"  # anyone; a Flask-Admin feature switched off (back to the list)
 CATALOG = ("plan", "affiliate")
 VIEW_PERMISSION = {"customer": "view", "transaction": "view", "subscription": "view",
-                   "plan": "view", "affiliate": "view", "audit": "view_audit", "jobs": "view",
+                   "plan": "view", "affiliate": "view", "audit": "view_audit",
+                   "audit_sign_ins": "view_audit", "jobs": "view",
                    "webhook_event": "webhooks"}
 # Authenticated by the gateway's signature, not by a login or a CSRF token; an unsigned or
 # badly signed request is refused (tests/integration/test_webhooks_*.py).
