@@ -3,7 +3,7 @@ audit_event and webhook_event, each indexed with its time, so that a customer's 
 a page of each source by index whatever the customer's history
 
 Revision ID: i19_customer_timeline
-Revises: i21_audit_filters
+Revises: i17_change_sending
 
 Refunds and disputes get their payment's customer. The audit entries the timeline shows (actions.audit.TIMELINE_ACTIONS, as of this revision)
 get their customer from their target. Webhook events received before it stay unlinked (which
@@ -15,7 +15,7 @@ from alembic import op
 from models._types import UTCDateTime
 
 revision = "i19_customer_timeline"
-down_revision = "i21_audit_filters"
+down_revision = "i17_change_sending"
 branch_labels = None
 depends_on = None
 
