@@ -10,7 +10,7 @@ before it is applied, so an event is applied once even if two drains ever met.
 """
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -165,7 +165,8 @@ def _apply(deps, event, max_attempts, delay, savepoint=True, failed=None):
         return "ignored"
     if failed is not None:
         return _failure(event, failed, attempts, max_attempts, delay)
-    ctx = Context(deps, reader_for(event.gateway, deps), WEBHOOK)
+    actor = replace(WEBHOOK, customers=set())
+    ctx = Context(deps, reader_for(event.gateway, deps), actor)
     try:
         if savepoint:
             with db.session.begin_nested():
@@ -180,6 +181,8 @@ def _apply(deps, event, max_attempts, delay, savepoint=True, failed=None):
         return _failure(event, exc, attempts, max_attempts, delay)
     event.status, event.processed_at, event.last_error = "processed", deps.clock(), None
     event.attempts, event.next_attempt_at = attempts, None
+    if actor.customers:  # the customer whose timeline lists this event
+        event.customer_id = min(actor.customers)
     return "processed"
 
 
