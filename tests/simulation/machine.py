@@ -40,6 +40,7 @@ class History(RuleBasedStateMachine):
     generated = generated_steps = None  # the counts when the first violation was found
     keep_going = False  # count violating histories instead of stopping at the first
     failures = []
+    _shown = 0
 
     def __init__(self):
         super().__init__()
@@ -53,8 +54,11 @@ class History(RuleBasedStateMachine):
         counts = type(self).counts
         counts["histories"] += 1
         if self.progress and counts["histories"] % self.progress == 0:
-            print(f"{counts['histories']} histories, {counts['steps']} steps",
-                  file=sys.stderr, flush=True)
+            print(f"{counts['histories']} histories, {counts['steps']} steps, "
+                  f"{len(type(self).failures)} violations", file=sys.stderr, flush=True)
+            for problems in type(self).failures[self._shown:]:
+                print("violation: " + problems[0], file=sys.stderr, flush=True)
+            type(self)._shown = len(type(self).failures)
 
     # --- the frame -----------------------------------------------------------------------
     @initialize(length=st.integers(min_value=20, max_value=200))
