@@ -9,6 +9,7 @@ from tests.simulation.world import World
 
 
 def replay(text, world=None):
+    """The violations the history leaves (an empty list: none)."""
     world = world or World()
 
     class Run(History):
