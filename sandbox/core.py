@@ -20,8 +20,30 @@ from sandbox.times import iso
 #: declined, status invalid), "applied_500" (the vendor acts, then answers 500 anyway).
 FAULTS = ("timeout", "reset", "decline", "applied_500", 400, 404, 409, 422, 429, 500, 502,
           503)
-#: one call the sandbox received (headers case-insensitive; params as the handler saw them)
-Call = namedtuple("Call", "vendor method path headers params status")
+class Call(namedtuple("Call", "vendor method path headers params status")):
+    """One call the sandbox received: headers (case-insensitive), params as the handler saw
+    them (Stripe's form nested, PayPal's JSON body), the HTTP status it answered."""
+
+    @property
+    def form(self):
+        """Stripe's parameters as they were sent: items[0][price]=…"""
+        return dict(_flat(self.params))
+
+    @property
+    def body(self):
+        return self.params
+
+
+def _flat(node, prefix=""):
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, (dict, list)):
+            yield from _flat(value, name)
+        else:
+            yield name, value
+
+
 STRIPE_API_KEY = "sk_test_memberdesk_sandbox"
 STRIPE_WEBHOOK_SECRET = "whsec_memberdesk_sandbox"
 PAYPAL_CLIENT_ID = "memberdesk-sandbox-client"
