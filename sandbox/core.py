@@ -17,9 +17,11 @@ from sandbox.times import iso
 #: the next GET): "reset" (the vendor acts, then the connection drops without an answer),
 #: "timeout" (the vendor acts, then answers after `hang_seconds`), an HTTP status (the
 #: vendor's error answer, nothing done), "decline" (the vendor's "no" for that call: card
-#: declined, status invalid), "applied_500" (the vendor acts, then answers 500 anyway).
-FAULTS = ("timeout", "reset", "decline", "applied_500", 400, 404, 409, 422, 429, 500, 502,
-          503)
+#: declined, status invalid), "applied_500" (the vendor acts, then answers 500 anyway),
+#: "hold" (the answer, what the vendor held when asked, waits until release(): a slow
+#: gateway; `holding` is set meanwhile).
+FAULTS = ("timeout", "reset", "decline", "applied_500", "hold", 400, 404, 409, 422, 429, 500,
+          502, 503)
 class Call(namedtuple("Call", "vendor method path headers params status")):
     """One call the sandbox received: headers (case-insensitive), params as the handler saw
     them (Stripe's form nested, PayPal's JSON body), the HTTP status it answered."""
@@ -73,6 +75,8 @@ class Sandbox:
         self.calls = []
         #: seconds every vendor call takes before it is handled (a slow gateway)
         self.latency = 0.0
+        self.holding = threading.Event()  # an answer is held ("hold")
+        self.released = threading.Event()  # held answers may go
         self.exchanges = []  # (vendor, method, path, status, body) when recording is on
         self.record = False
         #: how late a "timeout" fault answers; 0: at once, marked lost (tests' transport)
@@ -122,6 +126,12 @@ class Sandbox:
             raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
         with self.lock:
             (self.read_faults if reads else self.faults)[vendor].extend([fault] * times)
+            if fault == "hold":
+                self.released.clear()
+
+    def release(self):
+        """Let held answers go (at most 30 s are they held anyway)."""
+        self.released.set()
 
     def next_fault(self, vendor, reads=False):
         queue_ = (self.read_faults if reads else self.faults)[vendor]

@@ -78,14 +78,17 @@ class App:
             else:
                 status, body = handler(request, params, **match.groupdict())
             self.sb.calls[call] = self.sb.calls[call]._replace(status=status)
+            response = self._stripe(status, body) if vendor == "stripe" else \
+                self._paypal(status, body)  # what the vendor held when asked
         if self.sb.record:
             self.sb.exchanges.append((vendor, request.method, path, params, status, body))
         if fault == "reset":
             _reset(request)
         if fault == "applied_500":  # the vendor acted, and says it failed
             return self._fault(vendor, 500)
-        response = self._stripe(status, body) if vendor == "stripe" else \
-            self._paypal(status, body)
+        if fault == "hold":  # a slow answer: the lock is not held meanwhile
+            self.sb.holding.set()
+            self.sb.released.wait(30)
         if fault == "timeout":
             if self.sb.hang_seconds:
                 time.sleep(self.sb.hang_seconds)

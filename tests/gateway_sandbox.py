@@ -32,7 +32,7 @@ def sandbox(_sandbox_http):
     finally:
         _active["server"] = None
         sb.latency = 0.0
-        sb.deliveries.paused = True
+        sb.release()  # no answer stays held after its test
 
 
 def active():
@@ -158,8 +158,13 @@ class FaultQueue:
     def add(self, fault, times=1):
         self.sb.add_fault(self.vendor, fault, times, reads=self.reads)
 
+    @property
+    def holding(self):
+        return self.sb.holding
+
     def release(self):
-        """Lost answers are lost at once (no hang to let go)."""
+        """Let held answers go (lost answers are lost at once)."""
+        self.sb.release()
 
 
 class _Calls:
@@ -173,7 +178,7 @@ class _Calls:
         return self.sb.calls
 
     def release(self):
-        pass
+        self.sb.release()
 
 
 class StripeSubscriptionsView:
@@ -350,7 +355,8 @@ class VendorView:
             return [c for c in self.sb.calls if c.vendor == self.vendor]
 
     def release(self):
-        """Lost answers are lost at once (no hang to let go)."""
+        """Let held answers go (lost answers are lost at once)."""
+        self.sb.release()
 
 
 @pytest.fixture
