@@ -40,7 +40,7 @@ class History(RuleBasedStateMachine):
     generated = generated_steps = None  # the counts when the first violation was found
     keep_going = False  # count violating histories instead of stopping at the first
     failures = []
-    _shown = 0
+    _shown = _reported = 0
 
     def __init__(self):
         super().__init__()
@@ -52,8 +52,9 @@ class History(RuleBasedStateMachine):
         self.problems = []
         self.intents = 0
         counts = type(self).counts
-        counts["histories"] += 1
-        if self.progress and counts["histories"] % self.progress == 0:
+        if self.progress and counts["histories"] % self.progress == 0 and \
+                counts["histories"] != self._reported:
+            type(self)._reported = counts["histories"]
             print(f"{counts['histories']} histories, {counts['steps']} steps, "
                   f"{len(type(self).failures)} violations", file=sys.stderr, flush=True)
             for problems in type(self).failures[self._shown:]:
@@ -83,6 +84,7 @@ class History(RuleBasedStateMachine):
     def teardown(self):
         if self.w is None or not hasattr(self, "owner_id"):
             return
+        type(self).counts["histories"] += 1  # a history is counted once it was checked
         problems = self.problems + invariants.final(self.w, self)
         if problems and self.keep_going:  # counted, and the run goes on
             type(self).failures.append(problems)
