@@ -39,7 +39,7 @@ def run(histories, seed, *, database_url=None, min_steps=20, max_steps=200, prog
         max_examples=histories, stateful_step_count=max_steps + 1, deadline=None,
         database=None, derandomize=False, suppress_health_check=list(HealthCheck),
         phases=(Phase.generate, Phase.shrink) if shrink else (Phase.generate,), verbosity=Verbosity.normal,
-        report_multiple_bugs=False, print_blob=False))
+        report_multiple_bugs=False, print_blob=False), _min_steps=min_steps + 1)
     test = with_seed(seed)(test)
     out = io.StringIO()
     try:
