@@ -80,6 +80,9 @@ SUBSCRIPTIONS = ListScope(Subscription, search=customer_of(Subscription), filter
     StateFilter(Subscription.status, "Status"),
     DayRangeFilter(Subscription.start_date, "Start date"),
     AccessEndsWithinFilter(Subscription.current_period_end, "Access ends"),
+    # Home's links (appended: a job's stored scope names its filters by index)
+    DayRangeFilter(Subscription.access_until, "Access ended"),
+    DayRangeFilter(Subscription.next_payment_date, "Next payment"),
 ))
 
 #: the lists a job's scope may name, by their view's endpoint

@@ -6,12 +6,14 @@ from models.audit import AuditEvent
 from models.customer import Customer
 from models.installation import Installation
 from models.job import Job, JobRow
+from models.metrics import MetricsDay, MetricsTouch, MrrSpan
 from models.subscription import Plan, Subscription
 from models.subscription_change import SubscriptionChange
 from models.transaction import Refund, Transaction
 from models.webhook import Dispute, SyncState, WebhookEvent
+from models import mrr  # noqa: F401  the MRR ledger's flush hook (models/mrr.py)
 
 __all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "Installation",
-           "Job", "JobRow",
+           "Job", "JobRow", "MetricsDay", "MetricsTouch", "MrrSpan",
            "Plan", "Subscription", "SubscriptionChange", "Refund", "Transaction", "Dispute",
            "SyncState", "WebhookEvent"]

@@ -123,6 +123,7 @@ class Refund(db.Model):
         # one gateway refund is one row, however many webhooks, answers and syncs report it
         db.Index("uq_refund_payment_ref", "transaction_id", "gateway_ref", unique=True),
         db.Index("uq_refund_gateway_key", "gateway_key", unique=True),
+        db.Index("ix_refund_created", "created_at"),  # refunds per day (the dashboard)
     )
 
     @property

@@ -62,6 +62,7 @@ class Dispute(db.Model):
     __table_args__ = (
         db.UniqueConstraint("gateway", "gateway_ref", name="uq_dispute_gateway_ref"),
         db.Index("ix_dispute_transaction", "transaction_id"),
+        db.Index("ix_dispute_created", "created_at"),  # disputes per day (the dashboard)
     )
 
 

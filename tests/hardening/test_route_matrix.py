@@ -26,6 +26,7 @@ def rule_for(app, endpoint, method, action_name=None):
              ("auth.set_password", "GET"): PUBLIC, ("auth.set_password", "POST"): PUBLIC,
              ("auth.change_password", "GET"): "view", ("auth.change_password", "POST"): "view",
              ("admin.index", "GET"): "view", ("drift.index", "GET"): "view",
+             ("admin.mrr_json", "GET"): "view",
              **{(endpoint, "POST"): PUBLIC for endpoint in SIGNED}}
     if endpoint in {e for e, _ in fixed}:
         return fixed.get((endpoint, method))
