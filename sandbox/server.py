@@ -8,9 +8,10 @@ import threading
 import time
 
 from werkzeug import Request, Response
+from werkzeug.datastructures import Headers
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from sandbox.core import Sandbox
+from sandbox.core import Call, Sandbox
 
 #: the header of an answer a test's transport treats as lost (a read timeout at once)
 LOST_ANSWER = "X-Test-Answer-Lost"
@@ -53,7 +54,12 @@ class App:
         params = self._params(vendor, request, path)
         changes = request.method in ("POST", "DELETE") and path not in _READS and \
             not path.endswith("/create_preview")
+        if self.sb.latency:
+            time.sleep(self.sb.latency)
         with self.sb.lock:
+            call = len(self.sb.calls)
+            self.sb.calls.append(Call(vendor, request.method, path, Headers(request.headers),
+                                      params, None))
             if vendor == "stripe" and not self.sb.stripe.authorized(request):
                 return self._stripe(401, {"error": {
                     "type": "invalid_request_error",
@@ -63,17 +69,21 @@ class App:
                 return self._paypal(401, {"error": "invalid_token",
                                           "error_description": "Access Token not found in "
                                                                "cache"})
-            fault = self.sb.next_fault(vendor) if changes else None
+            fault = self.sb.next_fault(vendor) if changes else \
+                self.sb.next_fault(vendor, reads=True) if request.method == "GET" else None
             if isinstance(fault, int):
                 return self._fault(vendor, fault)
             if fault == "decline":
                 status, body = _declined(vendor, path)
             else:
                 status, body = handler(request, params, **match.groupdict())
+            self.sb.calls[call] = self.sb.calls[call]._replace(status=status)
         if self.sb.record:
             self.sb.exchanges.append((vendor, request.method, path, params, status, body))
         if fault == "reset":
             _reset(request)
+        if fault == "applied_500":  # the vendor acted, and says it failed
+            return self._fault(vendor, 500)
         response = self._stripe(status, body) if vendor == "stripe" else \
             self._paypal(status, body)
         if fault == "timeout":
@@ -183,6 +193,15 @@ class Server:
         self.stripe_base = self.url + "/stripe"
         self.paypal_base = self.url + "/paypal"
         self._thread = None
+
+    def reset(self, sandbox=None):
+        """Answer for a new (or the given) Sandbox from now on: a test's clean state on a
+        server that keeps running."""
+        sandbox = sandbox or Sandbox()
+        sandbox.url = self.url
+        self.sandbox = sandbox
+        self._server.app = App(sandbox)
+        return sandbox
 
     def start(self):
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),

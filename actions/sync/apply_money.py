@@ -41,6 +41,8 @@ def _next_invoice_number():
 def apply_payment(deps, actor, rec, fetch_customer=None):
     """Create or complete a payment; (transaction, "created"|"updated"|"unchanged")."""
     tx = find_payment(rec.gateway, rec.refs)
+    if tx is not None:
+        audit.concerns(actor, tx.customer_id)
     if tx is None:
         customer, _ = apply_customer(deps, actor, rec.customer, fetch_customer)
         tx = Transaction(customer_id=customer.id, gateway=rec.gateway, gateway_ref=rec.refs[0],
@@ -124,6 +126,7 @@ def _payment_of(rec, what):
 def apply_refund(deps, actor, rec):
     """Record a refund made anywhere (panel or gateway dashboard) and finish a pending one."""
     tx = _payment_of(rec, "refund")
+    audit.concerns(actor, tx.customer_id)
     refund = db.session.scalar(select(Refund).where(Refund.transaction_id == tx.id,
                                                     Refund.gateway_ref == rec.ref))
     if refund is None:
@@ -201,6 +204,7 @@ def _panel_refund(tx, rec):
 def apply_dispute(deps, actor, rec):
     """Record a dispute; a lost one takes its settlement out of lifetime value."""
     tx = _payment_of(rec, "dispute")
+    audit.concerns(actor, tx.customer_id)
     dispute = db.session.scalar(select(Dispute).where(Dispute.gateway == rec.gateway,
                                                       Dispute.gateway_ref == rec.ref)
                                 .with_for_update())

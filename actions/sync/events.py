@@ -10,7 +10,7 @@ before it is applied, so an event is applied once even if two drains ever met.
 """
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -148,7 +148,8 @@ def _apply(deps, event, max_attempts, delay):
         event.status, event.processed_at, event.attempts = "ignored", deps.clock(), attempts
         event.next_attempt_at = None
         return "ignored"
-    ctx = Context(deps, reader_for(event.gateway, deps), WEBHOOK)
+    actor = replace(WEBHOOK, customers=set())
+    ctx = Context(deps, reader_for(event.gateway, deps), actor)
     try:
         with db.session.begin_nested():
             handler(json.loads(event.payload), ctx)
@@ -165,6 +166,8 @@ def _apply(deps, event, max_attempts, delay):
         return event.status
     event.status, event.processed_at, event.last_error = "processed", deps.clock(), None
     event.attempts, event.next_attempt_at = attempts, None
+    if actor.customers:  # the customer whose timeline lists this event
+        event.customer_id = min(actor.customers)
     return "processed"
 
 

@@ -76,7 +76,11 @@ def _sub_action(page, email, sub_id, action):
 
 
 def _save(page, modal, button, flash):
-    modal.get_by_role("button", name=button).click()
+    # A saved action answers with a redirect that the pop-up's script follows: wait for that
+    # page, not for text that the form itself may already show (a preview of the new price),
+    # or the next step's navigation races it (net::ERR_ABORTED).
+    with page.expect_navigation():
+        modal.get_by_role("button", name=button).click()
     expect(page.locator(".alert-success, .alert-info").first).to_contain_text(flash)
 
 

@@ -1,5 +1,6 @@
 """The subscription part of the PayPal HTTP fake (Subscriptions API v1): get, revise (with or
 without an approval link), cancel, suspend, activate; idempotent on PayPal-Request-Id."""
+import copy
 import re
 import secrets
 import threading
@@ -83,7 +84,9 @@ class PayPalSubscriptionsFake:
         self.prices[sub_id] = price
 
     def _get(self, request, body):
-        sub = self.subscriptions.get(request.path.rsplit("/", 1)[-1])
+        # the answer says what PayPal held when asked, however late it arrives (HOLD)
+        sub = copy.deepcopy(self.subscriptions.get(request.path.rsplit("/", 1)[-1]))
+        price = self.prices.get(sub["id"]) if sub else None
         fault = self.read_faults.next()
         if fault in (404, 409, 422, 429, 500):
             return self._fault_answer(fault)
@@ -92,7 +95,7 @@ class PayPalSubscriptionsFake:
             return 404, self._fake.error("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
                                          "Requested resource ID was not found.")
         if "plan" in request.args.get("fields", "").split(","):
-            value, currency = self.prices[sub["id"]]
+            value, currency = price
             regular = [c for c in sub["billing_info"]["cycle_executions"]
                        if c["tenure_type"] == "REGULAR"]
             return 200, {**sub, "plan": {"billing_cycles": [{

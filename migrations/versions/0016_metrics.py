@@ -2,7 +2,7 @@
 indexes for Home's live figures (past due, renewals, refunds by day)
 
 Revision ID: i19_metrics
-Revises: i18_webhook_lanes
+Revises: i19_customer_timeline
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from models._types import UTCDateTime
 
 revision = "i19_metrics"
-down_revision = "i18_webhook_lanes"
+down_revision = "i19_customer_timeline"
 branch_labels = None
 depends_on = None
 
