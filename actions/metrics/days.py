@@ -192,7 +192,9 @@ def refresh(now, tz, store):
     if first is None:
         db.session.rollback()
         return None
-    seen_touch = db.session.scalar(select(func.max(MetricsTouch.id)))
+    # the touches this refresh answers for, read before the ledger: a change committed while
+    # it runs keeps its touch for the next refresh
+    touches = list(db.session.scalars(select(MetricsTouch.id)))
     prev = db.session.get(MetricsDay, first - timedelta(days=1))
     if prev is None:  # nothing stored before it: from the ledger's first day
         began = first_instant()
@@ -203,8 +205,9 @@ def refresh(now, tz, store):
     today = store_day(now, tz)
     rows = sweep.run(first, max(today, first), now)
     _write(rows, first)
-    if seen_touch is not None:
-        db.session.execute(delete(MetricsTouch).where(MetricsTouch.id <= seen_touch))
+    for n in range(0, len(touches), CHUNK):
+        db.session.execute(delete(MetricsTouch).where(
+            MetricsTouch.id.in_(touches[n:n + CHUNK])))
     db.session.commit()
     return first
 
