@@ -4,7 +4,7 @@ Money states only move forward: a payment pending -> succeeded | failed, a refun
 succeeded | failed (through actions.refund.apply_outcome, the same code as the panel's
 refunds), a dispute open -> won | lost. A repeated or older record changes nothing.
 """
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from actions import audit, ltv
 from actions.commission import commission_reversal, sale_base
@@ -36,6 +36,44 @@ def _next_invoice_number():
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                            {"key": INVOICE_NUMBER_LOCK})
     return (db.session.scalar(select(func.max(Transaction.invoice_number))) or 0) + 1
+
+
+#: db.session.info key: payments waiting for their invoice number until the batch commits
+_DEFERRED = "memberdesk_deferred_invoice_numbers"
+
+
+def defer_invoice_numbers():
+    """Number the payments of this transaction only when number_deferred() is called, just
+    before the commit: the invoice-number lock (which every processor takes) is then held
+    for the last statements of a batch instead of the whole batch, so that two workers'
+    batches run side by side, and the highest number is read once per batch."""
+    db.session.info[_DEFERRED] = []
+
+
+def number_deferred():
+    """Give the payments deferred in this transaction their gapless numbers, in the order
+    they were applied (those whose event was rolled back are left alone)."""
+    pending = db.session.info.pop(_DEFERRED, None) or []
+    live = [tx for tx in dict.fromkeys(pending)
+            if inspect(tx).persistent and tx.status == "succeeded" and tx.invoice_number is None]
+    if not live:
+        return
+    first = _next_invoice_number()
+    for offset, tx in enumerate(live):
+        tx.invoice_number = first + offset
+    db.session.flush()
+
+
+def forget_deferred():
+    db.session.info.pop(_DEFERRED, None)
+
+
+def _number(tx):
+    pending = db.session.info.get(_DEFERRED)
+    if pending is None:
+        tx.invoice_number = _next_invoice_number()
+    else:
+        pending.append(tx)
 
 
 def apply_payment(deps, actor, rec, fetch_customer=None):
@@ -82,7 +120,7 @@ def _fill(deps, tx, rec):
     if tx.status == "pending" and rec.status != "pending":
         tx.status = rec.status
     if tx.status == "succeeded" and tx.invoice_number is None:
-        tx.invoice_number = _next_invoice_number()
+        _number(tx)
     if rec.created_at < tx.created_at:
         tx.created_at = rec.created_at  # the earliest time any event gives for this payment
     if rec.tax_cents is not None:
