@@ -3,7 +3,7 @@ import click
 from flask import current_app
 from tqdm import tqdm
 
-from actions.metrics import backfill, days
+from actions.metrics import backfill, days, figures
 from models._types import utcnow
 
 
@@ -36,10 +36,13 @@ def rebuild_command():
 
 @metrics_group.command("refresh")
 def refresh_command():
-    """Recompute only the days changed since the last refresh (Home does this itself)."""
-    config = current_app.config
-    first = days.refresh(utcnow(), config["STORE_TIMEZONE"], config["STORE_CURRENCY"])
-    click.echo("Up to date." if first is None else f"Recomputed from {first.isoformat()}.")
+    """Recompute the days changed since the last refresh (Home does this itself) and recount
+    the figures of the moment (run it from cron every minute at scale)."""
+    config, now = current_app.config, utcnow()
+    first = days.refresh(now, config["STORE_TIMEZONE"], config["STORE_CURRENCY"])
+    figures.live_counted(now, config["STORE_TIMEZONE"], 0)
+    click.echo(("Days up to date" if first is None else f"Recomputed from {first.isoformat()}")
+               + "; the counts of the moment recounted.")
 
 
 def init_app(app):

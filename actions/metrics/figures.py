@@ -1,17 +1,20 @@
-"""Home's figures: the month bridge and rates from the stored days, and the few live counts
-(past due, renewals, access ending, the last sync's drift). docs/METRICS.md says the rules.
+"""Home's figures: the month bridge and rates from the stored days, and the counts of the
+moment (past due, renewals, access ending, the last sync's drift). docs/METRICS.md says the
+rules.
 
-Reads O(months) stored rows, plus indexed counts of the subscriptions in a state; never a
-pass over all customers (docs/PERFORMANCE.md).
+Reads O(months) stored rows and the one stored row of the counts of the moment (recounted
+when older than METRICS_LIVE_SECONDS); never a pass over all customers on a view that finds
+them current (docs/PERFORMANCE.md).
 """
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from actions.metrics import days
 from actions.sync.backfill import last_drift
-from models import MetricsDay, MrrSpan, Subscription, db
+from models import MetricsDay, MetricsLive, MrrSpan, Subscription, db
 from models.access import access_ends_within
 from models.dates import store_day
 from models.sub_state import state_sql
@@ -129,11 +132,27 @@ def live(now, tz):
                                       + (report.get("ltv_differences_total") or 0))})
     return {"past_due": {"count": past_due, "amounts": at_risk},
             "renewals_7_days": {"count": renewals, "amounts": renewal_amounts},
-            "access_ending_30_days": {"count": ending}, "sync_drift": drift,
-            "mrr_apart": apart(now)}
+            "access_ending_30_days": {"count": ending}, "sync_drift": drift}
 
 
-def home(now, tz, store, months=12):
+def live_counted(now, tz, max_age):
+    """live() as last counted, recounted (and stored) when older than max_age seconds: a
+    count of the moment costs a pass over the subscriptions in those states, which Home at
+    1M customers must not pay on every view (docs/PERFORMANCE.md)."""
+    row = db.session.get(MetricsLive, 1)
+    if row is not None and now - timedelta(seconds=max_age) <= row.computed_at <= now:
+        return {**row.figures, "counted_at": row.computed_at.isoformat()}
+    figures = live(now, tz)
+    values = {"id": 1, "computed_at": now, "figures": figures}
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        db.session.get_bind().dialect.name]
+    db.session.execute(insert(MetricsLive).values(**values).on_conflict_do_update(
+        index_elements=["id"], set_={"computed_at": now, "figures": figures}))
+    db.session.commit()
+    return {**figures, "counted_at": now.isoformat()}
+
+
+def home(now, tz, store, months=12, live_seconds=60):
     """Everything Home shows (and /admin/metrics/mrr.json returns), after bringing the
     stored days up to date."""
     days.refresh(now, tz, store)
@@ -141,5 +160,6 @@ def home(now, tz, store, months=12):
     months_ = bridge(months, today)
     current = months_[-1]
     return {"currency": store, "as_of": now.isoformat(), "today": today.isoformat(),
-            "mrr_cents": current["end_mrr_cents"],
-            "subscribers": current["end_subscribers"], "months": months_, **live(now, tz)}
+            "mrr_cents": current["end_mrr_cents"], "subscribers": current["end_subscribers"],
+            "mrr_apart": apart(now), "months": months_,
+            **live_counted(now, tz, live_seconds)}

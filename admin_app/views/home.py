@@ -14,7 +14,8 @@ from models._types import utcnow
 
 def figures(months=12):
     config = current_app.config
-    return home(utcnow(), config["STORE_TIMEZONE"], config["STORE_CURRENCY"], months)
+    return home(utcnow(), config["STORE_TIMEZONE"], config["STORE_CURRENCY"], months,
+                config["METRICS_LIVE_SECONDS"])
 
 
 class HomeView(AccessMixin, AdminIndexView):

@@ -1,4 +1,5 @@
-"""mrr_span (the MRR ledger), metrics_day (the dashboard's figures per day), metrics_touch;
+"""mrr_span (the MRR ledger), metrics_day (the dashboard's figures per day), metrics_touch,
+metrics_live (the figures of the moment, as last counted);
 indexes for Home's live figures (past due, renewals, refunds by day)
 
 Revision ID: i19_metrics
@@ -41,6 +42,9 @@ def upgrade():
     op.create_index("ix_mrr_span_customer", "mrr_span", ["customer_id", "starts_at"])
     op.create_index("ix_mrr_span_starts", "mrr_span", ["starts_at"])
     op.create_index("ix_mrr_span_ends", "mrr_span", ["ends_at"])
+    op.create_index("ix_mrr_span_apart", "mrr_span", ["currency"],
+                    postgresql_where=sa.text("mrr_cents IS NULL"),
+                    sqlite_where=sa.text("mrr_cents IS NULL"))
     op.create_table(
         "metrics_day",
         sa.Column("day", sa.Date(), primary_key=True),
@@ -53,6 +57,12 @@ def upgrade():
         sa.Column("id", BigId, primary_key=True),
         sa.Column("at", UTCDateTime(), nullable=False),
     )
+    op.create_table(
+        "metrics_live",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("computed_at", UTCDateTime(), nullable=False),
+        sa.Column("figures", sa.JSON(), nullable=False),
+    )
     op.create_index("ix_subscription_status_next", "subscription",
                     ["status", "next_payment_date"])
     op.create_index("ix_refund_created", "refund", ["created_at"])
@@ -63,6 +73,7 @@ def downgrade():
     op.drop_index("ix_dispute_created", table_name="dispute")
     op.drop_index("ix_refund_created", table_name="refund")
     op.drop_index("ix_subscription_status_next", table_name="subscription")
+    op.drop_table("metrics_live")
     op.drop_table("metrics_touch")
     op.drop_table("metrics_day")
     op.drop_table("mrr_span")

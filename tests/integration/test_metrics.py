@@ -267,3 +267,34 @@ def test_logging_in_lands_on_home(app, client):
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
     assert "MRR now" in client.get("/admin/").get_data(as_text=True)
+
+
+def test_the_counts_of_the_moment_are_recounted_when_older_than_their_age(app):
+    person, plan = factories.customer(), factories.plan()
+    factories.subscription(person, plan, status="past_due", price_cents=4900,
+                           start_date=utcnow() - timedelta(days=40),
+                           current_period_end=utcnow() - timedelta(days=2))
+    db.session.commit()
+    now = utcnow()
+    assert figures.home(now, TZ, STORE, live_seconds=60)["past_due"] == {
+        "count": 1, "amounts": [{"currency": "USD", "cents": 4900}]}
+    factories.subscription(factories.customer(), plan, status="past_due", price_cents=900,
+                           current_period_end=utcnow() - timedelta(days=1))
+    db.session.commit()
+    later = now + timedelta(seconds=30)
+    assert figures.home(later, TZ, STORE, live_seconds=60)["past_due"]["count"] == 1
+    assert figures.home(later, TZ, STORE, live_seconds=0)["past_due"] == {
+        "count": 2, "amounts": [{"currency": "USD", "cents": 5800}]}
+
+
+def test_flask_metrics_rebuild_and_refresh(app):
+    from admin_app.seed import seed
+    seed(40, 2, progress=False)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["metrics", "rebuild"])
+    assert result.exit_code == 0 and "recomputed from the ledger" in result.output
+    assert "subscription(s) added to it" in result.output
+    before = stored_days()
+    result = runner.invoke(args=["metrics", "refresh"])
+    assert result.exit_code == 0 and "Days up to date" in result.output
+    assert stored_days() == before and before[-1]["mrr_cents"] == independent_mrr(utcnow())
