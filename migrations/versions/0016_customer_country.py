@@ -2,12 +2,12 @@
 (country, newest first) (issue 21 item 9)
 
 Revision ID: i21_customer_country
-Revises: i21_audit_filters
+Revises: i19_customer_timeline
 """
 from alembic import op
 
 revision = "i21_customer_country"
-down_revision = "i21_audit_filters"
+down_revision = "i19_customer_timeline"
 branch_labels = None
 depends_on = None
 
