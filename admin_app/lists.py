@@ -72,7 +72,7 @@ def customer_name_or_email(query, text):
 
 # Each filter is answered from an index at 1M customers (tests/integration/
 # test_customer_filters.py reads PostgreSQL's EXPLAIN of each): subscription status through
-# ix_subscription_customer, country through ix_customer_country (migration 0016), lifetime
+# ix_subscription_customer, country through ix_customer_country (migration 0017), lifetime
 # value through ix_customer_ltv, customer since through ix_customer_created.
 CUSTOMERS = ListScope(Customer, search=customer_name_or_email, filters=(
     SubscriptionStateFilter(Customer.id, "Subscription status"),

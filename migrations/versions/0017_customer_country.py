@@ -2,12 +2,12 @@
 (country, newest first) (issue 21 item 9)
 
 Revision ID: i21_customer_country
-Revises: i19_customer_timeline
+Revises: i21_scheduled_price
 """
 from alembic import op
 
 revision = "i21_customer_country"
-down_revision = "i19_customer_timeline"
+down_revision = "i21_scheduled_price"
 branch_labels = None
 depends_on = None
 
