@@ -3,7 +3,7 @@ metrics_live (the figures of the moment, as last counted);
 indexes for Home's live figures (past due, renewals, refunds by day)
 
 Revision ID: i19_metrics
-Revises: i19_customer_timeline
+Revises: i21_customer_country
 """
 import sqlalchemy as sa
 from alembic import op
@@ -11,7 +11,7 @@ from alembic import op
 from models._types import UTCDateTime
 
 revision = "i19_metrics"
-down_revision = "i19_customer_timeline"
+down_revision = "i21_customer_country"
 branch_labels = None
 depends_on = None
 
