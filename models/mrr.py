@@ -1,7 +1,8 @@
 """The MRR rule (docs/METRICS.md) and the one place that keeps its ledger, models.MrrSpan.
 
 A subscription adds to MRR while it gives access (models/access.py) and is neither trialing
-nor paused: its price normalised to a month (yearly / 12, quarterly / 3, weekly x 52 / 12,
+nor paused: its price (what a cycle costs today: before a change scheduled for the next
+renewal, until that renewal is seen) normalised to a month (yearly / 12, quarterly / 3, weekly x 52 / 12,
 daily x 365 / 12, the interval count respected), in the store currency; a subscription in
 another currency at the rate of its last settled payment (settlement / amount), with no such
 payment yet: listed apart (mrr_cents NULL), never added. One rounding per subscription, half
@@ -64,15 +65,23 @@ def rate_of(conn, sub_id, store):
     return (row[0], row[1]) if row else None
 
 
+def charged(sub):
+    """What a cycle costs the customer today: the price before a change scheduled for the
+    next renewal (Subscription.charged_cents, also for a Core row)."""
+    if sub.price_from is not None and sub.price_before_cents is not None:
+        return sub.price_before_cents
+    return sub.price_cents
+
+
 def value(conn, sub, store):
     """{mrr_cents, native_cents, currency} the subscription adds while it counts."""
-    native = monthly(sub.price_cents, sub.interval, sub.interval_count)
+    price = charged(sub)
+    native = monthly(price, sub.interval, sub.interval_count)
     if sub.currency == store:
         mrr = native
     else:
         rate = rate_of(conn, sub.id, store)
-        mrr = None if rate is None else monthly(sub.price_cents, sub.interval,
-                                                sub.interval_count, rate)
+        mrr = None if rate is None else monthly(price, sub.interval, sub.interval_count, rate)
     return {"mrr_cents": mrr, "native_cents": native, "currency": sub.currency}
 
 

@@ -23,7 +23,9 @@ MOVES = ("new", "expansion", "reactivation", "contraction", "churn")
 #: their last settled payment, rounded half up once; those with no rate are left out.
 INDEPENDENT_MRR = """
 WITH counting AS (
-  SELECT s.price_cents AS price, s.currency AS currency,
+  SELECT CASE WHEN s.price_from IS NOT NULL AND s.price_before_cents IS NOT NULL
+              THEN s.price_before_cents ELSE s.price_cents END AS price,
+    s.currency AS currency,
     CASE s.interval WHEN 'day' THEN 365 WHEN 'week' THEN 52 ELSE 1 END AS mult,
     CASE s.interval WHEN 'month' THEN 1 ELSE 12 END * s.interval_count AS div,
     (SELECT t.settlement_cents FROM "transaction" t WHERE t.subscription_id = s.id
@@ -92,7 +94,7 @@ def clock():
 
 
 STEPS = st.lists(st.tuples(
-    st.sampled_from(["new", "new", "price", "cancel_end", "cancel_now", "pause", "resume",
+    st.sampled_from(["new", "new", "price", "renewed", "cancel_end", "cancel_now", "pause", "resume",
                      "convert", "pay", "refund", "advance", "advance", "refresh"]),
     st.integers(0, 10 ** 6)), min_size=3, max_size=22)
 
@@ -116,13 +118,18 @@ def play(steps, advance):
                 people[n % 3], plans[n % len(plans)], status=status,
                 start_days=-(n % 90), start_date=now - timedelta(days=n % 90),
                 current_period_end=now + timedelta(days=1 + n % 20)))
-        elif step == "price":
+        elif step == "price" and n % 2:
+            sub.price_cents = 100 + n % 20000
+        elif step == "price":  # from the next renewal: charged the price before until then
+            sub.price_before_cents, sub.price_from = sub.price_cents, now + timedelta(days=9)
             sub.price_cents = 100 + n % 20000
         elif step == "cancel_end":
             sub.cancel_at_period_end = True
             sub.current_period_end = now + timedelta(hours=1 + n % 500)
         elif step == "cancel_now" and sub.status != "canceled":
             sub.status, sub.canceled_at, sub.access_until = "canceled", now, now
+        elif step == "renewed":  # the renewal on price_from seen: the new price applies
+            sub.price_before_cents = sub.price_from = None
         elif step == "pause":
             sub.paused = True
         elif step == "resume":
