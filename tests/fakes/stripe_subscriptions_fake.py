@@ -32,6 +32,8 @@ class StripeSubscriptionsFake:
                 fake.handler(self._subscription))
         server.expect_request("/v1/invoices/create_preview", method="POST"
                               ).respond_with_handler(fake.handler(self._preview))
+        server.expect_request("/v1/prices", method="POST").respond_with_handler(
+            fake.handler(self._create_price))
 
     def add_price(self, amount, currency="eur", interval="month", interval_count=1,
                   product=None):
@@ -72,10 +74,26 @@ class StripeSubscriptionsFake:
             return 200, self.subscriptions[sub_id]
         return self._idempotent(request, lambda: self._change(request, sub_id))
 
-    def _idempotent(self, request, act):
+    def _create_price(self, request):
+        """POST /v1/prices (a price change's Price); the subscription faults leave it alone."""
+        return self._idempotent(request, lambda: self._new_price(request.form), faults=None)
+
+    def _new_price(self, form):
+        if not form.get("product") or not form.get("unit_amount", "").isdigit() \
+                or not form.get("currency") or not form.get("recurring[interval]"):
+            return 400, _error("Missing or invalid product, unit_amount, currency or "
+                               "recurring[interval].", "parameter_missing")
+        price = self.add_price(int(form["unit_amount"]), form["currency"],
+                               form["recurring[interval]"],
+                               int(form.get("recurring[interval_count]", 1)), form["product"])
+        price["metadata"] = {key[len("metadata["):-1]: value for key, value in form.items()
+                             if key.startswith("metadata[")}
+        return 200, price
+
+    def _idempotent(self, request, act, faults=True):
         """Same key and parameters: the stored answer, nothing done again."""
         key = request.headers.get("Idempotency-Key")
-        fault = self.faults.next()
+        fault = self.faults.next() if faults else None
         if fault in (404, 409, 422, 429, 500):
             return _fault_answer(fault)
         with self._lock:
@@ -89,7 +107,8 @@ class StripeSubscriptionsFake:
                 answer = act() if fault != "decline" else _decline()
                 if key:
                     self._replies[key] = (signature, answer)
-        self.faults.after_acting(fault, request)
+        if faults:
+            self.faults.after_acting(fault, request)
         return answer
 
     def _change(self, request, sub_id):
