@@ -1,6 +1,6 @@
 """Sales > Customers: the list's settings; what it does is in named mixins beside it:
 the list at scale (customer_list.py), the CSV export (csv_export.py), the profile pop-up
-(profile.py) and avatars (avatar.py)."""
+(profile.py) with its timeline and notes (timeline.py) and avatars (avatar.py)."""
 from flask import current_app, flash, request
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
@@ -17,11 +17,12 @@ from admin_app.views.base import SecureModelView
 from admin_app.views.csv_export import CsvExportMixin
 from admin_app.views.customer_list import CustomerListMixin, ltv_formatter
 from admin_app.views.profile import ProfileMixin
+from admin_app.views.timeline import TimelineMixin
 from models import db
 
 
-class CustomerView(CustomerListMixin, CsvExportMixin, ProfileMixin, AvatarMixin, BulkActionsMixin,
-                   SecureModelView):
+class CustomerView(CustomerListMixin, CsvExportMixin, ProfileMixin, TimelineMixin, AvatarMixin,
+                   BulkActionsMixin, SecureModelView):
     list_template = "customers/list.html"
     edit_template = "customers/edit.html"
     column_list = ["name", "email", "lifetime_value_cents"]

@@ -58,6 +58,9 @@ def rule_for(app, endpoint, method, action_name=None):
         ("export", "GET"): "export" if view == "customer" else OFF,
         ("profile_view", "GET"): base if view == "customer" else None,
         ("avatar_view", "GET"): base if view == "customer" else None,
+        # the profile's Timeline tab, and its internal-note form (support and above)
+        ("timeline_view", "GET"): base if view == "customer" else None,
+        ("note_view", "POST"): "add_note" if view == "customer" else None,
         # the avatar kept from a refused Edit customer form: to those who may edit
         ("kept_avatar_view", "GET"): "edit_customer" if view == "customer" else None,
         # the price/plan preview answers JSON (an error message for a role that may not change)
