@@ -12,8 +12,9 @@ from models import Customer, db
 from models.customer import DETAIL_FIELDS
 
 
-def update_customer(deps, actor, customer_id, details, avatar_image=None):
-    """Write `details` (field -> value) and an optional new avatar; one commit."""
+def update_customer(deps, actor, customer_id, details, avatar_image=None, remove_avatar=False):
+    """Write `details` (field -> value) and an optional new avatar, or remove the avatar;
+    one commit, audited with what changed (the avatar's file names before and after)."""
     require(actor, "edit_customer")
     avatar_dir = deps.setting("AVATAR_DIR")
     customer = lock(Customer, customer_id, "This customer no longer exists.")
@@ -32,6 +33,9 @@ def update_customer(deps, actor, customer_id, details, avatar_image=None):
         new_avatar = save_avatar(avatar_image, avatar_dir, customer_id)
         before["avatar"], after["avatar"] = old_avatar, new_avatar
         customer.avatar = new_avatar
+    elif remove_avatar and old_avatar:
+        before["avatar"], after["avatar"] = old_avatar, None
+        customer.avatar = None
     if not after:
         db.session.rollback()
         return ActionResult("Nothing changed.", "info")
@@ -44,6 +48,6 @@ def update_customer(deps, actor, customer_id, details, avatar_image=None):
         db.session.rollback()
         delete_avatar(avatar_dir, new_avatar)
         raise InvalidRequest("Another customer already has this email address.") from None
-    if new_avatar:
+    if customer.avatar != old_avatar:  # replaced or removed: the old file goes
         delete_avatar(avatar_dir, old_avatar)
     return ActionResult(f"Saved the details of {customer.name}.")

@@ -16,9 +16,9 @@ from actions.permissions import require
 from actions.invoice_pdf import (LOGO_CID, invoice_html, invoice_pdf, invoice_text,
                                  logo_data_uri, seller_logo)
 from models import AuditEvent, Transaction, db
-from models.transaction import REFUND_REASONS
+from models.transaction import REFUND_REASONS, invoice_label
 
-__all__ = ["Invoice", "build_invoice", "invoice_html", "invoice_pdf", "invoice_text",
+__all__ = ["Invoice", "build_invoice", "download_invoice", "invoice_html", "invoice_pdf", "invoice_text",
            "resend_invoice", "last_sent", "ACTION"]
 
 
@@ -107,11 +107,6 @@ class Sent:
 
     at: datetime
     to: str
-
-
-def invoice_label(number):
-    """123 -> 'INV-000123'."""
-    return f"INV-{number:06d}"
 
 
 def _seller(deps):
@@ -213,6 +208,19 @@ def resend_invoice(deps, actor, tx_id):
     audit.record(actor, "invoice.resend", target, outcome="succeeded", after=details)
     db.session.commit()
     return ActionResult(f"Invoice {invoice.label} was sent to {to}.")
+
+
+def download_invoice(deps, actor, tx_id):
+    """The invoice's PDF (the very one the re-send attaches) as (filename, bytes), for any
+    admin who may see the invoice; each download is audited, as documents leaving the panel
+    are (the CSV export, the re-send)."""
+    require(actor, "view")
+    invoice = build_invoice(deps, tx_id)
+    pdf = invoice_pdf(invoice, deps.render)
+    audit.record(actor, "invoice.download", (Transaction.__tablename__, tx_id),
+                 outcome="succeeded", after={"invoice": invoice.label})
+    db.session.commit()
+    return invoice.pdf_filename, pdf
 
 
 class ResendForm(FlaskForm):

@@ -1,5 +1,6 @@
 """Refund a payment, fully or partly, at its gateway: exactly once, audited."""
 import uuid
+from dataclasses import dataclass
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -16,8 +17,8 @@ from actions.form_checks import PositiveAmount, request_key_field
 from actions.keys import new_key
 from actions.locks import lock_transaction
 from actions.permissions import require
-from models import Refund, db
-from models.money import plain_amount
+from models import Refund, Transaction, db
+from models.money import parse_amount, plain_amount
 from models.transaction import REFUND_REASONS
 
 REQUEST_KEY_MAX = Refund.request_key.type.length
@@ -217,6 +218,77 @@ def check_refund(deps, actor, refund_id):
                            result.failure_message, actor, checked=True)
 
 
+@dataclass(frozen=True)
+class RefundPreview:
+    """What refunding amount_cents of a payment does, figured by the rules the refund applies
+    when it succeeds (apply_outcome): the settlement share (actions.ltv.refund_settlement)
+    comes off the lifetime value when it is in the store currency, the commission in
+    proportion (reversal). Money in minor units."""
+
+    amount_cents: int
+    currency: str
+    full: bool
+    ltv_counts: bool
+    ltv_foreign: bool
+    ltv_before_cents: int
+    ltv_after_cents: int
+    commission_reversed_cents: int
+
+    def lines(self, deps, tx):
+        """The confirmation's words: a heading and one line per consequence."""
+        amount = deps.money(self.amount_cents, self.currency)
+        heading = f"Refunding the full {amount}:" if self.full else f"Refunding {amount}:"
+        lines = []
+        if self.ltv_counts:
+            how = (f" (this {tx.currency} payment's share of what it settled at)"
+                   if self.ltv_foreign else "")
+            lines.append(f"the customer's lifetime value {deps.money(self.ltv_before_cents, None)}"
+                         f" → {deps.money(self.ltv_after_cents, None)}{how};")
+        else:
+            lines.append("the lifetime value does not change: it counts only payments settled "
+                         f"in {deps.store_currency};")
+        if tx.affiliate is not None:
+            lines.append(f"the commission of {tx.affiliate.name} goes down by "
+                         f"{deps.money(self.commission_reversed_cents, self.currency)};")
+        lines.append(f"the money goes back to the customer through {tx.gateway_label}. "
+                     "This cannot be undone.")
+        return heading, lines
+
+
+def preview_refund(deps, tx, amount_cents=None):
+    """RefundPreview of refunding amount_cents (None: all that is left) of payment `tx`;
+    InvalidRequest with the very message the refund itself would give."""
+    left = tx.refundable_cents
+    if amount_cents is None:
+        amount_cents = left
+    _validate(deps, tx, amount_cents)
+    settled, currency = ltv.refund_settlement(tx, amount_cents)
+    counts = ltv.counts(tx.status, currency, deps.store_currency)
+    before = tx.customer.lifetime_value_cents
+    return RefundPreview(amount_cents=amount_cents, currency=tx.currency,
+                         full=amount_cents == left, ltv_counts=counts,
+                         ltv_foreign=counts and tx.currency != currency,
+                         ltv_before_cents=before,
+                         ltv_after_cents=before - (settled if counts else 0),
+                         commission_reversed_cents=reversal(tx, amount_cents))
+
+
+def preview_refund_text(deps, actor, tx_id, text):
+    """The refund pop-up's preview of the amount typed: (heading, lines); InvalidRequest with
+    the message the form and the refund would give for that amount."""
+    require(actor, "refund")
+    tx = db.session.get(Transaction, tx_id)
+    if tx is None:
+        raise InvalidRequest("This payment no longer exists.")
+    try:
+        cents = parse_amount(text, tx.currency, deps.locale)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+    if cents <= 0:
+        raise InvalidRequest("Enter an amount greater than zero.")
+    return preview_refund(deps, tx, cents).lines(deps, tx)
+
+
 class RefundForm(FlaskForm):
     amount = StringField("Amount to refund", validators=[DataRequired(), PositiveAmount()])
     reason = SelectField("Reason", choices=[SelectChoice(k, v) for k, v in REFUND_REASONS.items()])
@@ -239,13 +311,9 @@ def _perform(tx, form, actor, deps):
 
 
 def _context(tx, deps):
-    customer = tx.customer
-    settled, currency = ltv.refund_settlement(tx, tx.refundable_cents)
-    counts = ltv.counts(tx.status, currency, deps.store_currency)
-    return {"left_cents": tx.refundable_cents,
-            "ltv_after_cents": customer.lifetime_value_cents - (settled if counts else 0),
-            "ltv_counts": counts, "ltv_foreign": counts and tx.currency != currency,
-            "commission_reversed_cents": reversal(tx, tx.refundable_cents)}
+    heading, lines = preview_refund(deps, tx).lines(deps, tx)
+    return {"left_cents": tx.refundable_cents, "preview_heading": heading,
+            "preview_lines": lines}
 
 
 ACTION = RowAction(

@@ -8,10 +8,10 @@ from actions.errors import InvalidRequest
 from actions.permissions import require
 from actions.gateways.base import SubscriptionResult
 from actions.subscription_changes import (answered_amount, awaiting_change, expires_at,
-                                          gateway_label, lock_subscription, offered, require_applies, snapshot,
-                                          summary)
+                                          gateway_label, lock_subscription, offered,
+                                          require_applies, snapshot, summary)
 from actions.subscription_plan import plan_ref
-from models import Plan, db
+from models import Plan, Subscription, db
 
 
 def approved(change, sub, state):
@@ -27,21 +27,40 @@ def approved(change, sub, state):
 
 
 def _waiting(deps, actor, sub_id, doing):
+    """The subscription and its change waiting for the payer, read at the gateway with no
+    lock held, then locked and checked again: (sub, change, the gateway's state). A change
+    no longer waiting by then (a webhook or another admin recorded it) is refused."""
     require(actor, "change_subscription")
+    sub = db.session.get(Subscription, sub_id, populate_existing=True)
+    if sub is None:
+        raise InvalidRequest("This subscription no longer exists.")
+    try:
+        waiting_id = _awaiting_id(deps, sub, doing)
+        gateway, ref = deps.gateways(sub.gateway), sub.gateway_id
+    finally:
+        db.session.rollback()  # the transaction ends before the gateway is asked
+    state = gateway.get_subscription(ref)
     sub = lock_subscription(sub_id)
+    if _awaiting_id(deps, sub, doing) != waiting_id:  # another change waits now
+        raise InvalidRequest("The change waiting for the customer's approval changed while "
+                             f"{gateway_label(sub)} was being asked; open it again. Nothing "
+                             "was changed.")
+    return sub, awaiting_change(sub), state
+
+
+def _awaiting_id(deps, sub, doing):
     change = awaiting_change(sub)
     if change is None or not sub.approval_url:
         raise InvalidRequest("No change of this subscription is waiting for the customer's "
                              f"approval; {doing}")
     require_applies(sub, "approval", deps.clock())
-    return sub, change
+    return change.id
 
 
 def check_approval(deps, actor, sub_id):
     """Record the change awaiting the payer once the gateway shows exactly it; let it lapse
     after APPROVAL_EXPIRY."""
-    sub, change = _waiting(deps, actor, sub_id, "nothing was changed.")
-    state = deps.gateways(sub.gateway).get_subscription(sub.gateway_id)
+    sub, change, state = _waiting(deps, actor, sub_id, "nothing was changed.")
     now = deps.clock()
     if approved(change, sub, state):
         return _record_approval(deps, actor, sub, change, state, now)
@@ -60,8 +79,7 @@ def check_approval(deps, actor, sub_id):
 def withdraw_change(deps, actor, sub_id):
     """Withdraw the change awaiting the payer (recorded as approved instead if the gateway
     shows it approved already)."""
-    sub, change = _waiting(deps, actor, sub_id, "there is nothing to withdraw.")
-    state = deps.gateways(sub.gateway).get_subscription(sub.gateway_id)
+    sub, change, state = _waiting(deps, actor, sub_id, "there is nothing to withdraw.")
     now = deps.clock()
     if approved(change, sub, state):
         return _record_approval(deps, actor, sub, change, state, now)

@@ -39,10 +39,15 @@ def cancel_subscription(deps, actor, sub_id, *, when="period_end", request_key=N
             raise InvalidRequest(f"This subscription is {status_name(sub.status).lower()}: no "
                                  "paid period is left to run out, so it can only be cancelled "
                                  "immediately. Nothing was changed.")
-        state = deps.gateways(sub.gateway).get_subscription(sub.gateway_id)
-        period_end = state.period_end or sub.current_period_end
+        period_end = sub.current_period_end
         return {"ask": {"when": when},
                 "period_end": period_end.isoformat() if period_end else None}
+
+    def read(gateway, ref):
+        """The period end the gateway holds (PayPal's next billing time), read just before
+        cancelling: what the member keeps access until; ours when the gateway gives none."""
+        period_end = gateway.get_subscription(ref).period_end
+        return {"period_end": period_end.isoformat()} if period_end else {}
 
     def call(gateway, sub, change):
         return gateway.cancel(sub.gateway_id, idempotency_key=change.idempotency_key,
@@ -53,7 +58,8 @@ def cancel_subscription(deps, actor, sub_id, *, when="period_end", request_key=N
 
     return act(deps, actor, sub_id, permission="cancel_subscription", request_key=request_key,
                prepare=prepare, spec=Change("cancel", call, apply,
-                                            lambda sub, change, state: state.status == "canceled"))
+                                            lambda sub, change, state: state.status == "canceled",
+                                            read=read))
 
 
 def _apply_cancel(deps, sub, change, result, now):

@@ -45,25 +45,80 @@ class Change:
     #: applied(sub, change, state) -> whether the gateway's subscription shows the change;
     #: a repeat of a pending change asks it first where the gateway promises no idempotency
     applied: Callable[[Subscription, SubscriptionChange, Any], bool] | None = None
+    #: read(gateway, gateway_id) -> params read at the gateway before the change (merged
+    #: over prepare's); asked with no row lock held, the row then re-checked under the lock
+    read: Callable[[Any, str], dict] | None = None
+
+
+#: how many times a gateway read is made again when the row changed while it was read
+READ_ATTEMPTS = 3
 
 
 def act(deps, actor, sub_id, *, permission, request_key, prepare, spec):
     """The path of every subscription action: permission, lock, preconditions (prepare(sub)
-    raises InvalidRequest or returns the change's params), pending record, gateway, outcome."""
+    raises InvalidRequest or returns the change's params), pending record, gateway, outcome.
+
+    A change that reads the gateway first (spec.read) reads it with no lock held (webhooks
+    and other admins are not kept waiting for the gateway), then takes the lock and checks
+    that the row is still what it was when read: changed meanwhile, it is read again (up to
+    READ_ATTEMPTS times), then refused."""
     require(actor, permission)
-    sub = lock_subscription(sub_id)
+    for _attempt in range(READ_ATTEMPTS):
+        seen = read_unlocked(deps, sub_id, request_key, prepare, spec)
+        if isinstance(seen, ActionResult):
+            return seen
+        sub = lock_subscription(sub_id)
+        done = existing_request(request_key)
+        if done is not None:
+            db.session.rollback()
+            return duplicate_result(done)
+        deps.gateways(sub.gateway)  # not configured: refused before anything is written
+        params = prepare(sub)
+        require_applies(sub, spec.kind, deps.clock())
+        pending = unfinished(sub.id)
+        # a pending change is joined with its own params: what we read does not matter
+        if seen is None or pending is not None or version(sub, pending) == seen[0]:
+            break
+        db.session.rollback()  # changed while the gateway was read: read it again
+    else:
+        raise InvalidRequest(f"This subscription kept changing while {gateway_label(sub)} "
+                             "was being asked (webhooks or other admins); open it again. "
+                             "Nothing was changed.")
+    if seen is not None:
+        params = {**params, **seen[1]}
+    change_id, duplicate = start(deps, actor, sub, spec.kind, params, request_key)
+    if duplicate is not None:
+        return duplicate
+    return run(deps, actor, change_id, spec, repeat=pending is not None)
+
+
+def read_unlocked(deps, sub_id, request_key, prepare, spec):
+    """What spec.read finds at the gateway, read with no row lock held: (the row's version
+    when read, params), None when the change reads nothing, or the ActionResult of a request
+    already submitted. The preconditions are checked first: a refusal asks nothing."""
+    if spec.read is None:
+        return None
+    sub = db.session.get(Subscription, sub_id, populate_existing=True)
+    if sub is None:
+        raise InvalidRequest("This subscription no longer exists.")
     done = existing_request(request_key)
     if done is not None:
         db.session.rollback()
         return duplicate_result(done)
-    deps.gateways(sub.gateway)  # not configured: refused before anything is written
-    params = prepare(sub)
-    require_applies(sub, spec.kind, deps.clock())
-    repeat = unfinished(sub.id) is not None
-    change_id, duplicate = start(deps, actor, sub, spec.kind, params, request_key)
-    if duplicate is not None:
-        return duplicate
-    return run(deps, actor, change_id, spec, repeat=repeat)
+    gateway = deps.gateways(sub.gateway)
+    try:
+        prepare(sub)
+        require_applies(sub, spec.kind, deps.clock())
+        seen, ref = version(sub, unfinished(sub.id)), sub.gateway_id
+    finally:
+        db.session.rollback()  # nothing prepare marked is kept; the transaction ends
+    return seen, spec.read(gateway, ref)
+
+
+def version(sub, pending):
+    """What a change read at the gateway depends on: the row's audited fields and the
+    change in flight, if any."""
+    return snapshot(sub), getattr(pending, "id", None)
 
 
 def lock_subscription(sub_id):
@@ -179,12 +234,23 @@ def unfinished(sub_id):
         .order_by(SubscriptionChange.id))
 
 
-def start(deps, actor, sub, kind, params, request_key):
-    """Write the pending change (committed before the gateway hears of it), or return the one
-    a lost answer left pending: repeating it with its own key cannot act twice.
+def sending_lease(gateway):
+    """How long a request may be sending a change to `gateway`: a read, the change and a
+    read after an unclear answer, each up to the adapter's timeout, and some slack."""
+    return timedelta(seconds=6 * float(getattr(gateway, "timeout", 10)) + 30)
 
-    Returns (change id, None) or (None, ActionResult) for a request already submitted.
+
+def start(deps, actor, sub, kind, params, request_key):
+    """Write the pending change (committed before the gateway hears of it, with this
+    request's lease on sending it), or take over the one a lost answer left pending:
+    repeating it with its own key cannot act twice. One still being sent by another request
+    (its lease running) is not sent again: PayPal's verbs take no idempotency key.
+
+    Returns (change id, None) or (None, ActionResult) for a request already submitted or a
+    change in flight.
     """
+    now = deps.clock()
+    lease = now + sending_lease(deps.gateways(sub.gateway))
     pending = unfinished(sub.id)
     if pending is not None:
         if pending.kind != kind or pending.params.get("ask") != params.get("ask"):
@@ -192,12 +258,20 @@ def start(deps, actor, sub, kind, params, request_key):
                 f"A {KIND_NAMES[pending.kind]} of this subscription is still waiting for "
                 f"{gateway_label(sub)}'s answer; repeat that one first (it cannot act twice). "
                 "Nothing was changed.")
-        db.session.rollback()
-        return pending.id, None
+        if pending.sending_until is not None and pending.sending_until > now:
+            what, label = KIND_NAMES[pending.kind], gateway_label(sub)
+            db.session.rollback()
+            return None, ActionResult(
+                f"This {what} is being sent to {label} right now by another request; "
+                f"nothing more was sent. Its outcome shows here once {label} answers.", "info")
+        pending.sending_until = lease  # the sender's answer was lost: this request finishes it
+        change_id = pending.id
+        db.session.commit()
+        return change_id, None
     change = SubscriptionChange(subscription_id=sub.id, kind=kind, params=params,
                                 request_key=request_key or None, status="pending",
                                 created_by_id=getattr(actor, "id", None),
-                                created_at=deps.clock())
+                                created_at=now, sending_until=lease)
     db.session.add(change)
     try:
         db.session.flush()
@@ -213,32 +287,43 @@ def start(deps, actor, sub, kind, params, request_key):
 def run(deps, actor, change_id, spec, repeat=False):
     """Call the gateway for a pending change and write what it answered; one commit.
 
-    repeat: the change was pending already (its answer lost, or another request still
-    waiting for it). A gateway that promises no idempotency for it (PayPal's subscription
-    verbs) is asked first: applied -> recorded; not applied while the first request may
-    still be running -> refused, nothing sent; otherwise sent again."""
+    repeat: the change was pending already and its sender's answer was lost (this request
+    holds the lease now). A gateway that promises no idempotency for it (PayPal's
+    subscription verbs) is asked first, never sent the change blindly: applied -> recorded;
+    not applied -> sent again."""
     change = db.session.get(SubscriptionChange, change_id)
     sub = change.subscription
     gateway = deps.gateways(sub.gateway)
-    if repeat and spec.applied is not None and \
-            not getattr(gateway, "promises_idempotency", True):
-        state = gateway.get_subscription(sub.gateway_id)
-        if spec.applied(sub, change, state):
-            return finish(deps, actor, change_id, spec,
-                          SubscriptionResult(sub.gateway_id, "succeeded", state, raw=state.raw))
-        window = timedelta(seconds=2 * float(getattr(gateway, "timeout", 10)) + 5)
-        if deps.clock() - change.created_at < window:
-            db.session.rollback()
-            raise InvalidRequest(
-                f"This {KIND_NAMES[change.kind]} was sent to {gateway_label(sub)} moments ago "
-                f"and its answer has not come yet ({gateway_label(sub)} does not show it "
-                "yet); look again in a minute. Nothing more was sent.")
+    sending = False
     try:
+        if repeat and spec.applied is not None and \
+                not getattr(gateway, "promises_idempotency", True):
+            state = gateway.get_subscription(sub.gateway_id)
+            if spec.applied(sub, change, state):
+                return finish(deps, actor, change_id, spec,
+                              SubscriptionResult(sub.gateway_id, "succeeded", state,
+                                                 raw=state.raw))
+        sending = True
         result = spec.call(gateway, sub, change)
     except GatewayError as exc:
-        _record_failure(deps, actor, change_id, exc)
+        if sending:
+            _record_failure(deps, actor, change_id, exc)
+        else:  # the read failed: nothing was sent, the change waits for the next request
+            release(change_id)
+        raise
+    except Exception:
+        release(change_id)
         raise
     return finish(deps, actor, change_id, spec, result)
+
+
+def release(change_id):
+    """Give up this request's lease on sending a change (nothing known was sent)."""
+    db.session.rollback()
+    change = db.session.get(SubscriptionChange, change_id, populate_existing=True)
+    if change is not None and change.status == "pending":
+        change.sending_until = None
+        db.session.commit()
 
 
 def finish(deps, actor, change_id, spec, result):
@@ -254,7 +339,7 @@ def finish(deps, actor, change_id, spec, result):
     change.gateway_ref = getattr(result, "reference", None) if result else None
     if change.status == "pending":
         change.status = "succeeded"
-    change.completed_at, change.failure_message = now, None
+    change.completed_at, change.failure_message, change.sending_until = now, None, None
     # the audit's outcomes are succeeded / failed / pending / denied: waiting for the payer
     # is pending there (the message says why)
     outcome = "pending" if change.status in WAITING else change.status
@@ -271,6 +356,7 @@ def _record_failure(deps, actor, change_id, exc):
     sub = lock_subscription(db.session.get(SubscriptionChange, change_id).subscription_id)
     change = db.session.get(SubscriptionChange, change_id, populate_existing=True)
     what = KIND_NAMES[change.kind]
+    change.sending_until = None  # the next request may finish it (by reading first)
     if exc.outcome_unknown:
         change.failure_message = exc.message[:500]  # stays pending: the retry finishes it
         exc.message += (f" The {what} stays pending here: do it again to finish it; "

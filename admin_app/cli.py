@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from tqdm import tqdm
 from werkzeug.serving import run_simple
 
-from actions import export, ltv
+from actions import admin_users, export, ltv
 from actions.bulk.export_customers import export_job_scope
+from actions.errors import InvalidRequest
 from actions.operator import ShellOperator
 from admin_app import jobs
 from admin_app.filestore import file_store
@@ -29,10 +30,12 @@ def init_app(app):
 
 
 def ensure_admin(email, role, password):
-    """Create the admin, or update role and password of an existing one."""
-    user = db.session.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email.lower()))
+    """Create the admin, or update role and password of an existing one. The address follows
+    the invitation's rule (actions.admin_users.admin_email); InvalidRequest when it does not."""
+    email = admin_users.admin_email(email)
+    user = db.session.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email))
     if user is None:
-        user = AdminUser(email=email.lower())
+        user = AdminUser(email=email)
         db.session.add(user)
     user.role = role
     user.set_password(password)
@@ -49,8 +52,11 @@ def create_admin(email, role, password):
     """Create an admin user (or reset an existing one's role and password)."""
     if len(password) < 10:
         raise click.BadParameter("use at least 10 characters", param_hint="--password")
-    ensure_admin(email, role, password)
-    click.echo(f"Admin {email.lower()} ({role}) is ready.")
+    try:
+        user = ensure_admin(email, role, password)
+    except InvalidRequest as exc:
+        raise click.BadParameter(exc.message, param_hint="EMAIL") from None
+    click.echo(f"Admin {user.email} ({role}) is ready.")
 
 
 @click.command("seed")

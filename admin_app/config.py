@@ -67,6 +67,7 @@ DEFAULTS = {
     "RATE_LIMIT_PREFIX": "memberdesk:ratelimit",
     "EXPORT_JOB_THRESHOLD": 50_000,  # larger exports run as a job writing a file
     "JOB_LEASE_SECONDS": 60,
+    "JOB_CHUNK_ROWS": 200,  # on RQ a bigger job is split into chunks of this many rows
     "FILE_STORE": "local",  # "s3": avatars and job files in S3_BUCKET instead of folders
     "FILE_STORE_DIR": "",  # local folder for job output files (default instance/files)
     "S3_BUCKET": "",

@@ -7,12 +7,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import func, select
 from stdnum import get_cc_module
-from wtforms import EmailField, SelectField, StringField
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from actions.avatars import MAX_PIXELS, AvatarError, read_avatar
 from actions.form_checks import no_bidi_controls
+from admin_app import pending_avatar
 from models import Customer, db
 from models.country import country_name
 from models.customer import DETAIL_FIELDS
@@ -50,19 +52,38 @@ def expected_format(module):
     return text + (f" For example {example.group(1).strip()}." if example else "")
 
 
+#: what is wrong, by python-stdnum's reason (its exception class)
+VAT_REASONS = [
+    (InvalidChecksum, "the check digits are wrong (a typing error?)"),
+    (InvalidLength, "it has the wrong length"),
+    (InvalidFormat, "it is not in the expected format"),
+    (InvalidComponent, "a part of it is not valid"),
+]
+
+
 def vat_error(number, country):
     """A message when `number` is not a valid VAT number for `country`, else None.
 
     Checked with python-stdnum where it knows the country's format (the number may carry the
-    country's prefix or not); accepted as typed for a country it does not know.
+    country's prefix or not); accepted as typed for a country it does not know. The message
+    says what is wrong, from python-stdnum's own reason: "GB123456789: the check digits are
+    wrong (a typing error?); it is not a valid VAT number for United Kingdom."
     """
     if not country:
         return "Choose the country that issued this VAT number."
     module = vat_module(country)
-    if module is None or module.is_valid(number):
+    if module is None:
         return None
-    return (f"{number} is not a valid VAT number for {country_name(country)}. "
-            f"{expected_format(module)}")
+    try:
+        module.validate(number)
+    except Exception as exc:  # python-stdnum's ValidationError family, and odd input
+        reason = next((text for kind, text in VAT_REASONS if isinstance(exc, kind)),
+                      "it is not valid")
+        message = f"{number}: {reason}; it is not a valid VAT number for {country_name(country)}."
+        if isinstance(exc, InvalidChecksum):
+            return message
+        return f"{message} {expected_format(module)}"
+    return None
 
 
 class CustomerForm(FlaskForm):
@@ -81,6 +102,9 @@ class CustomerForm(FlaskForm):
     country = SelectField("Country", choices=COUNTRY_CHOICES, validate_choice=True)
     vat_number = StringField("VAT Number", validators=[Optional(), Length(max=32), no_bidi_controls])
     avatar = FileField("Avatar (PNG, JPEG or WebP, up to 2 MB)")
+    # the avatar chosen on a form that was refused for another field (admin_app/pending_avatar.py)
+    avatar_token = HiddenField()
+    remove_avatar = BooleanField("Remove the avatar")
 
     def __init__(self, *args, customer_id=None, max_avatar_bytes=2 * 1024 * 1024,
                  max_avatar_pixels=MAX_PIXELS, **kwargs):
@@ -104,12 +128,38 @@ class CustomerForm(FlaskForm):
                 raise ValidationError(message)
 
     def validate_avatar(self, field):
+        """A new upload; else the one kept from a refused submission of this form."""
         if field.data and getattr(field.data, "filename", ""):
+            stream = field.data.stream
+        elif self.avatar_token.data and self.customer_id is not None:
+            if self.removing_avatar():  # the kept one is not wanted either
+                pending_avatar.drop(self.customer_id, self.avatar_token.data)
+                self.avatar_token.data = ""
+                return
             try:
-                self.avatar_image = read_avatar(field.data.stream, self.max_avatar_bytes,
-                                                self.max_avatar_pixels)
-            except AvatarError as exc:
-                raise ValidationError(str(exc)) from None
+                stream = pending_avatar.open_kept(self.customer_id, self.avatar_token.data)
+            except FileNotFoundError:
+                self.avatar_token.data = ""
+                raise ValidationError("The avatar chosen earlier is no longer kept; "
+                                      "choose it again.") from None
+        else:
+            return
+        try:
+            self.avatar_image = read_avatar(stream, self.max_avatar_bytes,
+                                            self.max_avatar_pixels)
+        except AvatarError as exc:
+            raise ValidationError(str(exc)) from None
+        if self.removing_avatar():
+            raise ValidationError("Choose a new avatar or remove the avatar, not both.")
+
+    def removing_avatar(self):
+        """Whether "Remove the avatar" is ticked (the box is there only when there is one)."""
+        return bool(getattr(self, "remove_avatar", None) and self.remove_avatar.data)
+
+    def errors_text(self):
+        """'VAT Number: GB123…: the check digits are wrong; …' for the message at the top."""
+        return "; ".join(f"{getattr(self, name).label.text}: {' '.join(map(str, messages))}"
+                         for name, messages in self.errors.items())
 
     def details(self):
         """The submitted details as plain values, blanks as None."""

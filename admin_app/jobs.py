@@ -12,6 +12,11 @@ unknown instead of being sent again (at most once).
 The lease is kept alive by a heartbeat thread while a row runs (one row can outlast the lease:
 rate-limit backoff plus gateway timeouts). A runner that finds its lease taken by another
 worker stops quietly: the job is not its to finish or fail, the new owner goes on.
+
+Big jobs on RQ (more than JOB_CHUNK_ROWS rows) are split into chunks: consecutive slices of
+the job's rows, each queued as an RQ job of its own with its own lease (job_chunk), so that
+every worker takes a share. The job itself is then held by nobody; the chunk that finishes
+last marks it done. Each row records the worker that ran it (per-worker row counts).
 """
 import logging
 import os
@@ -31,7 +36,7 @@ from admin_app import queue
 from admin_app.composition import deps_from_app
 from admin_app.lists import scope_ids
 from admin_app.ratelimit import bucket_for
-from models import AdminUser, Job, JobRow, db
+from models import AdminUser, Job, JobChunk, JobRow, db
 from models._types import utcnow
 from models.job import RETRYABLE_ROW_STATES, row_request_key
 
@@ -39,6 +44,7 @@ log = logging.getLogger(__name__)
 RATE_LIMIT_CODES = {"rate_limit", "RATE_LIMIT_REACHED", "rate_limited"}
 MAX_RATE_LIMIT_RETRIES = 6
 BATCH = 500
+LOST_AFTER = timedelta(seconds=30)  # a job queued this long ago with no trace in RQ is lost
 
 
 class AlreadyStarted(ActionError):
@@ -95,6 +101,14 @@ def _queue_job(job_id):
     queue.enqueue_as(rq_job_id(job_id), run_job, job_id)
 
 
+def rq_chunk_id(chunk):
+    return f"memberdesk-job-{chunk.job_id}-chunk-{chunk.number}"
+
+
+def _queue_chunk(chunk):
+    queue.enqueue_as(rq_chunk_id(chunk), run_chunk, chunk.id)
+
+
 def retry_failed(actor, job):
     """A new job over the failed (and unknown) rows of `job` only."""
     ids = db.session.scalars(select(JobRow.target_id).where(
@@ -140,9 +154,10 @@ def _lease_until(seconds=None):
     return utcnow() + timedelta(seconds=seconds or _lease_seconds())
 
 
-def renew_lease(job_id, owner, *, connection=None, seconds=None):
-    """Extend `owner`'s lease on the job; False when the lease is no longer theirs."""
-    statement = (update(Job).where(Job.id == job_id, Job.lease_owner == owner)
+def renew_lease(job_id, owner, *, connection=None, seconds=None, model=Job):
+    """Extend `owner`'s lease on the job (or chunk: `model`); False when the lease is no
+    longer theirs."""
+    statement = (update(model).where(model.id == job_id, model.lease_owner == owner)
                  .values(lease_until=_lease_until(seconds))
                  .execution_options(synchronize_session=False))
     if connection is not None:
@@ -156,9 +171,9 @@ class Heartbeat:
     """Renews a job's lease every third of its length from a thread of its own (its own
     connection), so that a long row never lets the lease lapse; notes when it is lost."""
 
-    def __init__(self, job_id, owner, app=None):
+    def __init__(self, job_id, owner, app=None, model=Job):
         app = app or current_app._get_current_object()
-        self.job_id, self.owner = job_id, owner
+        self.job_id, self.owner, self.model = job_id, owner, model
         self.seconds = _lease_seconds(app)
         self.engine = db.engine
         self.lost = False
@@ -178,11 +193,20 @@ class Heartbeat:
             try:
                 with self.engine.begin() as conn:
                     if not renew_lease(self.job_id, self.owner, connection=conn,
-                                       seconds=self.seconds):
+                                       seconds=self.seconds, model=self.model):
                         self.lost = True
                         return
             except Exception:  # noqa: BLE001 - a missed beat is retried at the next one
                 log.warning("job %s: lease heartbeat failed", self.job_id, exc_info=True)
+
+
+def _free_for(model, holder, owner, now):
+    """The condition under which `owner` may take `holder` (a job or chunk): nobody holds a
+    live lease on it (or its holder's process on this host is gone)."""
+    free = or_(model.lease_owner.is_(None), model.lease_until < now, model.lease_owner == owner)
+    if holder.lease_owner and _owner_is_dead(holder.lease_owner):
+        free = or_(free, model.lease_owner == holder.lease_owner)
+    return free
 
 
 def claim(job_id, owner):
@@ -191,11 +215,9 @@ def claim(job_id, owner):
     if job is None or job.finished:
         return False
     now = utcnow()
-    free = or_(Job.lease_owner.is_(None), Job.lease_until < now, Job.lease_owner == owner)
-    if job.lease_owner and _owner_is_dead(job.lease_owner):
-        free = or_(free, Job.lease_owner == job.lease_owner)
     taken = db.session.execute(
-        update(Job).where(Job.id == job_id, Job.state.in_(("queued", "running")), free)
+        update(Job).where(Job.id == job_id, Job.state.in_(("queued", "running")),
+                          _free_for(Job, job, owner, now))
         .values(lease_owner=owner, lease_until=_lease_until(), state="running",
                 started_at=func.coalesce(Job.started_at, now))
         .execution_options(synchronize_session=False)).rowcount
@@ -203,8 +225,44 @@ def claim(job_id, owner):
     return taken == 1
 
 
+class JobLease:
+    """A runner's hold on the whole job: checked before every row."""
+
+    def __init__(self, job_id, owner, heartbeat):
+        self.job_id, self.owner, self.heartbeat = job_id, owner, heartbeat
+
+    def check(self):
+        """The job as it is now; LeaseLost when another runner holds it."""
+        job = db.session.get(Job, self.job_id, populate_existing=True)
+        if self.heartbeat.lost or job.lease_owner != self.owner:
+            raise LeaseLost(self.job_id)
+        return job
+
+
+class ChunkLease(JobLease):
+    """A runner's hold on one chunk of a job; JobStopped once the job itself has ended."""
+
+    def __init__(self, chunk_id, job_id, owner, heartbeat):
+        super().__init__(job_id, owner, heartbeat)
+        self.chunk_id = chunk_id
+
+    def check(self):
+        chunk = db.session.get(JobChunk, self.chunk_id, populate_existing=True)
+        if self.heartbeat.lost or chunk.lease_owner != self.owner:
+            raise LeaseLost(self.job_id)
+        job = db.session.get(Job, self.job_id, populate_existing=True)
+        if job.finished:
+            raise JobStopped(self.job_id)
+        return job
+
+
+class JobStopped(Exception):
+    """The job ended (it failed in another chunk): the rest of this chunk is not run."""
+
+
 def run_job(job_id):
-    """Run (or resume) a job; what a worker executes."""
+    """Run (or resume) a job; what a worker executes. A big job on RQ is split into chunks
+    queued for every worker (run_chunk) instead of being run here."""
     owner = owner_id()
     if not claim(job_id, owner):
         return
@@ -217,7 +275,10 @@ def run_job(job_id):
             else:
                 if job.total is None:
                     _list_targets(job, action)
-                _run_rows(job_id, action, owner, heartbeat)
+                if _chunked(job):
+                    _hand_out_chunks(job, owner)
+                    return
+                _run_rows(job_id, action, JobLease(job_id, owner, heartbeat))
     except LeaseLost:  # another worker took the job over: its turn, not a failure
         db.session.rollback()
         log.info("job %s: another worker holds it now; this one stops", job_id)
@@ -228,6 +289,127 @@ def run_job(job_id):
         _finish(job_id, owner, "failed", f"The job stopped: {exc}")
         return
     _finish(job_id, owner, "done")
+
+
+def _chunk_rows():
+    return max(1, int(current_app.config["JOB_CHUNK_ROWS"]))
+
+
+def _chunked(job):
+    """Split the job when several workers can share it (RQ) and it is bigger than a chunk,
+    or when it was split already (a resumed job keeps its chunks)."""
+    if db.session.scalar(select(JobChunk.id).where(JobChunk.job_id == job.id).limit(1)):
+        return True
+    return getattr(queue.backend(), "parallel", False) and (job.total or 0) > _chunk_rows()
+
+
+def _hand_out_chunks(job, owner):
+    """Write the job's chunks (once), let go of the job (its chunks have leases of their
+    own) and queue every chunk not finished, not held and not already waiting in RQ."""
+    if not db.session.scalar(select(JobChunk.id).where(JobChunk.job_id == job.id).limit(1)):
+        ids = db.session.scalars(select(JobRow.id).where(JobRow.job_id == job.id)
+                                 .order_by(JobRow.id)).all()
+        size = _chunk_rows()
+        db.session.execute(insert(JobChunk), [
+            {"job_id": job.id, "number": n, "first_row_id": part[0], "last_row_id": part[-1],
+             "rows": len(part), "state": "queued", "created_at": utcnow()}
+            for n, part in enumerate(ids[i:i + size] for i in range(0, len(ids), size))])
+    db.session.execute(update(Job).where(Job.id == job.id, Job.lease_owner == owner)
+                       .values(lease_owner=None, lease_until=None)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    _queue_idle_chunks(job.id, lost_after=None)
+    _finish_if_complete(job.id)
+
+
+def _queue_idle_chunks(job_id, lost_after=LOST_AFTER):
+    """Queue the job's unfinished chunks whose runner is gone, or that RQ no longer holds
+    (`lost_after`: only those created that long ago; None: every one not pending)."""
+    now = utcnow()
+    backend = queue.backend()
+    chunks = db.session.scalars(select(JobChunk).where(
+        JobChunk.job_id == job_id, JobChunk.state != "done").order_by(JobChunk.number)).all()
+    db.session.rollback()
+    for chunk in chunks:
+        if chunk.lease_owner:
+            if chunk.lease_until < now or _owner_is_dead(chunk.lease_owner):
+                _queue_chunk(chunk)
+        elif (lost_after is None or chunk.created_at < now - lost_after) \
+                and not backend.is_pending(rq_chunk_id(chunk)):
+            _queue_chunk(chunk)
+
+
+def run_chunk(chunk_id):
+    """Run (or resume) one chunk of a job; the last chunk to finish marks the job done."""
+    owner = owner_id()
+    chunk = db.session.get(JobChunk, chunk_id)
+    if chunk is None or chunk.state == "done":
+        db.session.rollback()
+        return
+    job_id = chunk.job_id
+    taken = db.session.execute(
+        update(JobChunk).where(JobChunk.id == chunk_id, JobChunk.state != "done",
+                               _free_for(JobChunk, chunk, owner, utcnow()))
+        .values(lease_owner=owner, lease_until=_lease_until(), state="running")
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if taken != 1:
+        return
+    chunk = db.session.get(JobChunk, chunk_id, populate_existing=True)
+    job = db.session.get(Job, job_id, populate_existing=True)
+    action = BULK_ACTIONS[job.action]
+    try:
+        with Heartbeat(chunk_id, owner, model=JobChunk) as heartbeat:
+            if not job.finished:
+                _run_rows(job_id, action, ChunkLease(chunk_id, job_id, owner, heartbeat),
+                          first=chunk.first_row_id, last=chunk.last_row_id)
+    except LeaseLost:
+        db.session.rollback()
+        log.info("job %s chunk %s: another worker holds it now", job_id, chunk.number)
+        return
+    except JobStopped:
+        db.session.rollback()
+    except Exception as exc:  # the job says what stopped it; the worker goes on
+        db.session.rollback()
+        log.exception("job %s chunk %s stopped", job_id, chunk_id)
+        _finish_chunk(chunk_id, owner)
+        db.session.execute(update(Job).where(Job.id == job_id, Job.state == "running")
+                           .values(state="failed", finished_at=utcnow(),
+                                   message=f"The job stopped: {exc}"[:2000])
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+        return
+    _finish_chunk(chunk_id, owner)
+    _finish_if_complete(job_id)
+
+
+def _finish_chunk(chunk_id, owner):
+    db.session.execute(update(JobChunk).where(JobChunk.id == chunk_id,
+                                              JobChunk.lease_owner == owner)
+                       .values(state="done", finished_at=utcnow(), lease_owner=None,
+                               lease_until=None)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _finish_if_complete(job_id):
+    """Mark a chunked job done once none of its chunks is left (one statement: of two
+    chunks finishing together, the one that commits last sees the other's end)."""
+    unfinished = select(JobChunk.id).where(JobChunk.job_id == job_id,
+                                           JobChunk.state != "done").exists()
+    db.session.execute(update(Job).where(Job.id == job_id, Job.state == "running", ~unfinished)
+                       .values(state="done", finished_at=utcnow(), lease_owner=None,
+                               lease_until=None)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def worker_counts(job_id):
+    """{worker: rows it recorded} of a job (the rows' outcomes, whichever chunk ran them)."""
+    return dict(db.session.execute(
+        select(JobRow.worker, func.count()).where(JobRow.job_id == job_id,
+                                                  JobRow.worker.is_not(None))
+        .group_by(JobRow.worker).order_by(JobRow.worker)).all())
 
 
 def _list_targets(job, action):
@@ -242,26 +424,25 @@ def _list_targets(job, action):
     db.session.commit()
 
 
-def _unfinished_ids(job_id, after_id):
-    return db.session.scalars(
-        select(JobRow.id).where(JobRow.job_id == job_id, JobRow.id > after_id,
-                                JobRow.state.in_(("pending", "running", "sending")))
-        .order_by(JobRow.id).limit(BATCH)).all()
+def _unfinished_ids(job_id, after_id, last=None):
+    query = select(JobRow.id).where(JobRow.job_id == job_id, JobRow.id > after_id,
+                                    JobRow.state.in_(("pending", "running", "sending")))
+    if last is not None:
+        query = query.where(JobRow.id <= last)
+    return db.session.scalars(query.order_by(JobRow.id).limit(BATCH)).all()
 
 
-def _run_rows(job_id, action, owner, heartbeat):
-    last = 0
-    while ids := _unfinished_ids(job_id, last):
+def _run_rows(job_id, action, lease, first=None, last=None):
+    after = (first - 1) if first is not None else 0
+    while ids := _unfinished_ids(job_id, after, last):
         for row_id in ids:
-            _run_row(job_id, row_id, action, owner, heartbeat)
-        last = ids[-1]
+            _run_row(row_id, action, lease)
+        after = ids[-1]
 
 
-def _run_row(job_id, row_id, action, owner, heartbeat):
+def _run_row(row_id, action, lease):
+    job = lease.check()
     row = db.session.get(JobRow, row_id, populate_existing=True)
-    job = db.session.get(Job, job_id, populate_existing=True)
-    if heartbeat.lost or job.lease_owner != owner:
-        raise LeaseLost(job_id)
     if row.state == "sending":  # a send was under way when the worker stopped
         return _record(row, RowOutcome(
             "unknown", "The worker stopped while this email was being sent: it may or may "
@@ -314,9 +495,21 @@ _COUNTER = {"done": Job.done_count, "skipped": Job.skipped_count,
             "failed": Job.failed_count, "unknown": Job.failed_count}
 
 
+def worker_name():
+    """The RQ worker running this (its name), else host:pid."""
+    try:
+        from rq import get_current_job
+        current = get_current_job()
+    except Exception:  # noqa: BLE001 - no RQ job (the in-process thread)
+        current = None
+    name = getattr(current, "worker_name", None)
+    return (name or f"{socket.gethostname()}:{os.getpid()}")[:120]
+
+
 def _record(row, outcome, waited):
     """The row's outcome and the job's counts, in one commit (the heartbeat keeps the lease)."""
     row.state, row.message = outcome.state, (outcome.message or "")[:1000]
+    row.worker = worker_name()
     column = _COUNTER[outcome.state]
     db.session.execute(update(Job).where(Job.id == row.job_id).values(
         {column.key: column + 1, "rate_wait_seconds": Job.rate_wait_seconds + waited})
@@ -335,8 +528,6 @@ def _finish(job_id, owner, state, message=None):
     db.session.commit()
 
 
-LOST_AFTER = timedelta(seconds=30)  # a job queued this long ago with no trace in RQ is lost
-
 
 def resume_stale_jobs(app):
     """Queue again every unfinished job whose runner is gone, and every queued job Redis
@@ -346,8 +537,14 @@ def resume_stale_jobs(app):
     jobs = db.session.scalars(select(Job).where(Job.state.in_(("queued", "running")))).all()
     in_process = not app.config.get("REDIS_URL")
     backend = queue.backend()
+    chunked = set(db.session.scalars(select(JobChunk.job_id).where(
+        JobChunk.job_id.in_([job.id for job in jobs])).distinct()).all()) if jobs else set()
     for job in jobs:
         dead = job.lease_owner and (job.lease_until < now or _owner_is_dead(job.lease_owner))
+        if job.id in chunked and not dead:  # its chunks are queued and held one by one
+            _queue_idle_chunks(job.id)
+            _finish_if_complete(job.id)
+            continue
         orphan = job.lease_owner is None and (
             in_process  # queued in a stopped process
             or (job.created_at < now - LOST_AFTER and not backend.is_pending(rq_job_id(job.id))))

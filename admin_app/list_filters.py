@@ -3,8 +3,9 @@ datetimes), and "access ends within N days" on subscriptions."""
 from datetime import date
 
 from flask import current_app
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, IntEqualFilter
 
+from admin_app.input_guard import is_db_id
 from models._types import utcnow
 from models.access import access_ends_within
 from models.dates import day_end, day_start
@@ -61,3 +62,10 @@ class StateFilter(BaseSQLAFilter):
 
     def operation(self):
         return "is"
+
+
+class IdFilter(IntEqualFilter):
+    """One record by its id (what an audit entry's link opens): a number that fits the key."""
+
+    def validate(self, value):
+        return is_db_id(value, self.column.type)

@@ -13,7 +13,7 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.contrib.sqla.tools import parse_like_term
 from sqlalchemy import Unicode, cast, or_
 
-from admin_app.list_filters import AccessEndsWithinFilter, DayRangeFilter, StateFilter
+from admin_app.list_filters import AccessEndsWithinFilter, DayRangeFilter, IdFilter, StateFilter
 from models import Customer, Subscription, Transaction, db
 from models.queries.customer_search import plan_search
 from models.transaction import GATEWAYS, PAYMENT_STATUSES
@@ -74,12 +74,14 @@ TRANSACTIONS = ListScope(Transaction, search=customer_of(Transaction), filters=(
     FilterEqual(Transaction.status, "Status",
                 options=[(s, s.capitalize()) for s in PAYMENT_STATUSES]),
     DayRangeFilter(Transaction.created_at, "Date"),
+    IdFilter(Transaction.id, "Payment id"),  # one payment: the audit log links here
 ))
 SUBSCRIPTIONS = ListScope(Subscription, search=customer_of(Subscription), filters=(
     FilterEqual(Subscription.gateway, "Payment system", options=list(GATEWAYS.items())),
     StateFilter(Subscription.status, "Status"),
     DayRangeFilter(Subscription.start_date, "Start date"),
     AccessEndsWithinFilter(Subscription.current_period_end, "Access ends"),
+    IdFilter(Subscription.id, "Subscription id"),  # one subscription: the audit log links here
 ))
 
 #: the lists a job's scope may name, by their view's endpoint

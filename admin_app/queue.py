@@ -125,6 +125,8 @@ def set_worker_app(app):
 class RQBackend:
     """Jobs go to Redis; `rq worker` processes run them."""
 
+    parallel = True  # several workers: a big job is split into chunks they share
+
     def __init__(self, config):
         self.url = config["REDIS_URL"]
         self.queue_name = config.get("RQ_QUEUE") or "memberdesk"

@@ -6,10 +6,10 @@ waiting on the gateway rate limit (docs/PERFORMANCE.md, "Background jobs").
 
 Starts the Stripe of the sandbox (sandbox/: loopback, subscriptions API shapes, idempotent) with
 --rows subscriptions, writes the same subscriptions into the database (its schema is dropped
-and migrated first: use a scratch database), queues one cancel job per worker (each job takes
-an equal share of the rows; a job runs on one worker at a time) and starts --workers
-`flask worker --burst` processes. All workers draw from one Redis token bucket at --rate
-requests/s; a cancel makes two requests (read, then cancel).
+and migrated first: use a scratch database), queues ONE cancel job of all the rows (split into
+chunks of --chunk-rows that every worker takes) and starts --workers `flask worker --burst`
+processes. All workers draw from one Redis token bucket at --rate requests/s; a cancel makes
+two requests (read, then cancel). Reports the rows each worker ran.
 """
 import argparse
 import os
@@ -22,11 +22,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from admin_app import create_app, jobs
 from admin_app.cli import ensure_admin
-from models import Customer, Job, Subscription, db
+from models import Customer, Job, JobChunk, Subscription, db
 from sandbox.server import Server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,6 +43,7 @@ def parse_args(argv=None):
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rate", type=float, default=20.0, help="Stripe requests/s")
+    parser.add_argument("--chunk-rows", type=int, default=200, help="JOB_CHUNK_ROWS")
     return parser.parse_args(argv)
 
 
@@ -79,7 +80,8 @@ def main(argv=None):
     queue_name = f"bench-{uuid.uuid4().hex[:8]}"
     config = {"DATABASE_URL": args.database_url, "SECRET_KEY": "memberdesk-bench",
               "SKIP_DB_CHECK": True, "AUTO_MIGRATE_SQLITE": False, "REDIS_URL": args.redis_url,
-              "RQ_QUEUE": queue_name, "RATE_LIMIT_PREFIX": f"{queue_name}:ratelimit"}
+              "RQ_QUEUE": queue_name, "RATE_LIMIT_PREFIX": f"{queue_name}:ratelimit",
+              "JOB_CHUNK_ROWS": args.chunk_rows}
     server = Server().start()
     try:
         stripe = server.sandbox.stripe
@@ -90,25 +92,40 @@ def main(argv=None):
                "RATE_LIMIT_PREFIX": config["RATE_LIMIT_PREFIX"],
                "STRIPE_API_KEY": server.sandbox.stripe_key,
                "STRIPE_API_BASE": server.stripe_base, "STRIPE_MAX_RETRIES": "0",
-               "STRIPE_RATE_LIMIT": str(args.rate), "AUTO_MIGRATE_SQLITE": "0"}
+               "STRIPE_RATE_LIMIT": str(args.rate), "AUTO_MIGRATE_SQLITE": "0",
+               "JOB_CHUNK_ROWS": str(args.chunk_rows)}
         with app.app_context():
             actor = ensure_admin("bench-finance@memberdesk.local", "finance", "bench-password-1")
-            share = -(-len(ids) // args.workers)
             job_ids = [jobs.create_job(actor, "cancel_subscription",
-                                       {"view": "subscription", "ids": ids[i:i + share]},
-                                       {"when": "period_end"}).id
-                       for i in range(0, len(ids), share)]
+                                       {"view": "subscription", "ids": ids},
+                                       {"when": "period_end"}).id]
         started = time.monotonic()
+        # long-lived workers (a --burst worker that starts while the job is being split
+        # would find the queue empty and stop); they are stopped once the job has finished
         workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
-                                     "--burst"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL) for _ in range(args.workers)]
-        for worker in workers:
-            worker.wait()
+                                     "--name", f"{queue_name}-w{i + 1}"], cwd=REPO,
+                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for i in range(args.workers)]
+        _wait_finished(app, job_ids)
         wall = time.monotonic() - started
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(60)
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         report(app, job_ids, wall, cpu, stripe, args)
     finally:
         server.stop()
+
+
+def _wait_finished(app, job_ids):
+    with app.app_context():
+        while True:
+            states = db.session.scalars(select(Job.state).where(Job.id.in_(job_ids))).all()
+            db.session.rollback()
+            if all(state in ("done", "failed") for state in states):
+                return
+            time.sleep(0.2)
 
 
 def report(app, job_ids, wall, cpu, stripe, args):
@@ -117,12 +134,20 @@ def report(app, job_ids, wall, cpu, stripe, args):
         done = sum(j.done_count for j in found)
         failed = sum(j.failed_count + j.skipped_count for j in found)
         waited = sum(j.rate_wait_seconds for j in found)
+        per_worker = {}
+        for job_id in job_ids:
+            for name, count in jobs.worker_counts(job_id).items():
+                per_worker[name.rsplit("-", 1)[-1]] = per_worker.get(name.rsplit("-", 1)[-1],
+                                                                    0) + count
+        chunks = db.session.scalar(select(func.count()).select_from(JobChunk).where(
+            JobChunk.job_id.in_(job_ids)))
     cancels = sum(1 for sub in stripe.subscriptions.values() if sub["cancel_at_period_end"])
     worker_seconds = wall * args.workers
     cap = args.rate / 2  # two requests per cancel
     print(f"rows={args.rows} workers={args.workers} rate_limit={args.rate:g}/s "
           f"(cap {cap:g} rows/s)")
     print(f"done={done} failed_or_skipped={failed} gateway_cancels={cancels}")
+    print(f"chunks={chunks} rows_per_worker={per_worker}")
     print(f"wall_seconds={wall:.1f} rows_per_second={done / wall:.2f} "
           f"share_of_cap={done / wall / cap:.2f}")
     print(f"rate_limit_wait_share={waited / worker_seconds:.2f} "

@@ -12,27 +12,37 @@ from sqlalchemy import event
 
 
 class TimedWSGI:
-    """Wraps app.wsgi_app: times each request until its body is fully produced."""
+    """Wraps app.wsgi_app: times each request until its body is fully produced, and the part
+    of that time spent inside the database driver's execute (psycopg fetches the result there;
+    SQLite's rows are stepped through later and count as Python)."""
 
     def __init__(self, wsgi_app):
-        self.wsgi_app, self.queries, self.last = wsgi_app, 0, None
+        self.wsgi_app, self.queries, self.sql_seconds, self.last = wsgi_app, 0, 0.0, None
+        self._started = []
 
     def count_queries(self, engine):
-        """Count every statement the engine sends from now on."""
-        event.listen(engine, "before_cursor_execute", self._on_execute)
+        """Count and time every statement the engine sends from now on."""
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
 
-    def _on_execute(self, *args):
+    def _before(self, *args):
         self.queries += 1
+        self._started.append(time.perf_counter())
+
+    def _after(self, *args):
+        self.sql_seconds += time.perf_counter() - self._started.pop()
 
     def __call__(self, environ, start_response):
-        queries, started = self.queries, time.perf_counter()
+        queries, sql, started = self.queries, self.sql_seconds, time.perf_counter()
         result = self.wsgi_app(environ, start_response)
         try:
             body = list(result)
         finally:
             if hasattr(result, "close"):
                 result.close()
-        self.last = (time.perf_counter() - started, self.queries - queries)
+        # (seconds, queries, seconds in SQL) of the last request
+        self.last = (time.perf_counter() - started, self.queries - queries,
+                     self.sql_seconds - sql)
         return body
 
 
@@ -51,8 +61,9 @@ def percentile(values, pct):
 
 
 def time_requests(client, timer, url, repeats, warmups, check=None):
-    """Median and p95 (ms) of the server-side time of GET url, and the queries of the last."""
-    samples = []
+    """Median and p95 (ms) of the server-side time of GET url, the medians of its SQL and
+    Python parts, and the queries of the last request."""
+    samples, sql = [], []
     for i in range(warmups + repeats):
         response = client.get(url)
         if response.status_code != 200:
@@ -61,7 +72,10 @@ def time_requests(client, timer, url, repeats, warmups, check=None):
             check(response.get_data(as_text=True))
         if i >= warmups:
             samples.append(timer.last[0] * 1000)
+            sql.append(timer.last[2] * 1000)
     return {"median": statistics.median(samples), "p95": percentile(samples, 95),
+            "sql_median": statistics.median(sql),
+            "python_median": statistics.median(s - q for s, q in zip(samples, sql)),
             "queries": timer.last[1], "n": len(samples)}
 
 

@@ -4,14 +4,15 @@ from models.admin_user import AdminUser, ROLES
 from models.affiliate import Affiliate
 from models.audit import AuditEvent
 from models.customer import Customer
+from models.customer_note import NOTE_MAX_LENGTH, CustomerNote
 from models.installation import Installation
-from models.job import Job, JobRow
+from models.job import Job, JobChunk, JobRow
 from models.subscription import Plan, Subscription
 from models.subscription_change import SubscriptionChange
 from models.transaction import Refund, Transaction
 from models.webhook import Dispute, SyncState, WebhookEvent
 
-__all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "Installation",
-           "Job", "JobRow",
+__all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "CustomerNote",
+           "NOTE_MAX_LENGTH", "Installation", "Job", "JobChunk", "JobRow",
            "Plan", "Subscription", "SubscriptionChange", "Refund", "Transaction", "Dispute",
            "SyncState", "WebhookEvent"]

@@ -19,14 +19,15 @@ MIN_PASSWORD_LENGTH = 10
 
 # What each role may do; the action functions (and the views, to hide what is refused)
 # check these names on the server. change_subscription: price, plan, pause / resume;
-# cancel_subscription: cancel and undo (actions/subscription_*.py).
+# cancel_subscription: cancel and undo (actions/subscription_*.py); add_note: internal notes
+# on a customer (actions/customer_notes.py).
 ROLES = {
-    "owner": {"view", "edit_customer", "refund", "resend_invoice", "edit_affiliate", "export",
-              "view_audit", "manage_catalog", "manage_admins", "change_subscription",
+    "owner": {"view", "edit_customer", "add_note", "refund", "resend_invoice", "edit_affiliate",
+              "export", "view_audit", "manage_catalog", "manage_admins", "change_subscription",
               "cancel_subscription", "webhooks"},
-    "finance": {"view", "refund", "resend_invoice", "edit_affiliate", "export", "view_audit",
-                "change_subscription", "cancel_subscription", "webhooks"},
-    "support": {"view", "edit_customer", "resend_invoice", "edit_affiliate"},
+    "finance": {"view", "add_note", "refund", "resend_invoice", "edit_affiliate", "export",
+                "view_audit", "change_subscription", "cancel_subscription", "webhooks"},
+    "support": {"view", "edit_customer", "add_note", "resend_invoice", "edit_affiliate"},
     "viewer": {"view"},
 }
 

@@ -17,5 +17,14 @@ class AuditEvent(db.Model):
     outcome = db.Column(db.String(16), nullable=False)  # succeeded / failed / pending / denied
     gateway_ref = db.Column(db.String(255), nullable=True)
     message = db.Column(db.Text, nullable=True)
+    #: the customer whose timeline shows this entry (actions.audit.TIMELINE_ACTIONS only)
+    customer_id = db.Column(db.BigInteger, nullable=True)
 
-    __table_args__ = (db.Index("ix_audit_target", "target_type", "target_id", "action"),)
+    __table_args__ = (
+        db.Index("ix_audit_target", "target_type", "target_id", "action"),
+        # the Sign-ins tab and the Actor filter, newest first (migration 0013)
+        db.Index("ix_audit_action_created", "action", "created_at"),
+        db.Index("ix_audit_actor_created", "actor_email", "created_at"),
+        # a customer's timeline, newest first (migration i19_customer_timeline)
+        db.Index("ix_audit_customer", "customer_id", "created_at", "id"),
+    )

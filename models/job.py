@@ -87,6 +87,8 @@ class JobRow(db.Model):
     #: given to the action function: repeating the row never acts twice
     request_key = db.Column(db.String(64), nullable=False, unique=True)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    #: the worker that recorded the row's outcome (its RQ name, or host:pid)
+    worker = db.Column(db.String(120))
 
     job = db.relationship("Job", back_populates="rows")
 
@@ -94,6 +96,27 @@ class JobRow(db.Model):
         db.UniqueConstraint("job_id", "target_id", name="uq_job_row_target"),
         db.Index("ix_job_row_job_state", "job_id", "state", "id"),
     )
+
+
+class JobChunk(db.Model):
+    """A slice of a big job's rows (ids first_row_id..last_row_id of that job) run as an RQ
+    job of its own, so that every worker takes a share; each chunk has its own lease."""
+
+    __tablename__ = "job_chunk"
+    id = db.Column(BigId, primary_key=True)
+    job_id = db.Column(db.BigInteger, db.ForeignKey("job.id"), nullable=False)
+    number = db.Column(db.Integer, nullable=False)
+    first_row_id = db.Column(db.BigInteger, nullable=False)
+    last_row_id = db.Column(db.BigInteger, nullable=False)
+    rows = db.Column(db.Integer, nullable=False)
+    state = db.Column(db.String(16), nullable=False, default="queued",
+                      server_default="queued")  # queued, running, done
+    lease_owner = db.Column(db.String(120))
+    lease_until = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    finished_at = db.Column(UTCDateTime)
+
+    __table_args__ = (db.UniqueConstraint("job_id", "number", name="uq_job_chunk_number"),)
 
 
 def row_request_key(job_id, target_id):

@@ -29,6 +29,10 @@ class SubscriptionChange(db.Model):
     # The idempotency key sent with it (actions.keys); NULL on rows older than that
     gateway_key = db.Column(db.String(120))
     approval_url = db.Column(db.String(500))
+    # While a request is sending this pending change to the gateway: until when (a lease,
+    # committed before the call, cleared with its outcome). Another request for the same
+    # change meanwhile sends nothing; after it lapses (the sender died) the next one may.
+    sending_until = db.Column(UTCDateTime)
     failure_message = db.Column(db.String(500))
     created_by_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

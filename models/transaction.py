@@ -1,4 +1,6 @@
 """Payments taken through a gateway and the refunds made against them."""
+from sqlalchemy import event, select
+
 from models.base import db
 from models._types import BigId, UTCDateTime, utcnow
 
@@ -11,6 +13,12 @@ REFUND_REASONS = {
     "fraudulent": "Fraudulent",
     "other": "Other",
 }
+
+
+def invoice_label(number):
+    """The one invoice number format, wherever an invoice is named (the PDF, the e-mail, the
+    lists, the profile): 123 -> 'INV-000123'; '' for a payment without an invoice."""
+    return "" if number is None else f"INV-{number:06d}"
 
 
 class Transaction(db.Model):
@@ -46,6 +54,10 @@ class Transaction(db.Model):
     affiliate = db.relationship("Affiliate")
     refunds = db.relationship("Refund", back_populates="transaction",
                               order_by="Refund.id", lazy="selectin")
+
+    @property
+    def invoice_label(self):
+        return invoice_label(self.invoice_number)
 
     __table_args__ = (
         db.UniqueConstraint("gateway", "gateway_ref", name="uq_transaction_gateway_ref"),
@@ -93,6 +105,9 @@ class Refund(db.Model):
     id = db.Column(BigId, primary_key=True)
     transaction_id = db.Column(db.BigInteger, db.ForeignKey("transaction.id"), nullable=False,
                                index=True)
+    #: the payment's customer (filled on insert, see customer_of_payment): the customer's
+    #: timeline reads a page of their refunds by index, however many payments they have
+    customer_id = db.Column(db.BigInteger)
     # The token of the form that asked for it: a double click or a second admin submitting
     # the same form finds this row instead of creating another refund.
     request_key = db.Column(db.String(64), nullable=True, unique=True)
@@ -123,8 +138,19 @@ class Refund(db.Model):
         # one gateway refund is one row, however many webhooks, answers and syncs report it
         db.Index("uq_refund_payment_ref", "transaction_id", "gateway_ref", unique=True),
         db.Index("uq_refund_gateway_key", "gateway_key", unique=True),
+        db.Index("ix_refund_customer", "customer_id", "created_at", "id"),
     )
 
     @property
     def idempotency_key(self):
         return self.gateway_key or f"refund:{self.id}"
+
+
+def customer_of_payment(mapper, connection, row):
+    """before_insert of a refund or dispute: its customer_id is its payment's customer."""
+    if row.customer_id is None and row.transaction_id is not None:
+        row.customer_id = connection.scalar(select(Transaction.customer_id).where(
+            Transaction.id == row.transaction_id))
+
+
+event.listen(Refund, "before_insert", customer_of_payment)

@@ -1,5 +1,8 @@
 """Gateway events received by webhook, disputes, and the state of the backfill sync."""
+from sqlalchemy import event
+
 from models.base import db
+from models.transaction import customer_of_payment
 from models._types import BigId, UTCDateTime, utcnow
 
 #: received -> processed | ignored | retrying -> ... -> failed (after WEBHOOK_MAX_ATTEMPTS)
@@ -27,12 +30,16 @@ class WebhookEvent(db.Model):
     lane = db.Column(db.SmallInteger, nullable=False, default=0, server_default="0")
     #: when a failed event is tried again (scheduled, never slept in a worker)
     next_attempt_at = db.Column(UTCDateTime)
+    #: the customer whose records applying it changed (their timeline lists it); None when
+    #: it changed nothing of a customer's, or before it was applied
+    customer_id = db.Column(db.BigInteger)
 
     __table_args__ = (
         db.UniqueConstraint("gateway", "event_id", name="uq_webhook_event_gateway_event"),
         db.Index("ix_webhook_event_status", "status", "id"),
         db.Index("ix_webhook_event_lane_status", "lane", "status", "id"),
         db.Index("ix_webhook_event_received", "received_at", "id"),
+        db.Index("ix_webhook_event_customer", "customer_id", "received_at", "id"),
     )
 
     def __str__(self):
@@ -45,6 +52,7 @@ class Dispute(db.Model):
     __tablename__ = "dispute"
     id = db.Column(BigId, primary_key=True)
     transaction_id = db.Column(db.BigInteger, db.ForeignKey("transaction.id"), nullable=False)
+    customer_id = db.Column(db.BigInteger)  # the payment's customer (filled on insert)
     gateway = db.Column(db.String(16), nullable=False)
     gateway_ref = db.Column(db.String(255), nullable=False)
     amount_cents = db.Column(db.BigInteger, nullable=False)
@@ -62,7 +70,11 @@ class Dispute(db.Model):
     __table_args__ = (
         db.UniqueConstraint("gateway", "gateway_ref", name="uq_dispute_gateway_ref"),
         db.Index("ix_dispute_transaction", "transaction_id"),
+        db.Index("ix_dispute_customer", "customer_id", "created_at", "id"),
     )
+
+
+event.listen(Dispute, "before_insert", customer_of_payment)
 
 
 class SyncState(db.Model):

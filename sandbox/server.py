@@ -8,9 +8,10 @@ import threading
 import time
 
 from werkzeug import Request, Response
+from werkzeug.datastructures import Headers
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from sandbox.core import Sandbox
+from sandbox.core import Call, Sandbox
 
 #: the header of an answer a test's transport treats as lost (a read timeout at once)
 LOST_ANSWER = "X-Test-Answer-Lost"
@@ -51,9 +52,14 @@ class App:
                                       "message": "The specified resource does not exist."})
         handler, match = found
         params = self._params(vendor, request, path)
-        changes = request.method in ("POST", "DELETE") and path not in _READS and \
-            not path.endswith("/create_preview")
+        # a preview changes nothing, but a fault queued for the next change hits it too
+        changes = request.method in ("POST", "DELETE") and path not in _READS
+        if self.sb.latency:
+            time.sleep(self.sb.latency)
         with self.sb.lock:
+            call = len(self.sb.calls)
+            self.sb.calls.append(Call(vendor, request.method, path, Headers(request.headers),
+                                      params, None))
             if vendor == "stripe" and not self.sb.stripe.authorized(request):
                 return self._stripe(401, {"error": {
                     "type": "invalid_request_error",
@@ -63,19 +69,26 @@ class App:
                 return self._paypal(401, {"error": "invalid_token",
                                           "error_description": "Access Token not found in "
                                                                "cache"})
-            fault = self.sb.next_fault(vendor) if changes else None
+            fault = self.sb.next_fault(vendor) if changes else \
+                self.sb.next_fault(vendor, reads=True) if request.method == "GET" else None
             if isinstance(fault, int):
                 return self._fault(vendor, fault)
             if fault == "decline":
                 status, body = _declined(vendor, path)
             else:
                 status, body = handler(request, params, **match.groupdict())
+            self.sb.calls[call] = self.sb.calls[call]._replace(status=status)
+            response = self._stripe(status, body) if vendor == "stripe" else \
+                self._paypal(status, body)  # what the vendor held when asked
         if self.sb.record:
             self.sb.exchanges.append((vendor, request.method, path, params, status, body))
         if fault == "reset":
             _reset(request)
-        response = self._stripe(status, body) if vendor == "stripe" else \
-            self._paypal(status, body)
+        if fault == "applied_500":  # the vendor acted, and says it failed
+            return self._fault(vendor, 500)
+        if fault == "hold":  # a slow answer: the lock is not held meanwhile
+            self.sb.holding.set()
+            self.sb.released.wait(30)
         if fault == "timeout":
             if self.sb.hang_seconds:
                 time.sleep(self.sb.hang_seconds)
@@ -104,7 +117,10 @@ class App:
     def _fault(self, vendor, status):
         if vendor == "stripe":
             from sandbox.stripe_api import error
-            kinds = {429: ("Too many requests hit the API too quickly.", "rate_limit",
+            kinds = {404: ("Unrecognized request URL.", None, "invalid_request_error"),
+                     422: ("This request cannot be processed.", None,
+                           "invalid_request_error"),
+                     429: ("Too many requests hit the API too quickly.", "rate_limit",
                            "invalid_request_error"),
                      409: ("There is currently another in-progress request using this "
                            "Stripe API key.", "lock_timeout", "invalid_request_error")}
@@ -113,12 +129,15 @@ class App:
                                                      "invalid_request_error"))
             return self._stripe(*error(message, code, error_type=kind, status=status))
         from sandbox.paypal_api import error
-        names = {404: ("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID"),
-                 409: ("RESOURCE_CONFLICT", "DUPLICATE_REQUEST_ID"),
-                 422: ("UNPROCESSABLE_ENTITY", "SUBSCRIPTION_STATUS_INVALID"),
-                 429: ("RATE_LIMIT_REACHED", None)}
-        name, issue = names.get(status, ("INTERNAL_SERVER_ERROR", None))
-        return self._paypal(*error(status, name, issue))
+        names = {404: ("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
+                       "Requested resource ID was not found."),
+                 409: ("RESOURCE_CONFLICT", "DUPLICATE_REQUEST_ID",
+                       "A request with this PayPal-Request-Id is being processed."),
+                 422: ("UNPROCESSABLE_ENTITY", "SUBSCRIPTION_STATUS_INVALID",
+                       "Invalid subscription status for this action."),
+                 429: ("RATE_LIMIT_REACHED", None, None)}
+        name, issue, description = names.get(status, ("INTERNAL_SERVER_ERROR", None, None))
+        return self._paypal(*error(status, name, issue, description))
 
     def control(self, request, path):
         """POST /_sandbox/advance {"days": N}, /decline {"ref"}, /dispute {"ref"},
@@ -183,6 +202,15 @@ class Server:
         self.stripe_base = self.url + "/stripe"
         self.paypal_base = self.url + "/paypal"
         self._thread = None
+
+    def reset(self, sandbox=None):
+        """Answer for a new (or the given) Sandbox from now on: a test's clean state on a
+        server that keeps running."""
+        sandbox = sandbox or Sandbox()
+        sandbox.url = self.url
+        self.sandbox = sandbox
+        self._server.app = App(sandbox)
+        return sandbox
 
     def start(self):
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),

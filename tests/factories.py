@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from actions import ltv
 from models import Affiliate, Customer, Plan, Subscription, Transaction, db
+from tests.gateway_sandbox import seed_payment
 
 BASE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 _counter = {"n": 0}
@@ -56,6 +57,7 @@ def payment(cust, amount_cents=5000, *, gateway="stripe", currency="USD", status
     if ltv.counts(status, tx.settlement_currency, "USD"):  # the tests' STORE_CURRENCY
         cust.lifetime_value_cents += tx.settlement_cents
     db.session.flush()
+    seed_payment(tx, cust)  # the gateway (the test's sandbox) has it too
     return tx
 
 

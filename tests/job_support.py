@@ -3,12 +3,12 @@ import time
 
 from models import Customer, Job, Transaction, db
 from tests import factories
-from tests.fakes.stripe_bulk_fake import API_KEY
 
 
 def point_stripe_at(app, fake):
-    app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=fake.url, STRIPE_MAX_RETRIES=0,
-                      STRIPE_TIMEOUT=5, STRIPE_RATE_LIMIT=500.0)
+    """The app's Stripe adapter pointed at the test's sandbox (`fake`: its StripeBulkView)."""
+    app.config.update(STRIPE_API_KEY=fake.api_key, STRIPE_API_BASE=fake.url,
+                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=5, STRIPE_RATE_LIMIT=500.0)
 
 
 def make_payments(n, amount=1000, per_customer=2):

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 
 from actions.bulk.base import RowOutcome, outcome_of
 from actions.subscription_changes import existing_request
-from models import Subscription, db
+from models import Subscription, SubscriptionChange, db
 from models.sub_state import state_sql
 from models.subscription import describe_cycle
 
@@ -18,14 +18,21 @@ def once(function, request_key):
 
     A change left pending (the worker stopped before the gateway's answer was recorded) is
     finished by calling again without the key: the subscription function then repeats the
-    pending change with its own idempotency key instead of starting another.
+    pending change with its own idempotency key instead of starting another; one another
+    request is still sending is left to it (the row's outcome is then unknown).
     """
     earlier = existing_request(request_key)
     if earlier is None:
         return outcome_of(function(request_key))
     if earlier.status == "pending":
+        earlier_id = earlier.id
         db.session.rollback()
-        return outcome_of(function(None))
+        outcome = outcome_of(function(None))
+        db.session.rollback()
+        if db.session.get(SubscriptionChange, earlier_id).status == "pending":
+            # another request is still sending it: its outcome is not known yet
+            return RowOutcome("unknown", outcome.message)
+        return outcome
     if earlier.status == "failed":
         return RowOutcome("failed", earlier.failure_message or "The gateway refused it.")
     return RowOutcome("done", f"Already {earlier.status.replace('_', ' ')} by this job.")

@@ -36,6 +36,8 @@ def apply_customer(deps, actor, rec, fetch=None):
     no e-mail to create a customer with.
     """
     customer = find_customer(rec)
+    if customer is not None:
+        audit.concerns(actor, customer.id)
     if customer is None:
         if not rec.email and fetch and rec.ref:
             rec = fetch(rec.ref)
@@ -121,6 +123,8 @@ def apply_subscription(deps, actor, rec, fetch_customer=None):
     subscription on the same plan or with its own price (set in the panel).
     """
     sub = find_subscription(rec.gateway, rec.ref)
+    if sub is not None:
+        audit.concerns(actor, sub.customer_id)
     values = _values(rec)
     plan = _plan(rec)
     if sub is None:

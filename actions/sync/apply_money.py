@@ -4,7 +4,7 @@ Money states only move forward: a payment pending -> succeeded | failed, a refun
 succeeded | failed (through actions.refund.apply_outcome, the same code as the panel's
 refunds), a dispute open -> won | lost. A repeated or older record changes nothing.
 """
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from actions import audit, ltv
 from actions.commission import commission_reversal, sale_base
@@ -38,9 +38,49 @@ def _next_invoice_number():
     return (db.session.scalar(select(func.max(Transaction.invoice_number))) or 0) + 1
 
 
+#: db.session.info key: payments waiting for their invoice number until the batch commits
+_DEFERRED = "memberdesk_deferred_invoice_numbers"
+
+
+def defer_invoice_numbers():
+    """Number the payments of this transaction only when number_deferred() is called, just
+    before the commit: the invoice-number lock (which every processor takes) is then held
+    for the last statements of a batch instead of the whole batch, so that two workers'
+    batches run side by side, and the highest number is read once per batch."""
+    db.session.info[_DEFERRED] = []
+
+
+def number_deferred():
+    """Give the payments deferred in this transaction their gapless numbers, in the order
+    they were applied (those whose event was rolled back are left alone)."""
+    pending = db.session.info.pop(_DEFERRED, None) or []
+    live = [tx for tx in dict.fromkeys(pending)
+            if inspect(tx).persistent and tx.status == "succeeded" and tx.invoice_number is None]
+    if not live:
+        return
+    first = _next_invoice_number()
+    for offset, tx in enumerate(live):
+        tx.invoice_number = first + offset
+    db.session.flush()
+
+
+def forget_deferred():
+    db.session.info.pop(_DEFERRED, None)
+
+
+def _number(tx):
+    pending = db.session.info.get(_DEFERRED)
+    if pending is None:
+        tx.invoice_number = _next_invoice_number()
+    else:
+        pending.append(tx)
+
+
 def apply_payment(deps, actor, rec, fetch_customer=None):
     """Create or complete a payment; (transaction, "created"|"updated"|"unchanged")."""
     tx = find_payment(rec.gateway, rec.refs)
+    if tx is not None:
+        audit.concerns(actor, tx.customer_id)
     if tx is None:
         customer, _ = apply_customer(deps, actor, rec.customer, fetch_customer)
         tx = Transaction(customer_id=customer.id, gateway=rec.gateway, gateway_ref=rec.refs[0],
@@ -80,7 +120,7 @@ def _fill(deps, tx, rec):
     if tx.status == "pending" and rec.status != "pending":
         tx.status = rec.status
     if tx.status == "succeeded" and tx.invoice_number is None:
-        tx.invoice_number = _next_invoice_number()
+        _number(tx)
     if rec.created_at < tx.created_at:
         tx.created_at = rec.created_at  # the earliest time any event gives for this payment
     if rec.tax_cents is not None:
@@ -124,6 +164,7 @@ def _payment_of(rec, what):
 def apply_refund(deps, actor, rec):
     """Record a refund made anywhere (panel or gateway dashboard) and finish a pending one."""
     tx = _payment_of(rec, "refund")
+    audit.concerns(actor, tx.customer_id)
     refund = db.session.scalar(select(Refund).where(Refund.transaction_id == tx.id,
                                                     Refund.gateway_ref == rec.ref))
     if refund is None:
@@ -201,6 +242,7 @@ def _panel_refund(tx, rec):
 def apply_dispute(deps, actor, rec):
     """Record a dispute; a lost one takes its settlement out of lifetime value."""
     tx = _payment_of(rec, "dispute")
+    audit.concerns(actor, tx.customer_id)
     dispute = db.session.scalar(select(Dispute).where(Dispute.gateway == rec.gateway,
                                                       Dispute.gateway_ref == rec.ref)
                                 .with_for_update())

@@ -1,6 +1,7 @@
 """What each PayPal event does: translate its resource (paypal_map), apply it (apply_*)."""
 from sqlalchemy import select
 
+from actions.errors import GatewayError
 from actions.sync import paypal_map as m
 from actions.sync.apply_accounts import apply_subscription, find_subscription
 from actions.sync.apply_money import MissingParent, apply_dispute, apply_payment, apply_refund
@@ -83,7 +84,24 @@ def reversed_(event, ctx):
 
 
 def dispute_changed(event, ctx):
-    apply_dispute(ctx.deps, ctx.actor, m.dispute(_resource(event)))
+    """A dispute; one that arrives before its payment (PayPal does not promise the order)
+    fetches the disputed capture (or, for a subscription payment, sale) first."""
+    record = m.dispute(_resource(event))
+    try:
+        apply_dispute(ctx.deps, ctx.actor, record)
+    except MissingParent:
+        parent_id = next((ref for ref in record.payment_refs if ref), None)
+        if not parent_id:
+            raise
+        reader = _need_reader(ctx, "the disputed payment is unknown")
+        try:
+            capture = reader.capture(parent_id)
+        except GatewayError:  # not a capture: a subscription's sale
+            sale = reader.sale(parent_id)
+            apply_payment(ctx.deps, ctx.actor, m.sale(sale, sale_customer(sale, ctx), ctx.store))
+        else:
+            _capture(capture, ctx)
+        apply_dispute(ctx.deps, ctx.actor, record)
 
 
 def subscription_price(sub, ctx):

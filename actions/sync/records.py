@@ -1,5 +1,5 @@
 """A gateway's objects in our words: what the apply functions write. Plain values only."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -10,6 +10,9 @@ class SystemActor:
     email: str
     id: None = None
     role: str = "system"
+    #: the ids of the customers whose records the audit entries named (actions.audit adds
+    #: them): a webhook event's own actor has a set, which links the event to its customer
+    customers: set | None = field(default=None, compare=False, repr=False)
 
     def can(self, permission):
         return True

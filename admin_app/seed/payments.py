@@ -100,7 +100,8 @@ def record_transactions(gen, buyer, payments, tax_bp):
         if payment.status == "succeeded":
             gen.last_invoice = invoice = gen.last_invoice + 1
             if payment.amount and gen.rng.random() < 0.05:
-                refunded, settled_back = add_refunds(gen, tx_id, payment, settled)
+                refunded, settled_back = add_refunds(gen, tx_id, payment, settled,
+                                                     buyer.customer_id)
             if affiliate:
                 commission = sale_commission(payment.amount, affiliate.commission_rate_bp,
                                              refunded, included_tax(payment.amount, tax_bp))
@@ -115,7 +116,7 @@ def record_transactions(gen, buyer, payments, tax_bp):
     return lifetime_value
 
 
-def add_refunds(gen, tx_id, payment, settled):
+def add_refunds(gen, tx_id, payment, settled, customer_id):
     """One or two refunds of a payment, partial or full; returns the succeeded total and
     its share of the settlement (proportional; what is left for a refund of the rest)."""
     rng, now = gen.rng, gen.now
@@ -135,7 +136,7 @@ def add_refunds(gen, tx_id, payment, settled):
             value -= value % unit if value > unit else 0
         share = settled - back if value >= left else \
             (settled * value + payment.amount // 2) // payment.amount
-        _refund_row(gen, tx_id, payment, value, status, at, share)
+        _refund_row(gen, tx_id, payment, value, status, at, share, customer_id)
         left -= 0 if status == "failed" else value
         refunded += value if status == "succeeded" else 0
         back += share if status == "succeeded" else 0
@@ -144,7 +145,7 @@ def add_refunds(gen, tx_id, payment, settled):
     return refunded, back
 
 
-def _refund_row(gen, tx_id, payment, value, status, at, share):
+def _refund_row(gen, tx_id, payment, value, status, at, share, customer_id):
     rng = gen.rng
     refund_id = gen.take_id("refund")
     reason = rng.choice(REFUND_REASONS)
@@ -155,4 +156,4 @@ def _refund_row(gen, tx_id, payment, value, status, at, share):
         gen.datetime_value(at),
         None if status == "pending" else gen.datetime_value(min(at + gen.randint(1, 300),
                                                                 gen.now)),
-        share, gen.store_currency))
+        share, gen.store_currency, customer_id))

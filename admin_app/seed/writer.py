@@ -21,7 +21,8 @@ COLUMNS = {  # the tables in foreign-key order, with the columns seed() fills, i
         "created_at settlement_cents settlement_currency fee_cents").split(),
     Refund.__table__: (
         "id transaction_id amount_cents currency reason note status gateway_ref "
-        "failure_message created_at completed_at settlement_cents settlement_currency").split(),
+        "failure_message created_at completed_at settlement_cents settlement_currency "
+        "customer_id").split(),
 }
 CUSTOMERS, SUBSCRIPTIONS, TRANSACTIONS, REFUNDS = COLUMNS
 FILLED_TABLES = (Plan.__table__, Affiliate.__table__, *COLUMNS)

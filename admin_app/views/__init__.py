@@ -6,7 +6,7 @@ from admin_app import redirects
 from admin_app.security import csp_nonce
 from admin_app.views.admin_users import AdminUsersView
 from admin_app.views.base import IndexView
-from admin_app.views.audit import AuditView
+from admin_app.views.audit import AuditView, SignInView
 from admin_app.views.catalog import AffiliateView, PlanView
 from admin_app.views.customers import CustomerView
 from admin_app.views.drift import DriftView
@@ -37,6 +37,8 @@ def init_app(app):
     admin.add_view(AffiliateView(Affiliate, db, name="Affiliates", category="Catalog",
                                  endpoint="affiliate"))
     admin.add_view(AuditView(AuditEvent, db, name="Audit log", endpoint="audit"))
+    admin.add_view(SignInView(AuditEvent, db, name="Sign-ins", endpoint="audit_sign_ins",
+                              url="/admin/audit/sign-ins"))
     admin.add_view(JobView(Job, db, name="Jobs", endpoint="jobs"))
     admin.add_view(WebhookEventView(WebhookEvent, db, name="Webhook events",
                                     category="Gateways", endpoint="webhook_event"))

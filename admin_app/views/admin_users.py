@@ -41,9 +41,10 @@ class AdminUsersView(AccessMixin, BaseView):
     permission = "manage_admins"
 
     @expose("/")
-    def index(self):
+    def index(self, invite_form=None):
         users = db.session.scalars(select(AdminUser).order_by(AdminUser.email)).all()
-        return self.render("auth/admin_users.html", users=users, invite_form=InviteForm(),
+        return self.render("auth/admin_users.html", users=users,
+                           invite_form=invite_form or InviteForm(),
                            role_form=RoleForm, now=login_session.now())
 
     def _done(self):
@@ -84,9 +85,10 @@ class AdminUsersView(AccessMixin, BaseView):
         done = self._run(form, lambda: admin_users.invite(
             current_user, form.email.data, form.role.data, deps=_deps(),
             link_hours=self._link_hours()))
-        if done:
-            user, token = done
-            self._hand_out_link(user, token, f"{user.email} is invited as {user.role}.")
+        if not done:  # the form again, with what was typed and chosen, and why not
+            return self.index(invite_form=form), 400
+        user, token = done
+        self._hand_out_link(user, token, f"{user.email} is invited as {user.role}.")
         return self._done()
 
     @expose("/<smallid:user_id>/password-link", methods=("POST",))

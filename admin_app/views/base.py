@@ -1,5 +1,5 @@
 """Base views: login required, role checks, CSRF on every form, stable sort order, cheap counts."""
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from markupsafe import Markup
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
@@ -72,6 +72,15 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
 
     def search_placeholder(self):
         return self.search_hint or super().search_placeholder()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        """Flask-Admin's edit page; a role that may not edit is told so, not sent back mute."""
+        if not self.can_edit and current_user.is_authenticated:
+            flash(f"You can't edit {self.name.lower()}: your role ({current_user.role}) can "
+                  "only look at them. Nothing was changed.", "error")
+            return redirect(get_redirect_target() or self.get_url(".index_view"))
+        return super().edit_view()
 
     def get_one(self, id):
         """The record, or None for an id that is not a number fitting the key (no DB error)."""

@@ -1,12 +1,13 @@
 """Sales > Customers: the list's settings; what it does is in named mixins beside it:
 the list at scale (customer_list.py), the CSV export (csv_export.py), the profile pop-up
-(profile.py) and avatars (avatar.py)."""
-from flask import current_app, flash
+(profile.py) with its timeline and notes (timeline.py) and avatars (avatar.py)."""
+from flask import current_app, flash, request
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
 
 from actions.customer_details import update_customer
 from actions.errors import ActionError
+from admin_app import pending_avatar
 from admin_app.bulk_views import BulkActionsMixin
 from admin_app.composition import deps_from_app
 from admin_app.forms import CustomerForm
@@ -16,11 +17,12 @@ from admin_app.views.base import SecureModelView
 from admin_app.views.csv_export import CsvExportMixin
 from admin_app.views.customer_list import CustomerListMixin, ltv_formatter
 from admin_app.views.profile import ProfileMixin
+from admin_app.views.timeline import TimelineMixin
 from models import db
 
 
-class CustomerView(CustomerListMixin, CsvExportMixin, ProfileMixin, AvatarMixin, BulkActionsMixin,
-                   SecureModelView):
+class CustomerView(CustomerListMixin, CsvExportMixin, ProfileMixin, TimelineMixin, AvatarMixin,
+                   BulkActionsMixin, SecureModelView):
     list_template = "customers/list.html"
     edit_template = "customers/edit.html"
     column_list = ["name", "email", "lifetime_value_cents"]
@@ -44,18 +46,41 @@ class CustomerView(CustomerListMixin, CsvExportMixin, ProfileMixin, AvatarMixin,
         return list(self.column_extra_row_actions)
 
     def edit_form(self, obj=None):
-        return CustomerForm(obj=obj, customer_id=obj.id if obj else None,
+        form = CustomerForm(obj=obj, customer_id=obj.id if obj else None,
                             max_avatar_bytes=current_app.config["AVATAR_MAX_BYTES"],
                             max_avatar_pixels=current_app.config["AVATAR_MAX_PIXELS"])
+        if obj is None or not obj.avatar:
+            del form.remove_avatar  # nothing to remove
+        return form
+
+    def validate_form(self, form):
+        """Flask-Admin's check; when it refuses, the message at the top says which field and
+        why, and an avatar chosen meanwhile is kept for the form shown again."""
+        if super().validate_form(form):
+            return True
+        if request.method == "POST":
+            flash(f"Not saved — {form.errors_text()}", "error")
+            self._keep_avatar(form)
+        return False
+
+    def _keep_avatar(self, form):
+        if form.avatar_image is not None and form.customer_id is not None:
+            if form.avatar.data and getattr(form.avatar.data, "filename", ""):
+                pending_avatar.drop(form.customer_id, form.avatar_token.data)
+                form.avatar_token.data = pending_avatar.keep(form.avatar_image,
+                                                             form.customer_id)
 
     def update_model(self, form, model):
         try:
             result = update_customer(deps_from_app(), current_user, model.id, form.details(),
-                                     form.avatar_image)
+                                     form.avatar_image, remove_avatar=form.removing_avatar())
         except ActionError as exc:
             db.session.rollback()
             flash(exc.message, "error")
+            self._keep_avatar(form)
             return False
+        if form.avatar_token.data:
+            pending_avatar.drop(model.id, form.avatar_token.data)
         if result.category != "success":
             flash(result.message, result.category)
         return True  # Flask-Admin then confirms "Record was successfully saved."

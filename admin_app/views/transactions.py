@@ -1,6 +1,14 @@
 """Sales > Transactions: every payment, its refunds, and the per-row actions."""
+from flask import Response, abort, jsonify, request
+from flask_admin import expose
+from flask_login import current_user
 from markupsafe import Markup, escape
 
+from actions.errors import ActionError, InvalidRequest
+from actions.invoice import download_invoice
+from actions.refund import preview_refund_text
+
+from admin_app.composition import deps_from_app
 from admin_app.bulk_views import BulkActionsMixin, ListScopeMixin
 from admin_app.lists import TRANSACTIONS
 from admin_app.row_actions import RowActionsMixin
@@ -41,5 +49,27 @@ class TransactionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, SecureM
         "refunds": _refunds_formatter,
         "created_at": datetime_formatter,
         "status": lambda v, c, m, n: (m.status or "").capitalize(),  # as in the profile
+        "invoice_number": lambda v, c, m, n: m.invoice_label,
     }
 
+    @expose("/invoice/<int:tx_id>/pdf")
+    def invoice_pdf_view(self, tx_id):
+        """Download PDF: the invoice as the e-mail attaches it, as a file (audited)."""
+        try:
+            filename, pdf = download_invoice(deps_from_app(), current_user, tx_id)
+        except InvalidRequest:
+            abort(404)
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store"})
+
+    @expose("/refund_preview/<int:tx_id>/")
+    def refund_preview_view(self, tx_id):
+        """JSON: what refunding the amount typed does (the refund pop-up's preview), or the
+        message the refund would be refused with."""
+        try:
+            heading, lines = preview_refund_text(deps_from_app(), current_user, tx_id,
+                                                 request.args.get("amount", ""))
+        except ActionError as exc:
+            return jsonify(error=exc.message)
+        return jsonify(heading=heading, lines=lines)

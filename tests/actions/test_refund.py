@@ -8,11 +8,12 @@ from actions.bulk.refund_remaining import refund_remaining_row
 from actions.commission import commission_reversal
 from actions.errors import GatewayDeclined, GatewayNotConfigured, GatewayUnavailable, \
     InvalidRequest
-from actions.refund import check_refund, refund_transaction
+from actions.refund import (check_refund, preview_refund, preview_refund_text,
+                            refund_transaction)
 from models import Refund, Transaction
 from tests import factories
 from tests.actions.support import (FAST, audit_entries, fresh, ltv, nothing_changes, paid,
-                                   refunds_of)
+                                   refunds_of, start_over)
 
 
 @pytest.fixture
@@ -214,3 +215,56 @@ def test_the_bulk_row_of_a_fully_refunded_payment_is_refused(deps, finance, gate
     refund_transaction(deps, finance, tx.id, None, "other")
     with nothing_changes(gateways), pytest.raises(InvalidRequest, match="Nothing is left"):
         refund_remaining_row(deps, finance, tx.id, {}, "job:5:row:1")
+
+
+@FAST
+@given(currency=st.sampled_from(["USD", "EUR", "GBP"]),
+       amount=st.integers(min_value=100, max_value=50000),
+       earlier=st.integers(min_value=0, max_value=100), share=st.integers(1, 100),
+       rate_bp=st.sampled_from([0, 1000, 1500]))
+def test_the_refund_recorded_is_the_change_its_preview_showed(deps, finance, gateways, currency,
+                                                              amount, earlier, share, rate_bp):
+    """The pop-up's preview of an amount (issue 21 item 11) and the refund made of it move
+    the lifetime value and the commission by the same cents, in any currency, after an
+    earlier partial refund, for a part or all of what is left."""
+    start_over()
+    partner = factories.affiliate(rate_bp=rate_bp)
+    tx = paid(gateways, amount, currency=currency, affiliate_id=partner.id,
+              commission_cents=amount * rate_bp // 10000)
+    first = amount * earlier // 200  # up to half refunded before
+    if first:
+        refund_transaction(deps, finance, tx.id, first, "other")
+    tx = fresh(Transaction, tx.id)
+    left = tx.refundable_cents
+    cents = max(1, left * share // 100)
+    typed = f"{cents // 100}.{cents % 100:02d}"
+    heading, lines = preview_refund_text(deps, finance, tx.id, typed)
+    preview = preview_refund(deps, tx, cents)
+    before_ltv, before_commission = ltv(tx.customer_id), tx.commission_cents
+
+    refund_transaction(deps, finance, tx.id, cents, "other")
+
+    tx = fresh(Transaction, tx.id)
+    assert preview.ltv_before_cents == before_ltv
+    assert ltv(tx.customer_id) == preview.ltv_after_cents
+    assert before_commission - tx.commission_cents == preview.commission_reversed_cents
+    assert heading == (f"Refunding the full {deps.money(cents, currency)}:" if cents == left
+                       else f"Refunding {deps.money(cents, currency)}:")
+    assert (f"the customer's lifetime value {deps.money(before_ltv)} → "
+            f"{deps.money(ltv(tx.customer_id))}") in lines[0]
+
+
+def test_a_preview_of_an_amount_the_refund_refuses_gives_the_refusals_message(deps, finance,
+                                                                              gateways):
+    tx = paid(gateways, 14900)
+    for typed, cents in (("150.00", 15000), ("0", 0)):
+        with pytest.raises(InvalidRequest) as refused:
+            refund_transaction(deps, finance, tx.id, cents, "other")
+        with pytest.raises(InvalidRequest) as previewed:
+            preview_refund_text(deps, finance, tx.id, typed)
+        assert previewed.value.message == refused.value.message
+    with pytest.raises(InvalidRequest, match="“12,x” is not an amount."):
+        preview_refund_text(deps, finance, tx.id, "12,x")
+    with pytest.raises(InvalidRequest, match="USD amounts have at most 2 decimal places."):
+        preview_refund_text(deps, finance, tx.id, "1.005")
+    assert gateways["stripe"].refunded_total(tx.gateway_ref) == 0

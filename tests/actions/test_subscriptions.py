@@ -395,25 +395,48 @@ def test_the_paypal_preview_states_the_notice_rule(deps, finance, gateways):
     assert "PayPal does not prorate" in lines[1] and "10 days' notice" in lines[2]
 
 
-@pytest.mark.xfail(strict=True, reason="a second identical request joins the pending change and "
-                   "sends it again while the first is still in flight; PayPal's /revise takes "
-                   "no idempotency key (issue 17 finding 14), so PayPal revises twice")
 def test_the_same_paypal_change_sent_while_the_first_is_in_flight_revises_once(deps, actors,
                                                                               gateways):
     """Found by tests/hardening/test_concurrency.py (two admins, the same new price, at
     once); here the interleaving is made certain: the second admin's request runs while the
-    first one's revise is on its way to PayPal."""
+    first one's revise is on its way to PayPal. PayPal's /revise takes no key (issue 17
+    finding 14): the second request must not send it at all."""
     paypal = gateways["paypal"]
     paypal.keyless = {"change_price"}
     sub = subscribed(gateways, gateway="paypal")
     send = paypal.change_price
+    second = []
 
     def first_in_flight(*args, **kwargs):
         paypal.change_price = send  # the second admin's request goes straight through
-        change_subscription_price(deps, actors["owner"], sub.id, 5900)
+        second.append(change_subscription_price(deps, actors["owner"], sub.id, 5900))
         return send(*args, **kwargs)
 
     paypal.change_price = first_in_flight
-    change_subscription_price(deps, actors["finance"], sub.id, 5900)
+    first = change_subscription_price(deps, actors["finance"], sub.id, 5900)
     assert fresh(Subscription, sub.id).price_cents == 5900
     assert len(effects(paypal, "change_price")) == 1
+    assert first.category == "success"
+    assert second[0].category == "info"
+    assert "being sent to PayPal right now" in second[0].message
+    assert "nothing more was sent" in second[0].message
+    assert [c.status for c in changes(sub.id)] == ["succeeded"]
+
+
+def test_a_paypal_change_whose_answer_was_lost_is_finished_by_reading_not_sent_again(
+        deps, actors, gateways):
+    """The first request's revise reached PayPal but its answer was lost: the same change
+    asked again reads the subscription, finds it applied and records it; no second revise."""
+    paypal = gateways["paypal"]
+    paypal.keyless = {"change_price"}
+    paypal.promises_idempotency = False
+    sub = subscribed(gateways, gateway="paypal")
+    paypal.fail_verb("change_price", "reset_after_success")
+    with pytest.raises(GatewayUnavailable):
+        change_subscription_price(deps, actors["finance"], sub.id, 5900)
+    assert [c.status for c in changes(sub.id)] == ["pending"]
+    again = change_subscription_price(deps, actors["owner"], sub.id, 5900)
+    assert again.category == "success"
+    assert len(effects(paypal, "change_price")) == 1
+    assert fresh(Subscription, sub.id).price_cents == 5900
+    assert [c.status for c in changes(sub.id)] == ["succeeded"]

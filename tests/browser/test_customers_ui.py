@@ -180,8 +180,7 @@ def test_partial_refund_from_the_profile_updates_the_profile(app, page, stripe_f
     expect(modal.locator("#md-refund-summary")).to_be_visible()
     expect(modal.locator("#md-left")).to_have_text("$50.00")
     consequences = modal.locator("#md-refund-consequences")
-    expect(consequences).to_contain_text("from $75.00 to")
-    expect(consequences).to_contain_text("$25.00")
+    expect(consequences).to_contain_text("lifetime value $75.00 → $25.00")
     expect(consequences).to_contain_text("This cannot be undone")
     _settled_screenshot(page, "/tmp/md-refund.png")
 

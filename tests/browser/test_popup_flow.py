@@ -66,10 +66,12 @@ def test_cancel_and_close_go_back_to_the_profile(page, grace):
         expect(modal.locator("#md-profile")).to_be_visible()
         expect(modal).to_have_class(re.compile(r"\bshow\b"))
         expect(modal.locator(".nav-tabs .nav-link.active")).to_have_text("Transactions")
-    expect(page).to_have_url(re.compile(r"/admin/customer/$"))
-    # The profile's own × still closes the pop-up.
+    # still the list, naming the open profile (issue 21 item 8)
+    expect(page).to_have_url(re.compile(r"/admin/customer/\?profile=[0-9]+$"))
+    # The profile's own × still closes the pop-up, and the URL no longer names it.
     modal.locator(".modal-header .close").click()
     expect(modal).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/admin/customer/$"))
     assert page.js_errors == []
 
 
@@ -87,7 +89,8 @@ def test_invalid_amounts_are_answered_inside_the_popup(stripe_page, stripe_fake,
     expect(modal.locator(".invalid-feedback")).to_have_text(message)
     expect(modal).to_have_class(re.compile(r"\bshow\b"))
     expect(modal.locator("[name=amount]")).to_have_value(typed)
-    expect(page).to_have_url(re.compile(r"/admin/customer/$"))  # no full-page form
+    # no full-page form: still the list, naming the open profile
+    expect(page).to_have_url(re.compile(r"/admin/customer/\?profile=[0-9]+$"))
     assert not stripe_fake.calls
     # Cancel still goes back to the profile from there.
     modal.get_by_role("link", name="Close").click()

@@ -13,6 +13,8 @@ import threading
 FAULTS = ("timeout", "reset", 404, 409, 422, 429, 500)
 #: the vendor acts, then answers 500 anyway (a change applied but reported as failed)
 APPLIED_500 = "applied_500"
+#: the answer waits until release() (a slow gateway; `Faults.holding` is set meanwhile)
+HOLD = "hold"
 #: the header of an answer the client must treat as never arrived (a read timeout)
 LOST = "X-Test-Answer-Lost"
 _ENVIRON = "memberdesk.test.answer_lost"
@@ -57,9 +59,10 @@ class Faults:
         self._queue = []
         self._lock = threading.Lock()
         self.released = threading.Event()
+        self.holding = threading.Event()  # an answer is being held (HOLD)
 
     def add(self, fault, times=1):
-        if fault not in FAULTS + ("decline", APPLIED_500):
+        if fault not in FAULTS + ("decline", APPLIED_500, HOLD):
             raise ValueError(f"unknown fault {fault!r}")
         with self._lock:
             self._queue.extend([fault] * times)
@@ -73,8 +76,12 @@ class Faults:
         self.released.set()
 
     def after_acting(self, fault, request):
-        """For "timeout" and "reset": make the answer not arrive (the effect stays)."""
-        if fault == "timeout":
+        """For "timeout" and "reset": make the answer not arrive (the effect stays); for
+        HOLD: answer only once released (at most 30 s: a test never hangs for good)."""
+        if fault == HOLD:
+            self.holding.set()
+            self.released.wait(30)
+        elif fault == "timeout":
             lose_answer(request)
         elif fault == "reset":
             sock = request.environ["werkzeug.socket"]

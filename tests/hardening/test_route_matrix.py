@@ -10,7 +10,8 @@ from tests.hardening.test_bad_input import snapshot
 PUBLIC, OFF = "public", "off"  # anyone; a Flask-Admin feature switched off (back to the list)
 CATALOG = ("plan", "affiliate")
 VIEW_PERMISSION = {"customer": "view", "transaction": "view", "subscription": "view",
-                   "plan": "view", "affiliate": "view", "audit": "view_audit", "jobs": "view",
+                   "plan": "view", "affiliate": "view", "audit": "view_audit",
+                   "audit_sign_ins": "view_audit", "jobs": "view",
                    "webhook_event": "webhooks"}
 # Authenticated by the gateway's signature, not by a login or a CSRF token; an unsigned or
 # badly signed request is refused (tests/integration/test_webhooks_*.py).
@@ -57,6 +58,11 @@ def rule_for(app, endpoint, method, action_name=None):
         ("export", "GET"): "export" if view == "customer" else OFF,
         ("profile_view", "GET"): base if view == "customer" else None,
         ("avatar_view", "GET"): base if view == "customer" else None,
+        # the profile's Timeline tab, and its internal-note form (support and above)
+        ("timeline_view", "GET"): base if view == "customer" else None,
+        ("note_view", "POST"): "add_note" if view == "customer" else None,
+        # the avatar kept from a refused Edit customer form: to those who may edit
+        ("kept_avatar_view", "GET"): "edit_customer" if view == "customer" else None,
         # the price/plan preview answers JSON (an error message for a role that may not change)
         ("preview_view", "GET"): base if view == "subscription" else None,
         # Jobs: a job page of a job one may not see is a 404 like a missing one

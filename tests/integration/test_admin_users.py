@@ -212,3 +212,62 @@ def test_menu_shows_admin_users_to_owners_only(client, app):
     finance = app.test_client()
     login(finance, "finance")
     assert "Admin users" not in finance.get("/admin/customer/").get_data(as_text=True)
+
+
+# Issue 21 item 14: one address rule for the invitation and create-admin; a refused form
+# keeps what was typed; a role that may not edit is told so.
+
+def test_invite_and_create_admin_follow_one_rule_for_private_domains(owner_client, app):
+    _invite(owner_client, "NewHire@memberdesk.local", "finance")
+    assert _user("newhire@memberdesk.local").role == "finance"
+    result = app.test_cli_runner().invoke(args=["create-admin", "ops@memberdesk.local",
+                                                "--password", "a long password"])
+    assert result.exit_code == 0 and "ops@memberdesk.local" in result.output
+    # both refuse what is no address, and the special-use names that are not private networks
+    for email in ("ops@foo.invalid", "not-an-address"):
+        before = _snapshot()
+        refused = _post(owner_client, PAGE + "invite", email=email, role="viewer")
+        assert refused.status_code == 400 and "cannot be used" in refused.get_data(as_text=True)
+        result = app.test_cli_runner().invoke(args=["create-admin", email,
+                                                    "--password", "a long password"])
+        assert result.exit_code != 0 and "cannot be used" in result.output
+        assert _snapshot() == before
+
+
+@pytest.mark.parametrize("email, normalized", [
+    ("newhire@memberdesk.local", "newhire@memberdesk.local"),
+    ("Ops@LocalHost", "ops@localhost"), ("qa@staging.test", "qa@staging.test"),
+    ("Boss@Example.com", "boss@example.com")])
+def test_admin_email_accepts_private_networks_and_normalises(email, normalized):
+    assert admin_users.admin_email(email) == normalized
+
+
+@pytest.mark.parametrize("email", ["x@a.onion", "x@foo.invalid", "x@.local", "x y@memberdesk.local",
+                                   "x@memberdesk..local", "@memberdesk.local", "x@"])
+def test_admin_email_refuses_the_rest_with_the_librarys_reason(email):
+    with pytest.raises(InvalidRequest, match="cannot be used: "):
+        admin_users.admin_email(email)
+
+
+def test_refused_invite_keeps_the_email_and_the_role(owner_client):
+    make_admin("viewer", "taken@example.com")
+    response = _post(owner_client, PAGE + "invite", email="taken@example.com", role="finance")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "taken@example.com already has an account" in page
+    assert re.search(r'<input[^>]*name="email"[^>]*value="taken@example.com"', page) or \
+        re.search(r'<input[^>]*value="taken@example.com"[^>]*name="email"', page), page
+    assert re.search(r'<option selected value="finance">|<option value="finance" selected',
+                     page), page
+
+
+@pytest.mark.parametrize("role", ["viewer", "finance"])
+def test_a_role_that_may_not_edit_customers_is_told_so(client, role):
+    from tests import factories
+    customer = factories.customer(name="Ada", email="ada@example.com")
+    db.session.commit()
+    login(client, role)
+    response = client.get(f"/admin/customer/edit/?id={customer.id}", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"You can&#39;t edit customers: your role ({role}) can only look at them" in page

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from actions import ltv
 from actions.deps import Deps
 from actions.errors import GatewayNotConfigured, InvalidRequest
-from actions.refund import ACTION as REFUND, _context as refund_preview, refund_transaction
+from actions.refund import ACTION as REFUND, preview_refund, refund_transaction
 from actions.sync.events import process_event, store_event
 from models import Customer, Dispute, Transaction, db
 from tests import factories
@@ -124,7 +124,7 @@ def test_after_a_partial_lost_dispute_the_refund_preview_takes_off_only_what_is_
 
     assert tx.refundable_cents == 6000
     assert tx.commission_cents == 600
-    preview = refund_preview(tx, DEPS)
-    assert preview["left_cents"] == 6000
-    assert preview["ltv_after_cents"] == 0  # $100 - $40 lost - $60 refunded, not -$40
-    assert preview["commission_reversed_cents"] == 600
+    preview = preview_refund(DEPS, tx)
+    assert preview.amount_cents == 6000 and preview.full
+    assert preview.ltv_after_cents == 0  # $100 - $40 lost - $60 refunded, not -$40
+    assert preview.commission_reversed_cents == 600

@@ -232,3 +232,57 @@ def test_addresses_follow_the_country_convention_in_popup_email_and_pdf(client, 
     customer.postal_code, customer.country = "10117", "DE"
     db.session.commit()
     assert "Unter den Linden 1<br>10117 BERLIN<br>GERMANY" in _modal(client, sale)
+
+
+def _pdf_text(data):
+    return PdfReader(io.BytesIO(data)).pages[0].extract_text()
+
+
+def test_download_pdf_is_the_emailed_pdf_as_an_attachment_and_audited(client, sale,
+                                                                       smtp_server):
+    login(client, "viewer")  # whoever may see the invoice may download it
+    pdf_url = f"{LIST}invoice/{sale}/pdf"
+    assert f'href="{pdf_url}"' in _modal(client, sale) and "Download PDF" in _modal(client, sale)
+
+    response = client.get(pdf_url)
+
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == \
+        'attachment; filename="invoice-INV-000123.pdf"'
+    downloaded = _pdf_text(response.data)
+    assert "INV-000123" in downloaded and "€119.00" in downloaded and "-€20.00" in downloaded
+    (event,) = _events()
+    assert (event.action, event.outcome, event.actor_email) == \
+        ("invoice.download", "succeeded", "viewer@example.com")
+    assert (event.target_type, event.target_id, event.after) == \
+        ("transaction", sale, {"invoice": "INV-000123"})
+
+    login(client, "support")
+    _resend(client, sale)
+    (attachment,) = smtp_server.messages[0].message.iter_attachments()
+    assert _pdf_text(attachment.get_content()) == downloaded  # one PDF, two ways out
+
+
+def test_download_pdf_requires_login_and_an_invoice(client, sale):
+    response = client.get(f"{LIST}invoice/{sale}/pdf")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert _events() == []
+
+    login(client, "viewer")
+    failed = factories.payment(factories.customer(), 999, status="failed")
+    db.session.commit()
+    assert client.get(f"{LIST}invoice/{failed.id}/pdf").status_code == 404
+    assert client.get(f"{LIST}invoice/987654321/pdf").status_code == 404
+    assert _events() == []
+
+
+def test_one_invoice_number_format_in_list_profile_popup_and_email(client, sale):
+    from models import Transaction
+    login(client, "viewer")
+    customer_id = db.session.get(Transaction, sale).customer_id
+    listing = client.get(LIST).get_data(as_text=True)
+    profile = client.get(f"/admin/customer/profile/{customer_id}/?modal=1").get_data(as_text=True)
+    popup = _modal(client, sale)
+    for page in (listing, profile, popup):
+        assert "INV-000123" in page
+        assert ">123<" not in page and "Invoice 123" not in page

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from admin_app import create_app, jobs
 from models import Job, Refund, db
 from tests.conftest import _config, make_admin
-from tests.fakes.stripe_bulk_fake import API_KEY
 from tests.job_support import make_payments, snapshot, wait_for_job
 from tests.redis_support import REDIS_URL, ROOT, VENV_BIN, start_worker, worker_env
 
@@ -22,7 +21,7 @@ ROWS = 40
 
 
 def _env(database_url, fake, queue_name=None):
-    extra = {"STRIPE_API_KEY": API_KEY, "STRIPE_API_BASE": fake.url, "STRIPE_MAX_RETRIES": "0",
+    extra = {"STRIPE_API_KEY": fake.api_key, "STRIPE_API_BASE": fake.url, "STRIPE_MAX_RETRIES": "0",
              "STRIPE_RATE_LIMIT": "500", "JOB_LEASE_SECONDS": "600"}
     env = worker_env(database_url, queue_name or "unused", **extra)
     if queue_name:

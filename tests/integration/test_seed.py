@@ -83,6 +83,7 @@ def test_refunded_cents_equal_succeeded_refunds(ctx):
     for refund in db.session.scalars(select(Refund)):
         tx = txs[refund.transaction_id]
         assert tx.status == "succeeded" and refund.currency == tx.currency
+        assert refund.customer_id == tx.customer_id  # the customer's timeline finds it
         assert refund.amount_cents > 0 and tx.created_at <= refund.created_at <= NOW
         assert (refund.completed_at is None) == (refund.status == "pending")
         if refund.status != "failed":

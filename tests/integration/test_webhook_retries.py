@@ -132,3 +132,34 @@ def test_a_sale_refund_before_its_sale_fetches_the_sale_from_paypal(pp_app, clie
     assert db.session.scalar(select(func.count(Refund.id))) == 1
     assert db.session.get(Customer, customer.id).lifetime_value_cents == 1400 == \
         ltv.actual_ltv(customer.id, "USD")
+
+
+def test_a_dispute_before_its_capture_fetches_the_capture_from_paypal(pp_app, client,
+                                                                      paypal_hooks):
+    """Issue 18 (burst bench): a PayPal dispute that arrived before its capture waited for a
+    retry (30 s, then 2 min) instead of fetching the capture, as refunds do."""
+    paypal_hooks.objects["/v2/payments/captures/CAP9"] = pw.capture(
+        "CAP9", "49.00", "USD", order_id="ORDER9",
+        breakdown={"gross_amount": pw.money("49.00", "USD"),
+                   "paypal_fee": pw.money("1.95", "USD"), "net_amount": pw.money("47.05", "USD")})
+    paypal_hooks.objects["/v2/checkout/orders/ORDER9"] = pw.order("ORDER9")
+    opened = {"dispute_id": "PP-D-9", "status": "OPEN",
+              "reason": "MERCHANDISE_OR_SERVICE_NOT_RECEIVED",
+              "dispute_amount": pw.money("49.00", "USD"), "create_time": "2026-01-05T10:00:00Z",
+              "disputed_transactions": [{"seller_transaction_id": "CAP9"}]}
+    post_paypal(client, pw.event("CUSTOMER.DISPUTE.CREATED", opened))  # before its capture
+    settle()
+    post_paypal(client, pw.event("PAYMENT.CAPTURE.COMPLETED", paypal_hooks.objects[
+        "/v2/payments/captures/CAP9"]))
+    settle()
+
+    assert [(e.status, e.attempts) for e in events()] == [("processed", 1)] * 2
+    tx = db.session.scalar(select(Transaction))
+    assert db.session.scalar(select(func.count(Transaction.id))) == 1
+    assert (tx.gateway_ref, tx.amount_cents, tx.status) == ("CAP9", 4900, "succeeded")
+    from models import Dispute
+    dispute = db.session.scalar(select(Dispute))
+    assert (dispute.gateway_ref, dispute.transaction_id, dispute.status) == ("PP-D-9", tx.id,
+                                                                           "open")
+    grace = db.session.scalar(select(Customer).where(Customer.email == "grace@example.com"))
+    assert grace.lifetime_value_cents == 4900 == ltv.actual_ltv(grace.id, "USD")
