@@ -1,4 +1,6 @@
 """Customers and subscriptions from gateway records, never moved backwards; no commit."""
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from actions import audit
@@ -150,6 +152,7 @@ def apply_subscription(deps, actor, rec, fetch_customer=None):
     if rec.price_from_plan and (rec.plan_overridden or plan is None or plan.id == sub.plan_id):
         for key in ("price_cents", "name"):
             del values[key]
+    values.update(_price_schedule(sub, rec, values))
     changes = {k: v for k, v in values.items() if getattr(sub, k) != v}
     sub.gateway_updated_at = rec.updated_at
     if not changes:
@@ -160,6 +163,25 @@ def apply_subscription(deps, actor, rec, fetch_customer=None):
     audit.record(actor, "subscription.synced", sub, outcome="succeeded", before=before,
                  after={k: _plain(v) for k, v in changes.items()})
     return sub, "updated"
+
+
+#: a period end this far past a scheduled price's date is a renewal (a cycle is a day or more)
+RENEWED_AFTER = timedelta(hours=12)
+
+
+def _price_schedule(sub, rec, values):
+    """A price changed "from the next renewal" (Subscription.price_from) takes effect when the
+    gateway's period moves past that renewal; a price the gateway reports that is not the one
+    scheduled (changed there) ends the wait too. Until then the gateway's new price (Stripe
+    and PayPal hold it at once) leaves the schedule as it is."""
+    if not sub.price_scheduled:
+        return {}
+    period_end = values.get("current_period_end")
+    renewed = period_end is not None and period_end > sub.price_from + RENEWED_AFTER
+    repriced = "price_cents" in values and values["price_cents"] != sub.price_cents
+    if renewed or repriced or values.get("status") == "canceled":
+        return {"price_before_cents": None, "price_from": None}
+    return {}
 
 
 def _plain(value):

@@ -63,6 +63,8 @@ def rule_for(app, endpoint, method, action_name=None):
         ("note_view", "POST"): "add_note" if view == "customer" else None,
         # the avatar kept from a refused Edit customer form: to those who may edit
         ("kept_avatar_view", "GET"): "edit_customer" if view == "customer" else None,
+        # which optional columns of the customers list this admin sees (their session only)
+        ("columns_view", "POST"): base if view == "customer" else None,
         # the price/plan preview answers JSON (an error message for a role that may not change)
         ("preview_view", "GET"): base if view == "subscription" else None,
         # Jobs: a job page of a job one may not see is a 404 like a missing one
