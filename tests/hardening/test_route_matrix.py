@@ -68,6 +68,10 @@ def rule_for(app, endpoint, method, action_name=None):
         ("columns_view", "POST"): base if view == "customer" else None,
         # the price/plan preview answers JSON (an error message for a role that may not change)
         ("preview_view", "GET"): base if view == "subscription" else None,
+        # Download PDF of an invoice: whoever may see payments; the refund pop-up's preview
+        # answers JSON (the refusal's message for a role that may not refund)
+        ("invoice_pdf_view", "GET"): base if view == "transaction" else None,
+        ("refund_preview_view", "GET"): base if view == "transaction" else None,
         # Jobs: a job page of a job one may not see is a 404 like a missing one
         ("job_view", "GET"): base if view == "jobs" else None,
         ("status_view", "GET"): base if view == "jobs" else None,
