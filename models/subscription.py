@@ -90,6 +90,7 @@ class Subscription(db.Model):
         db.UniqueConstraint("gateway", "gateway_id", name="uq_subscription_gateway_id"),
         db.Index("ix_subscription_customer", "customer_id", "start_date"),
         db.Index("ix_subscription_start", "start_date", "id"),  # the list's default order
+        db.Index("ix_subscription_status_next", "status", "next_payment_date"),  # Home
         db.CheckConstraint("price_cents >= 0", name="price_positive"),
     )
 

@@ -157,3 +157,17 @@ def test_screenshots(page, demo, shots):
                  "subscriptions-list", "profile-phone"):
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert page.js_errors == []
+
+
+def test_home_screenshot(page, app, shots):
+    """Home on seeded data: the MRR bridge, the lines and the table (README)."""
+    from admin_app.metrics_cli import rebuild_all
+    from admin_app.seed import seed
+    seed(400, 4, progress=False)
+    rebuild_all(progress=False)
+    browser_login(page)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 1500})
+    page.goto("/admin/")
+    expect(page.locator("#md-bridge-chart rect.md-bar").first).to_be_visible()
+    expect(page.locator("polyline.md-line-end_mrr_cents")).to_be_visible()
+    page.screenshot(path=str(shots / "home.png"))
