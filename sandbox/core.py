@@ -17,11 +17,35 @@ from sandbox.times import iso
 #: the next GET): "reset" (the vendor acts, then the connection drops without an answer),
 #: "timeout" (the vendor acts, then answers after `hang_seconds`), an HTTP status (the
 #: vendor's error answer, nothing done), "decline" (the vendor's "no" for that call: card
-#: declined, status invalid), "applied_500" (the vendor acts, then answers 500 anyway).
-FAULTS = ("timeout", "reset", "decline", "applied_500", 400, 404, 409, 422, 429, 500, 502,
-          503)
-#: one call the sandbox received (headers case-insensitive; params as the handler saw them)
-Call = namedtuple("Call", "vendor method path headers params status")
+#: declined, status invalid), "applied_500" (the vendor acts, then answers 500 anyway),
+#: "hold" (the answer, what the vendor held when asked, waits until release(): a slow
+#: gateway; `holding` is set meanwhile).
+FAULTS = ("timeout", "reset", "decline", "applied_500", "hold", 400, 404, 409, 422, 429, 500,
+          502, 503)
+class Call(namedtuple("Call", "vendor method path headers params status")):
+    """One call the sandbox received: headers (case-insensitive), params as the handler saw
+    them (Stripe's form nested, PayPal's JSON body), the HTTP status it answered."""
+
+    @property
+    def form(self):
+        """Stripe's parameters as they were sent: items[0][price]=…"""
+        return dict(_flat(self.params))
+
+    @property
+    def body(self):
+        return self.params
+
+
+def _flat(node, prefix=""):
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, (dict, list)):
+            yield from _flat(value, name)
+        else:
+            yield name, value
+
+
 STRIPE_API_KEY = "sk_test_memberdesk_sandbox"
 STRIPE_WEBHOOK_SECRET = "whsec_memberdesk_sandbox"
 PAYPAL_CLIENT_ID = "memberdesk-sandbox-client"
@@ -51,6 +75,8 @@ class Sandbox:
         self.calls = []
         #: seconds every vendor call takes before it is handled (a slow gateway)
         self.latency = 0.0
+        self.holding = threading.Event()  # an answer is held ("hold")
+        self.released = threading.Event()  # held answers may go
         self.exchanges = []  # (vendor, method, path, status, body) when recording is on
         self.record = False
         #: how late a "timeout" fault answers; 0: at once, marked lost (tests' transport)
@@ -100,6 +126,12 @@ class Sandbox:
             raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
         with self.lock:
             (self.read_faults if reads else self.faults)[vendor].extend([fault] * times)
+            if fault == "hold":
+                self.released.clear()
+
+    def release(self):
+        """Let held answers go (at most 30 s are they held anyway)."""
+        self.released.set()
 
     def next_fault(self, vendor, reads=False):
         queue_ = (self.read_faults if reads else self.faults)[vendor]

@@ -70,7 +70,14 @@ class PayPal:
         self.payers, self.plans, self.orders, self.captures = {}, {}, {}, {}
         self.refunds, self.subscriptions, self.sales, self.disputes = {}, {}, {}, {}
         self.events, self.tokens = [], set()
+        #: chargebacks: the money a lost dispute took back, as the transaction search lists
+        #: it (T1106, against the disputed transaction)
+        self.reversals = []
         self.decline_next = set()
+        self.effects = []  # (verb, subscription id) for every change made to a subscription
+        #: revisions wait for the payer's approval (the answer carries an "approve" link)
+        self.require_approval = False
+        self.awaiting = {}  # subscription id -> (plan id, plan override) to approve
         self.descriptions = {}  # capture / sale id -> the item description (search rows)
         self._replies = {}
         sub = r"/v1/billing/subscriptions/(?P<ref>[^/]+)"
@@ -84,7 +91,7 @@ class PayPal:
             ("GET", r"/v1/billing/plans/(?P<ref>[^/]+)", self.get(self.plans)),
             ("GET", r"/v1/payments/sale/(?P<ref>[^/]+)", self.get(self.sales)),
             ("GET", r"/v1/customer/disputes/(?P<ref>[^/]+)", self.get(self.disputes)),
-            ("GET", sub, self.get(self.subscriptions)),
+            ("GET", sub, self.get_subscription),
             ("POST", sub + r"/(?P<verb>revise|cancel|suspend|activate)", self.sub_action),
             ("GET", r"/v1/reporting/transactions", self.search),
         ]
@@ -239,8 +246,9 @@ class PayPal:
 
     def subscription(self, *, plan_id, payer, status, start, next_billing, last_payment=None,
                      cycles_completed=1, ref=None, custom_id=None, status_update=None,
-                     price=None):
-        """price = (cents, currency) charged now when it differs from the plan's."""
+                     price=None, trial=False):
+        """price = (cents, currency) charged now when it differs from the plan's; trial: a
+        completed trial cycle came first (the regular cycle is sequence 2)."""
         plan = self.plans[plan_id]
         sub_id = ref or ids.subscription_id()
         sub = {"id": sub_id, "plan_id": plan_id, "status": status, "quantity": "1",
@@ -255,7 +263,10 @@ class PayPal:
                "billing_info": {
                    "outstanding_balance": money(0, plan["billing_cycles"][0]["pricing_scheme"]
                                                 ["fixed_price"]["currency_code"]),
-                   "cycle_executions": [{"tenure_type": "REGULAR", "sequence": 1,
+                   "cycle_executions": [{"tenure_type": "TRIAL", "sequence": 1,
+                                         "cycles_completed": 1, "cycles_remaining": 0,
+                                         "total_cycles": 1}] * bool(trial) + [{
+                                         "tenure_type": "REGULAR", "sequence": 1 + bool(trial),
                                          "cycles_completed": cycles_completed,
                                          "cycles_remaining": 0,
                                          "current_pricing_scheme_version": 1,
@@ -292,6 +303,38 @@ class PayPal:
             obj = store.get(ref)
             return (200, obj) if obj is not None else not_found()
         return handler
+
+    def get_subscription(self, request, params, ref):
+        """GET a subscription; ?fields=plan adds the plan in force (its override applied)."""
+        sub = self.subscriptions.get(ref)
+        if sub is None:
+            return not_found()
+        answer = {k: v for k, v in sub.items() if k != "plan"}
+        if "plan" in (params.get("fields") or "").split(","):
+            plan = self.plans[sub["plan_id"]]
+            amount, currency = self.price_of(sub)
+            cycles = [dict(cycle, pricing_scheme=dict(cycle["pricing_scheme"],
+                                                      fixed_price=money(amount, currency)))
+                      if cycle["tenure_type"] == "REGULAR" else cycle
+                      for cycle in plan["billing_cycles"]]
+            answer["plan"] = {k: v for k, v in plan.items()
+                              if k not in ("id", "billing_cycles", "links", "status",
+                                           "create_time", "update_time", "name",
+                                           "product_id", "usage_type")}
+            answer["plan"]["billing_cycles"] = cycles
+        return 200, answer
+
+    def approve(self, ref):
+        """The payer follows the approval link of a revision: it takes effect."""
+        plan_id, override = self.awaiting.pop(ref)
+        sub = self.subscriptions[ref]
+        sub["plan_id"], sub["plan_overridden"] = plan_id, bool(override)
+        if override:
+            sub["plan"] = override
+        else:
+            sub.pop("plan", None)
+        sub["update_time"] = iso(self.sb.now())
+        self.sb.paypal_event("BILLING.SUBSCRIPTION.UPDATED", sub, "subscription")
 
     def token(self, request, params):
         auth = request.authorization
@@ -392,6 +435,7 @@ class PayPal:
         sub["status_change_note"] = params["reason"]
         if verb == "cancel":
             sub["billing_info"].pop("next_billing_time", None)
+        self.effects.append((verb, sub["id"]))
         self.sb.paypal_event(EVENTS[verb], sub, "subscription")
         return 204, None
 
@@ -405,25 +449,37 @@ class PayPal:
         list_price = plan["billing_cycles"][0]["pricing_scheme"]["fixed_price"]
         if override:
             fixed = (override[0].get("pricing_scheme") or {}).get("fixed_price") or {}
-            if override[0].get("sequence") != 1:
+            regular = [c["sequence"] for c in sub["billing_info"]["cycle_executions"]
+                       if c["tenure_type"] == "REGULAR"]
+            if override[0].get("sequence") not in regular:
                 return error(422, "UNPROCESSABLE_ENTITY", "INVALID_BILLING_CYCLE_SEQUENCE",
                              "The billing cycle sequence is invalid.")
             if fixed.get("currency_code") != list_price["currency_code"]:
                 return error(422, "UNPROCESSABLE_ENTITY", "CURRENCY_MISMATCH",
                              "The currency code is different from the plan's currency code.")
-            sub["plan"] = {"billing_cycles": [{"sequence": 1,
-                                               "pricing_scheme": {"fixed_price": fixed}}]}
+        new_plan = {"billing_cycles": [{"sequence": override[0]["sequence"],
+                                        "pricing_scheme": {"fixed_price": fixed}}]} \
+            if override else None
+        links = [self._link(f"/v1/billing/subscriptions/{sub['id']}", "edit", "PATCH"),
+                 self._link(f"/v1/billing/subscriptions/{sub['id']}", "self")]
+        self.effects.append(("revise", sub["id"]))
+        if self.require_approval:  # nothing changes until the payer approves
+            self.awaiting[sub["id"]] = (plan_id, new_plan)
+            links.insert(0, {"href": "https://www.paypal.com/webapps/billing/"
+                                     f"subscriptions/update?ba_token=BA-{ids.paypal(17)}",
+                             "rel": "approve", "method": "GET"})
         else:
-            sub.pop("plan", None)
-        sub["plan_id"], sub["plan_overridden"] = plan_id, bool(override)
-        sub["update_time"] = iso(self.sb.now())
-        self.sb.paypal_event("BILLING.SUBSCRIPTION.UPDATED", sub, "subscription")
+            if override:
+                sub["plan"] = new_plan
+            else:
+                sub.pop("plan", None)
+            sub["plan_id"], sub["plan_overridden"] = plan_id, bool(override)
+            sub["update_time"] = iso(self.sb.now())
+            self.sb.paypal_event("BILLING.SUBSCRIPTION.UPDATED", sub, "subscription")
         return 200, {"plan_id": plan_id, "plan_overridden": bool(override),
-                     **({"plan": sub["plan"]} if override else {}),
+                     **({"plan": new_plan} if override else {}),
                      "effective_time": sub["billing_info"].get("next_billing_time"),
-                     "links": [self._link(f"/v1/billing/subscriptions/{sub['id']}", "edit",
-                                          "PATCH"),
-                               self._link(f"/v1/billing/subscriptions/{sub['id']}", "self")]}
+                     "links": links}
 
     def search(self, request, params):
         start, end = params.get("start_date"), params.get("end_date")
@@ -471,6 +527,11 @@ class PayPal:
                     sale["state"], "D"), sale["create_time"], fee, buyer,
                 (sale["billing_agreement_id"], "SUB"), self.descriptions.get(sale["id"]),
                 sale.get("custom"), None)))
+        for reversal in self.reversals:
+            disputed = reversal["transaction_id"]
+            rows.append((parse_iso(reversal["time"]), self._row(
+                reversal["id"], "T1106", reversal["amount"], "S", reversal["time"], None,
+                buyers.get(disputed, {}), (disputed, "TXN"), None, None, None)))
         for refund in self.refunds.values():
             amount = dict(refund["amount"], value="-" + refund["amount"]["value"])
             capture = self.captures.get(_up(refund))
@@ -534,7 +595,8 @@ class PayPal:
         info["last_payment"] = {"amount": money(amount, currency), "time": iso(when)}
         info["failed_payments_count"] = 0
         info.pop("last_failed_payment", None)
-        info["cycle_executions"][0]["cycles_completed"] += 1
+        [c for c in info["cycle_executions"]
+         if c["tenure_type"] == "REGULAR"][0]["cycles_completed"] += 1
         info["next_billing_time"] = iso(add_interval(when, frequency["interval_unit"],
                                                      frequency["interval_count"]))
         sub["update_time"] = iso(when)
@@ -550,6 +612,11 @@ class PayPal:
         amount = capture["amount"]
         amount = amount if "value" in amount else {"currency_code": amount["currency"],
                                                    "value": amount["total"]}
+        left = cents(amount["value"], amount["currency_code"]) - self.refunded(capture_id)
+        if left <= 0:
+            raise LookupError(f"PayPal capture {capture_id} is fully refunded: nothing to "
+                              "dispute")
+        amount = money(left, amount["currency_code"])  # what is left of it
         dispute = {"dispute_id": ids.dispute_id(), "create_time": iso(self.sb.now()),
                    "update_time": iso(self.sb.now()), "reason": reason, "status": "OPEN",
                    "dispute_state": "REQUIRED_ACTION", "dispute_amount": amount,
@@ -570,6 +637,12 @@ class PayPal:
                                         else "RESOLVED_BUYER_FAVOUR",
                                         "amount_refunded": money(0, dispute["dispute_amount"]
                                                                  ["currency_code"])})
+        if not won:
+            amount = dispute["dispute_amount"]
+            self.reversals.append({
+                "id": ids.paypal(), "time": iso(self.sb.now()),
+                "transaction_id": dispute["disputed_transactions"][0]["seller_transaction_id"],
+                "amount": dict(amount, value="-" + amount["value"])})
         self.sb.paypal_event("CUSTOMER.DISPUTE.RESOLVED", dispute, "dispute")
         return dispute
 

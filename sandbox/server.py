@@ -52,8 +52,8 @@ class App:
                                       "message": "The specified resource does not exist."})
         handler, match = found
         params = self._params(vendor, request, path)
-        changes = request.method in ("POST", "DELETE") and path not in _READS and \
-            not path.endswith("/create_preview")
+        # a preview changes nothing, but a fault queued for the next change hits it too
+        changes = request.method in ("POST", "DELETE") and path not in _READS
         if self.sb.latency:
             time.sleep(self.sb.latency)
         with self.sb.lock:
@@ -78,14 +78,17 @@ class App:
             else:
                 status, body = handler(request, params, **match.groupdict())
             self.sb.calls[call] = self.sb.calls[call]._replace(status=status)
+            response = self._stripe(status, body) if vendor == "stripe" else \
+                self._paypal(status, body)  # what the vendor held when asked
         if self.sb.record:
             self.sb.exchanges.append((vendor, request.method, path, params, status, body))
         if fault == "reset":
             _reset(request)
         if fault == "applied_500":  # the vendor acted, and says it failed
             return self._fault(vendor, 500)
-        response = self._stripe(status, body) if vendor == "stripe" else \
-            self._paypal(status, body)
+        if fault == "hold":  # a slow answer: the lock is not held meanwhile
+            self.sb.holding.set()
+            self.sb.released.wait(30)
         if fault == "timeout":
             if self.sb.hang_seconds:
                 time.sleep(self.sb.hang_seconds)
@@ -114,7 +117,10 @@ class App:
     def _fault(self, vendor, status):
         if vendor == "stripe":
             from sandbox.stripe_api import error
-            kinds = {429: ("Too many requests hit the API too quickly.", "rate_limit",
+            kinds = {404: ("Unrecognized request URL.", None, "invalid_request_error"),
+                     422: ("This request cannot be processed.", None,
+                           "invalid_request_error"),
+                     429: ("Too many requests hit the API too quickly.", "rate_limit",
                            "invalid_request_error"),
                      409: ("There is currently another in-progress request using this "
                            "Stripe API key.", "lock_timeout", "invalid_request_error")}
@@ -123,12 +129,15 @@ class App:
                                                      "invalid_request_error"))
             return self._stripe(*error(message, code, error_type=kind, status=status))
         from sandbox.paypal_api import error
-        names = {404: ("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID"),
-                 409: ("RESOURCE_CONFLICT", "DUPLICATE_REQUEST_ID"),
-                 422: ("UNPROCESSABLE_ENTITY", "SUBSCRIPTION_STATUS_INVALID"),
-                 429: ("RATE_LIMIT_REACHED", None)}
-        name, issue = names.get(status, ("INTERNAL_SERVER_ERROR", None))
-        return self._paypal(*error(status, name, issue))
+        names = {404: ("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
+                       "Requested resource ID was not found."),
+                 409: ("RESOURCE_CONFLICT", "DUPLICATE_REQUEST_ID",
+                       "A request with this PayPal-Request-Id is being processed."),
+                 422: ("UNPROCESSABLE_ENTITY", "SUBSCRIPTION_STATUS_INVALID",
+                       "Invalid subscription status for this action."),
+                 429: ("RATE_LIMIT_REACHED", None, None)}
+        name, issue, description = names.get(status, ("INTERNAL_SERVER_ERROR", None, None))
+        return self._paypal(*error(status, name, issue, description))
 
     def control(self, request, path):
         """POST /_sandbox/advance {"days": N}, /decline {"ref"}, /dispute {"ref"},
@@ -175,6 +184,10 @@ def _json(body, status, headers=None):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    #: answer at once: without TCP_NODELAY a kept-alive connection waits for the client's
+    #: delayed ACK between the headers and the body (about 5 ms a call on loopback)
+    disable_nagle_algorithm = True
+
     def log_request(self, *args, **kwargs):
         pass  # the panel's own log says what it asked
 

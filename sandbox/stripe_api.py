@@ -75,6 +75,10 @@ class Stripe:
         self.products, self.prices, self.subscriptions, self.invoices = {}, {}, {}, {}
         self.events = []
         self.decline_next = set()  # subscription ids whose next renewal is declined
+        self.declining = set()  # customer ids whose card is declined (every charge)
+        #: the account's tax on invoices, in basis points (1000: 10 %), exclusive
+        self.tax_rate_bp = 0
+        self.effects = []  # (what, subscription id) for every change made to a subscription
         self._replies = {}  # Idempotency-Key -> (signature, answer)
         self._lock = threading.RLock()
         sub, ref = r"/v1/subscriptions/(?P<ref>[^/]+)", r"(?P<ref>[^/]+)"
@@ -88,6 +92,7 @@ class Stripe:
             ("GET", rf"/v1/payment_intents/{ref}", self.get("payment_intents",
                                                             "payment_intent")),
             ("GET", rf"/v1/prices/{ref}", self.get("prices", "price")),
+            ("POST", r"/v1/prices", self.create_price),
             ("GET", rf"/v1/balance/history/{ref}", self.get("balance_transactions",
                                                            "balance transaction")),
             ("GET", rf"/v1/balance_transactions/{ref}", self.get("balance_transactions",
@@ -412,6 +417,31 @@ class Stripe:
         self.sb.stripe_event("refund.created", refund)
         return 200, refund
 
+    def create_price(self, request, params):
+        return self.idempotent(request, params, lambda: self._create_price(params))
+
+    def _create_price(self, params):
+        """A recurring Price on an existing product (what a price change creates)."""
+        if params.get("product") not in self.products:
+            return missing("product", params.get("product"), "product")
+        amount, recurring = str(params.get("unit_amount", "")), params.get("recurring")
+        if not amount.isdigit():
+            return error("Invalid integer: " + amount, "parameter_invalid_integer",
+                         "unit_amount")
+        if not isinstance(recurring, dict) or recurring.get("interval") not in (
+                "day", "week", "month", "year"):
+            return error("Missing required param: recurring[interval].",
+                         "parameter_missing", "recurring[interval]")
+        if not params.get("currency"):
+            return error("Missing required param: currency.", "parameter_missing",
+                         "currency")
+        metadata = params.get("metadata") if isinstance(params.get("metadata"), dict) else {}
+        return 200, self.price(amount=int(amount), currency=params["currency"],
+                               interval=recurring["interval"],
+                               interval_count=int(recurring.get("interval_count", 1)),
+                               product=params["product"], nickname=params.get("nickname"),
+                               metadata=metadata)
+
     def _subscription_or_404(self, ref):
         sub = self.subscriptions.get(ref)
         return sub, (None if sub else missing("subscription", ref))
@@ -441,23 +471,44 @@ class Stripe:
         if new_price:
             when = int(params.get("proration_date") or self.sb.now())
             lines = self._proration_lines(sub, new_price, proration, when)
-            item["price"] = new_price
             if proration == "always_invoice" and lines:
-                self._charge_now(sub, sum(line["amount"] for line in lines), lines)
+                figures = self.figures(sub["customer"], lines)
+                declined = figures["amount_due"] > 0 and sub["customer"] in self.declining
+                behavior = params.get("payment_behavior", "allow_incomplete")
+                if declined and behavior == "error_if_incomplete":
+                    return error("Your card was declined.", "card_declined",
+                                 error_type="card_error", status=402)
+                self._invoice_now(sub, lines, figures, paid=not declined)
+                if declined and behavior == "pending_if_incomplete":
+                    sub["pending_update"] = {
+                        "billing_cycle_anchor": None, "expires_at": self.sb.now() + 23 * 3600,
+                        "subscription_items": [dict(item, price=new_price)],
+                        "trial_end": None, "trial_from_plan": None}
+                    self.effects.append(("pending_update", sub["id"]))
+                    self.sb.stripe_event("customer.subscription.updated", sub,
+                                         {"pending_update": None})
+                    return 200, sub
+                if declined:  # allow_incomplete: the change stands, the invoice stays open
+                    sub["status"] = "past_due"
+            item["price"] = new_price
+            self.effects.append(("price", sub["id"]))
         if "cancel_at_period_end" in params:
             flag = params["cancel_at_period_end"] == "true"
             sub["cancel_at_period_end"] = flag
             sub["cancel_at"] = item["current_period_end"] if flag else None
             sub["canceled_at"] = self.sb.now() if flag else None
             sub["cancellation_details"]["reason"] = "cancellation_requested" if flag else None
+            self.effects.append(("cancel_at_period_end" if flag else "undo_cancel", sub["id"]))
         if "pause_collection" in params:
             pause = params["pause_collection"]
             if pause in ("", None):
                 sub["pause_collection"] = None
+                self.effects.append(("resume", sub["id"]))
             else:
                 resumes = pause.get("resumes_at")
                 sub["pause_collection"] = {"behavior": pause.get("behavior", "void"),
                                            "resumes_at": int(resumes) if resumes else None}
+                self.effects.append(("pause", sub["id"]))
         if isinstance(params.get("metadata"), dict):
             sub["metadata"].update(params["metadata"])
         changed = {k: before[k] for k in sub if sub[k] != before.get(k)}
@@ -465,21 +516,54 @@ class Stripe:
             self.sb.stripe_event("customer.subscription.updated", sub, changed)
         return 200, sub
 
-    def _charge_now(self, sub, amount, lines):
-        """always_invoice: the proration is invoiced and charged (or credited) at once."""
-        if amount <= 0:
-            return
+    def figures(self, customer, lines):
+        """An invoice's figures as Stripe computes them: the account's tax on a positive
+        subtotal, then the customer's balance (negative: a credit) applied to what is due."""
+        subtotal = sum(line["amount"] for line in lines)
+        tax = round(subtotal * self.tax_rate_bp / 10000) if subtotal > 0 else 0
+        total = subtotal + tax
+        balance = (self.customers.get(customer) or {}).get("balance", 0)
+        due = max(total + balance, 0) if total > 0 else 0
+        taxes = [{"amount": tax, "tax_behavior": "exclusive",
+                  "tax_rate_details": {"tax_rate": "txr_sandbox"},
+                  "taxability_reason": "standard_rated", "taxable_amount": subtotal,
+                  "type": "tax_rate_details"}] if tax else []
+        return {"subtotal": subtotal, "subtotal_excluding_tax": subtotal, "total": total,
+                "total_excluding_tax": subtotal, "total_taxes": taxes, "amount_due": due,
+                "starting_balance": balance,
+                "ending_balance": balance + total - due if total > 0 else balance + total}
+
+    def _invoice_now(self, sub, lines, figures, paid=True):
+        """always_invoice: the proration is invoiced at once; what is due is charged (a
+        declined card: the invoice stays open), a credit goes to the customer's balance."""
         price = sub["items"]["data"][0]["price"]
-        charge = self.payment(customer=sub["customer"], amount=amount,
-                              currency=price["currency"], created=self.sb.now(),
-                              description="Subscription update")
+        due = figures["amount_due"]
+        if due > 0:
+            charge = self.payment(customer=sub["customer"], amount=due,
+                                  currency=price["currency"], created=self.sb.now(),
+                                  description="Subscription update",
+                                  status="succeeded" if paid else "failed")
+        else:  # nothing to charge: an invoice without a payment
+            cus = self.customers.get(sub["customer"]) or {}
+            charge = {"amount": 0, "paid": True, "created": self.sb.now(),
+                      "currency": price["currency"], "payment_intent": None,
+                      "billing_details": {"email": cus.get("email"), "name": cus.get("name")}}
         inv = self.invoice(sub, charge, description="Subscription update",
                            period=(self.sb.now(), sub["items"]["data"][0]
                                    ["current_period_end"]))
-        inv["billing_reason"] = "subscription_update"
+        if due <= 0:
+            inv["payments"]["data"] = []
+        inv.update(figures, billing_reason="subscription_update",
+                   amount_paid=due if paid else 0, amount_remaining=0 if paid else due,
+                   status="paid" if paid else "open")
+        inv["status_transitions"]["paid_at"] = self.sb.now() if paid else None
         inv["lines"]["data"] = lines
-        self.sb.stripe_event("charge.succeeded", charge)
-        self.sb.stripe_event("invoice.paid", inv)
+        if sub["customer"] in self.customers:
+            self.customers[sub["customer"]]["balance"] = figures["ending_balance"]
+        if due > 0:
+            self.sb.stripe_event("charge.succeeded" if paid else "charge.failed", charge)
+        self.sb.stripe_event("invoice.paid" if paid else "invoice.payment_failed", inv)
+        return inv
 
     def _price_from(self, spec, item):
         if spec.get("id") and spec["id"] != item["id"]:
@@ -554,17 +638,16 @@ class Stripe:
                                     f"1 × {price.get('nickname') or 'plan'}"))
         if new_price and not new_price["active"]:
             self.prices.pop(new_price["id"], None)  # a preview creates nothing
-        total = sum(line["amount"] for line in lines)
+        figures = self.figures(sub["customer"], lines)
         return 200, {**INVOICE_DEFAULTS, "id": None, "object": "invoice",
                      "created": self.sb.now(), "currency": price["currency"],
-                     "amount_paid": 0, "amount_remaining": max(total, 0),
+                     "amount_paid": 0, "amount_remaining": figures["amount_due"],
                      "billing_reason": "upcoming", "status": "draft",
                      "status_transitions": {"paid_at": None, "finalized_at": None},
                      "period_start": item["current_period_start"],
                      "period_end": item["current_period_end"], "payments": {
                          "object": "list", "data": [], "has_more": False},
-                     "customer": sub["customer"], "amount_due": max(total, 0),
-                     "subtotal": total, "total": total, "total_taxes": [],
+                     "customer": sub["customer"], **figures,
                      "lines": {"object": "list", "data": lines, "has_more": False},
                      "parent": {"type": "subscription_details",
                                 "subscription_details": {"subscription": sub["id"]}}}
@@ -578,6 +661,7 @@ class Stripe:
             if sub["status"] == "canceled":
                 return missing("subscription", ref)
             self._end(sub, self.sb.now())
+            self.effects.append(("cancel", sub["id"]))
             return 200, sub
         return self.idempotent(request, params, act)
 
@@ -609,6 +693,10 @@ class Stripe:
                                         recurring["interval_count"])
         before = {"status": sub["status"]}
         item.update(current_period_start=start, current_period_end=end)
+        resumes = (sub["pause_collection"] or {}).get("resumes_at")
+        if resumes and resumes <= when:  # Stripe resumes collection on the date it was given
+            sub["pause_collection"] = None
+            before["pause_collection"] = {"behavior": "void", "resumes_at": resumes}
         if sub["pause_collection"]:
             self.sb.stripe_event("customer.subscription.updated", sub,
                                  {"items": {"data": [{"current_period_end": start}]}})

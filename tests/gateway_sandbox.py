@@ -32,7 +32,7 @@ def sandbox(_sandbox_http):
     finally:
         _active["server"] = None
         sb.latency = 0.0
-        sb.deliveries.paused = True
+        sb.release()  # no answer stays held after its test
 
 
 def active():
@@ -147,3 +147,223 @@ class StripeBulkView:
 @pytest.fixture
 def stripe_bulk(sandbox):
     return StripeBulkView(sandbox)
+
+
+class FaultQueue:
+    """The faults the sandbox answers the next calls to `vendor` with (reads: GETs)."""
+
+    def __init__(self, sb, vendor, reads=False):
+        self.sb, self.vendor, self.reads = sb, vendor, reads
+
+    def add(self, fault, times=1):
+        self.sb.add_fault(self.vendor, fault, times, reads=self.reads)
+
+    @property
+    def holding(self):
+        return self.sb.holding
+
+    def release(self):
+        """Let held answers go (lost answers are lost at once)."""
+        self.sb.release()
+
+
+class _Calls:
+    """What a test reads of a vendor's calls: `calls` (the sandbox's log, both vendors)."""
+
+    def __init__(self, sb):
+        self.sb = sb
+
+    @property
+    def calls(self):
+        return self.sb.calls
+
+    def release(self):
+        self.sb.release()
+
+
+class StripeSubscriptionsView:
+    """The sandbox's Stripe subscriptions as the subscription tests look at them."""
+
+    def __init__(self, server):
+        self.server = server
+        self.sb = sb = server.sandbox
+        self.faults, self.read_faults = FaultQueue(sb, "stripe"), FaultQueue(sb, "stripe", True)
+        self.prices, self.subscriptions = sb.stripe.prices, sb.stripe.subscriptions
+        self.effects = sb.stripe.effects
+        self._fake = _Calls(sb)
+
+    def add_price(self, amount, currency="eur", interval="month", interval_count=1,
+                  product=None):
+        with self.sb.lock:
+            return self.sb.stripe.price(amount=amount, currency=currency, interval=interval,
+                                        interval_count=interval_count, product=product)
+
+    def add_subscription(self, price, period_start, period_end, status="active"):
+        with self.sb.lock:
+            cus = self.sb.stripe.customer(email="ada@example.com", name="Ada Lovelace")
+            return self.sb.stripe.subscription(
+                customer=cus["id"], price=price, status=status, start=period_start,
+                period_start=period_start, period_end=period_end)["id"]
+
+    @property
+    def invoices(self):
+        """The invoices a change made at once (always_invoice), with their lines."""
+        with self.sb.lock:
+            return [dict(inv, lines=inv["lines"]["data"])
+                    for inv in self.sb.stripe.invoices.values()
+                    if inv["billing_reason"] == "subscription_update"]
+
+    @property
+    def tax_rate_bp(self):
+        return self.sb.stripe.tax_rate_bp
+
+    @tax_rate_bp.setter
+    def tax_rate_bp(self, value):
+        self.sb.stripe.tax_rate_bp = value
+
+    @property
+    def customer_balance(self):
+        return next((c["balance"] for c in self.sb.stripe.customers.values()), 0)
+
+    @customer_balance.setter
+    def customer_balance(self, cents):
+        """Every customer's balance (Stripe's sign: negative is a credit they hold)."""
+        with self.sb.lock:
+            for cus in self.sb.stripe.customers.values():
+                cus["balance"] = cents
+
+    @property
+    def card_declines(self):
+        return bool(self.sb.stripe.declining)
+
+    @card_declines.setter
+    def card_declines(self, flag):
+        """Every customer's card is declined (True) or pays again (False)."""
+        with self.sb.lock:
+            self.sb.stripe.declining.clear()
+            if flag:
+                self.sb.stripe.declining.update(self.sb.stripe.customers)
+
+
+class _PlanPrices:
+    """plan id -> (value, currency) of the plan's regular price at the sandbox; settable."""
+
+    def __init__(self, sb):
+        self.sb = sb
+
+    def _fixed(self, plan_id):
+        cycles = self.sb.paypal.plans[plan_id]["billing_cycles"]
+        return [c for c in cycles if c["tenure_type"] == "REGULAR"][0]["pricing_scheme"]
+
+    def __getitem__(self, plan_id):
+        fixed = self._fixed(plan_id)["fixed_price"]
+        return fixed["value"], fixed["currency_code"]
+
+    def __setitem__(self, plan_id, price):
+        from sandbox.paypal_api import cents, money
+        value, currency = price
+        with self.sb.lock:
+            self._fixed(plan_id)["fixed_price"] = money(cents(value, currency), currency)
+
+
+class PayPalSubscriptionsView:
+    """The sandbox's PayPal subscriptions as the subscription tests look at them."""
+
+    def __init__(self, server):
+        self.server = server
+        self.sb = sb = server.sandbox
+        self.faults, self.read_faults = FaultQueue(sb, "paypal"), FaultQueue(sb, "paypal", True)
+        self.subscriptions, self.effects = sb.paypal.subscriptions, sb.paypal.effects
+        self.plans = _PlanPrices(sb)
+        self._fake = _Calls(sb)
+
+    def add_plan(self, value, currency="USD"):
+        from sandbox.paypal_api import cents
+        with self.sb.lock:
+            return self.sb.paypal.plan(name="Membership", amount=cents(value, currency),
+                                       currency=currency, interval="month")["id"]
+
+    def add_subscription(self, plan_id, next_billing_time, status="ACTIVE", trial=False):
+        """A subscription on plan_id, paid a month before next_billing_time (ISO text)."""
+        from sandbox.times import add_interval, parse_iso
+        from sandbox.paypal_api import cents
+        nxt = parse_iso(next_billing_time)
+        start = add_interval(nxt, "month", -1)
+        value, currency = self.plans[plan_id]
+        with self.sb.lock:
+            payer = self.sb.paypal.payer(email="member@example.com", name="Ada Lovelace")
+            return self.sb.paypal.subscription(
+                plan_id=plan_id, payer=payer["payer_id"], status=status, start=start,
+                next_billing=nxt, last_payment=(start + 5, cents(value, currency),
+                                                currency), trial=trial)["id"]
+
+    @property
+    def prices(self):
+        """subscription id -> (value, currency) it is charged now (its override, or plan)."""
+        from sandbox.paypal_api import value
+        with self.sb.lock:
+            return {ref: (value(*self.sb.paypal.price_of(sub)),
+                          self.sb.paypal.price_of(sub)[1])
+                    for ref, sub in self.subscriptions.items()}
+
+    @property
+    def require_approval(self):
+        return self.sb.paypal.require_approval
+
+    @require_approval.setter
+    def require_approval(self, flag):
+        self.sb.paypal.require_approval = flag
+
+    def approve(self, ref):
+        with self.sb.lock:
+            self.sb.paypal.approve(ref)
+
+
+def subscriptions_view(server, gateway):
+    """The one view of `gateway`'s subscriptions at the test's sandbox."""
+    views = server.sandbox.__dict__.setdefault("_test_views", {})
+    if gateway not in views:
+        views[gateway] = (StripeSubscriptionsView if gateway == "stripe"
+                          else PayPalSubscriptionsView)(server)
+    return views[gateway]
+
+
+def refunded_cents(server, gateway, ref):
+    """What the gateway has refunded of payment `ref` (its refunds that stand), minor units."""
+    sb = server.sandbox
+    with sb.lock:
+        if gateway == "paypal":
+            return sb.paypal.refunded(ref)
+        pi = sb.stripe.payment_intents.get(ref)
+        charge = pi["latest_charge"] if pi else ref
+        return sum(r["amount"] for r in sb.stripe.refunds.values()
+                   if r["charge"] == charge and r["status"] == "succeeded")
+
+
+class VendorView:
+    """One vendor of the test's sandbox: `url` (the adapters' base URL), `calls` (the calls
+    it received, oldest first), `subs` (its subscriptions' view)."""
+
+    def __init__(self, server, vendor):
+        self.server, self.sb, self.vendor = server, server.sandbox, vendor
+        self.url = server.stripe_base if vendor == "stripe" else server.paypal_base
+        self.subs = subscriptions_view(server, vendor)
+
+    @property
+    def calls(self):
+        with self.sb.lock:
+            return [c for c in self.sb.calls if c.vendor == self.vendor]
+
+    def release(self):
+        """Let held answers go (lost answers are lost at once)."""
+        self.sb.release()
+
+
+@pytest.fixture
+def stripe_sb(sandbox):
+    return VendorView(sandbox, "stripe")
+
+
+@pytest.fixture
+def paypal_sb(sandbox):
+    return VendorView(sandbox, "paypal")

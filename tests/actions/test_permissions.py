@@ -14,6 +14,7 @@ from actions.bulk.refund_remaining import refund_remaining_row
 from actions.bulk.resend_latest_invoice import resend_latest_invoice_row
 from actions.bulk.set_subscription_affiliate import affiliate_row
 from actions.customer_details import update_customer
+from actions.customer_notes import add_note
 from actions.errors import GatewayUnavailable, NotAllowed
 from actions.export import customers_query, export_customers, export_scope
 from actions.invoice import resend_invoice
@@ -80,6 +81,13 @@ def _(ctx):
     details = {key: getattr(customer, key) for key, _label in DETAIL_FIELDS}
     details["name"] = "Renamed Customer"
     return lambda actor: update_customer(ctx.deps, actor, customer.id, details)
+
+
+@case("customer_note", "add_note")
+def _(ctx):
+    customer = factories.customer()
+    db.session.commit()
+    return lambda actor: add_note(actor, customer.id, "Prefers e-mail to phone calls.")
 
 
 @case("subscription_price", "change_subscription")

@@ -16,15 +16,15 @@ MODAL = "#fa_modal_window"
 
 
 @pytest.fixture
-def stripe_sub(app, stripe_fake, paypal_fake):
-    configure(app, stripe_fake, paypal_fake)
-    return make("stripe", stripe_fake, paypal_fake)
+def stripe_sub(app, sandbox):
+    configure(app, sandbox)
+    return make("stripe", sandbox)
 
 
 @pytest.fixture
-def paypal_sub(app, stripe_fake, paypal_fake):
-    configure(app, stripe_fake, paypal_fake)
-    return make("paypal", stripe_fake, paypal_fake)
+def paypal_sub(app, sandbox):
+    configure(app, sandbox)
+    return make("paypal", sandbox)
 
 
 def open_action(page, setup, action):

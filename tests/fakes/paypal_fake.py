@@ -1,5 +1,5 @@
 """An in-test PayPal REST API on loopback: OAuth2 tokens, capture refunds and refund
-look-ups, and subscriptions (tests/fakes/paypal_subscriptions_fake.py), with state."""
+look-ups, with state (subscriptions: the sandbox, tests/gateway_sandbox.py)."""
 import json
 import re
 import secrets
@@ -14,7 +14,6 @@ from werkzeug.datastructures import Headers
 
 from tests.fakes.faults import mark_lost
 from tests.fakes.loopback import fresh_handlers, loopback_server
-from tests.fakes.paypal_subscriptions_fake import PayPalSubscriptionsFake
 
 CLIENT_ID = "memberdesk-client-id"
 CLIENT_SECRET = "memberdesk-client-secret"
@@ -76,7 +75,6 @@ class PayPalFake:
                               method="GET").respond_with_handler(self._get_refund)
         server.expect_request("/v1/reporting/transactions", method="GET") \
             .respond_with_handler(self.handler(self._search))
-        self.subs = PayPalSubscriptionsFake(server, self)
 
     def handler(self, answer):
         """A request handler: record the call, check the token, answer(request, body) ->
@@ -123,8 +121,6 @@ class PayPalFake:
     def release(self):
         """Let delayed answers go now."""
         self._released.set()
-        self.subs.faults.release()
-        self.subs.read_faults.release()
 
     def settle(self, refund_id, status="COMPLETED"):
         """Change a stored refund's status, as PayPal does when a pending refund finishes."""

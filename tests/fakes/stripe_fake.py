@@ -1,5 +1,5 @@
 """An in-test Stripe API on loopback answering in API 2026-10-28 shapes: POST /v1/refunds,
-GET /v1/refunds/<id>, and subscriptions (tests/fakes/stripe_subscriptions_fake.py)."""
+GET /v1/refunds/<id> (subscriptions: the sandbox, tests/gateway_sandbox.py)."""
 import json
 import re
 import secrets
@@ -13,7 +13,6 @@ from werkzeug.datastructures import Headers
 
 from tests.fakes.faults import mark_lost
 from tests.fakes.loopback import fresh_handlers, loopback_server
-from tests.fakes.stripe_subscriptions_fake import StripeSubscriptionsFake
 
 API_VERSION = "2026-10-28.endive"
 API_KEY = "sk_test_memberdesk_fake"
@@ -48,7 +47,6 @@ class StripeFake:
         server.expect_request("/v1/refunds", method="GET").respond_with_handler(
             self.handler(self._list_refunds))
         self.clock = None  # a fixed Unix time for "now", or None for the real time
-        self.subs = StripeSubscriptionsFake(server, self)
 
     def now(self):
         return self.clock if self.clock is not None else int(time.time())
@@ -94,8 +92,6 @@ class StripeFake:
     def release(self):
         """Let hanging answers go now."""
         self._released.set()
-        self.subs.faults.release()
-        self.subs.read_faults.release()
 
     def settle(self, refund_id, status="succeeded", failure_reason=None):
         """Change a stored refund's status, as Stripe does when a pending refund finishes."""

@@ -13,7 +13,7 @@ from models import Customer, Refund, SubscriptionChange, Transaction, db
 from models.access import has_access
 from tests import factories
 from tests.conftest import PASSWORD, csrf_token, login
-from tests.fakes.stripe_fake import API_KEY
+from tests.gateway_sandbox import refunded_cents
 from tests.integration.subscription_setup import RENEWAL, configure, make
 
 pytestmark = pytest.mark.timeout(120)
@@ -55,20 +55,15 @@ def _race(clients, url, forms):
     return answers
 
 
-def _payment(app, gateway, stripe_fake, paypal_fake, cents=5000):
-    """A USD payment the gateway's fake holds; (transaction, refunded-at-the-gateway reader)."""
-    app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=stripe_fake.url,
-                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=5)
-    configure(app, stripe_fake, paypal_fake)
+def _payment(app, gateway, sandbox, cents=5000):
+    """A USD payment the gateway (the sandbox) holds; (transaction, refunded-at-the-gateway
+    reader)."""
+    configure(app, sandbox)
     app.config.update(STRIPE_TIMEOUT=5, PAYPAL_TIMEOUT=5)
     customer = factories.customer()
-    if gateway == "stripe":
-        tx = factories.payment(customer, cents)
-        refunded = lambda: stripe_fake.refunded_total(tx.gateway_ref)  # noqa: E731
-    else:
-        capture = paypal_fake.add_capture(f"{cents / 100:.2f}", "USD")
-        tx = factories.payment(customer, cents, gateway="paypal", gateway_ref=capture)
-        refunded = lambda: int(paypal_fake.refunded(capture).replace(".", ""))  # noqa: E731
+    tx = factories.payment(customer, cents, gateway=gateway)
+    ref = tx.gateway_ref
+    refunded = lambda: refunded_cents(sandbox, gateway, ref)  # noqa: E731
     db.session.commit()
     return tx, refunded
 
@@ -88,12 +83,11 @@ def _no_server_errors(answers):
 
 
 @pytest.mark.parametrize("gateway", ["stripe", "paypal"])
-def test_one_refund_form_sent_from_many_tabs_at_once_refunds_once(app, stripe_fake,
-                                                                  paypal_fake, reliability,
+def test_one_refund_form_sent_from_many_tabs_at_once_refunds_once(app, sandbox, reliability,
                                                                   gateway):
     """The same form (one request key) sent eight times at once: one refund at the gateway,
     one in our ledger, the lifetime value down by exactly its amount."""
-    tx, refunded_at_gateway = _payment(app, gateway, stripe_fake, paypal_fake)
+    tx, refunded_at_gateway = _payment(app, gateway, sandbox)
     url = f"/admin/transaction/action/refund/{tx.id}/?url=/admin/transaction/"
     clients = _admins(app)
     form = _opened_form(clients[0], url, {"amount": "20.00", "reason": "duplicate"})
@@ -109,12 +103,11 @@ def test_one_refund_form_sent_from_many_tabs_at_once_refunds_once(app, stripe_fa
 
 
 @pytest.mark.parametrize("gateway", ["stripe", "paypal"])
-def test_parallel_refunds_with_different_forms_never_exceed_the_payment(app, stripe_fake,
-                                                                       paypal_fake,
+def test_parallel_refunds_with_different_forms_never_exceed_the_payment(app, sandbox,
                                                                        reliability, gateway):
     """Eight admins each refund $20.00 of a $50.00 payment at once: two fit, six are refused
     with a message; the gateway and our ledger both say $40.00."""
-    tx, refunded_at_gateway = _payment(app, gateway, stripe_fake, paypal_fake)
+    tx, refunded_at_gateway = _payment(app, gateway, sandbox)
     url = f"/admin/transaction/action/refund/{tx.id}/?url=/admin/transaction/"
     clients = _admins(app)
     forms = [_opened_form(c, url, {"amount": "20.00", "reason": "duplicate"}) for c in clients]
@@ -137,10 +130,10 @@ def _succeeded_changes(sub_id):
 
 @pytest.mark.parametrize("gateway", ["stripe", "paypal"])
 def test_parallel_cancellations_cancel_once_and_access_lasts_the_paid_period(
-        app, stripe_fake, paypal_fake, reliability, gateway):
-    configure(app, stripe_fake, paypal_fake)
+        app, sandbox, reliability, gateway):
+    configure(app, sandbox)
     app.config.update(STRIPE_TIMEOUT=5, PAYPAL_TIMEOUT=5)
-    setup = make(gateway, stripe_fake, paypal_fake)
+    setup = make(gateway, sandbox)
     url = f"/admin/subscription/action/subscription_cancel/{setup.sub_id}/?url=/admin/subscription/"
     clients = _admins(app)
     forms = [_opened_form(c, url, {"when": "period_end"}) for c in clients]
@@ -175,13 +168,13 @@ ACTIONS = [("subscription_price", {"amount": "45.00", "effective": "next_renewal
 
 @pytest.mark.parametrize("gateway", ["stripe", "paypal"])
 def test_different_changes_at_once_leave_the_gateway_and_our_record_agreeing(
-        app, stripe_fake, paypal_fake, reliability, gateway):
+        app, sandbox, reliability, gateway):
     """Price changes, pauses, cancellations and a plan change from eight admins at once:
     whatever order they run in, each change the gateway made is one our record shows as
     succeeded (no change lost, none made twice), and the rest were refused with a message."""
-    configure(app, stripe_fake, paypal_fake)
+    configure(app, sandbox)
     app.config.update(STRIPE_TIMEOUT=5, PAYPAL_TIMEOUT=5)
-    setup = make(gateway, stripe_fake, paypal_fake)
+    setup = make(gateway, sandbox)
     clients = _admins(app)
     urls, forms = [], []
     for i, client in enumerate(clients):

@@ -16,9 +16,9 @@ BIG = str(2 ** 31)  # one past a 32-bit primary key
 
 
 @pytest.fixture
-def stripe_sub(app, stripe_fake, paypal_fake):
-    configure(app, stripe_fake, paypal_fake)
-    return make("stripe", stripe_fake, paypal_fake)
+def stripe_sub(app, sandbox):
+    configure(app, sandbox)
+    return make("stripe", sandbox)
 
 
 def _post(client, name, sub_id, data):

@@ -1,5 +1,6 @@
-"""Shared set-up of the subscription action tests: a subscription on each gateway's fake,
-renewing on 20 Dec 2026, and Deps with a fixed clock."""
+"""Shared set-up of the subscription action tests: a subscription on each gateway of the
+test's sandbox, renewing on 20 Dec 2026, and Deps with a fixed clock."""
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -9,8 +10,7 @@ from admin_app.composition import deps_from_app
 from models import Subscription, db
 from tests import factories
 from tests.conftest import make_admin
-from tests.fakes import paypal_fake as pp
-from tests.fakes.stripe_fake import API_KEY
+from tests.gateway_sandbox import subscriptions_view
 
 START = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
 RENEWAL = datetime(2026, 12, 20, 10, tzinfo=timezone.utc)
@@ -19,12 +19,12 @@ TENTH = datetime(2026, 12, 10, 10, tzinfo=timezone.utc)
 
 @dataclass
 class Setup:
-    """The subscription under test, its gateway fake's view, and plans to move to."""
+    """The subscription under test, its gateway's view of the sandbox, and plans to move to."""
 
     sub_id: int
     gateway: str
     ref: str
-    fake: object  # StripeSubscriptionsFake or PayPalSubscriptionsFake
+    fake: object  # StripeSubscriptionsView or PayPalSubscriptionsView
     other_plan_id: int
 
     def sub(self):
@@ -42,28 +42,29 @@ class Setup:
                 if call.method in ("POST", "DELETE") and "/subscriptions/" in call.path]
 
 
-def configure(app, stripe_fake, paypal_fake):
-    app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=stripe_fake.url,
-                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2,
-                      PAYPAL_CLIENT_ID=pp.CLIENT_ID, PAYPAL_CLIENT_SECRET=pp.CLIENT_SECRET,
-                      PAYPAL_API_BASE=paypal_fake.url, PAYPAL_MAX_RETRIES=0, PAYPAL_TIMEOUT=2)
+def configure(app, sandbox):
+    """The app's adapters pointed at the test's sandbox (its clock on the 10th, as Deps)."""
+    app.config.update(sandbox.config(), STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2,
+                      PAYPAL_MAX_RETRIES=0, PAYPAL_TIMEOUT=2)
+    sb = sandbox.sandbox
+    sb.offset = max(sb.offset, int(TENTH.timestamp() - time.time()))
 
 
 def deps_at(app, when=TENTH):
     return deps_from_app(app, clock=lambda: when)
 
 
-def make(gateway, stripe_fake, paypal_fake, price_cents=3000):
+def make(gateway, sandbox, price_cents=3000):
     """A USD monthly subscription at price_cents on `gateway`, with a $50.00 plan to move to."""
     customer = factories.customer(name="Ada Lovelace")
     if gateway == "stripe":
-        fake = stripe_fake.subs
+        fake = subscriptions_view(sandbox, "stripe")
         price = fake.add_price(price_cents, "usd")
         ref = fake.add_subscription(price, int(START.timestamp()), int(RENEWAL.timestamp()))
         other = fake.add_price(5000, "usd", product=price["product"])
         ids = {"stripe_price_id": price["id"]}, {"stripe_price_id": other["id"]}
     else:
-        fake = paypal_fake.subs
+        fake = subscriptions_view(sandbox, "paypal")
         value = f"{price_cents / 100:.2f}"
         plan_ref = fake.add_plan(value, "USD")
         ref = fake.add_subscription(plan_ref, "2026-12-20T10:00:00Z")
@@ -83,12 +84,12 @@ def finance(app):
 
 
 @pytest.fixture(params=["stripe", "paypal"])
-def setup(request, app, stripe_fake, paypal_fake):
-    configure(app, stripe_fake, paypal_fake)
-    return make(request.param, stripe_fake, paypal_fake)
+def setup(request, app, sandbox):
+    configure(app, sandbox)
+    return make(request.param, sandbox)
 
 
 @pytest.fixture
-def paypal_setup(app, stripe_fake, paypal_fake):
-    configure(app, stripe_fake, paypal_fake)
-    return make("paypal", stripe_fake, paypal_fake)
+def paypal_setup(app, sandbox):
+    configure(app, sandbox)
+    return make("paypal", sandbox)

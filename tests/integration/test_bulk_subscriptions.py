@@ -16,9 +16,9 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def subs(app, stripe_fake, paypal_fake):
-    configure(app, stripe_fake, paypal_fake)
-    made = [make(g, stripe_fake, paypal_fake) for g in ("stripe", "stripe", "paypal", "paypal")]
+def subs(app, sandbox):
+    configure(app, sandbox)
+    made = [make(g, sandbox) for g in ("stripe", "stripe", "paypal", "paypal")]
     return made
 
 

@@ -1,4 +1,4 @@
-"""PayPalGateway's subscription verbs against the HTTP fake of PayPal's Subscriptions API."""
+"""PayPalGateway's subscription verbs against the sandbox of PayPal's Subscriptions API."""
 from datetime import datetime, timezone
 
 import pytest
@@ -6,7 +6,8 @@ import pytest
 from actions.errors import GatewayDeclined, GatewayUnavailable, InvalidRequest
 from actions.gateways.paypal import PayPalGateway
 from tests.fakes.faults import FAULTS
-from tests.fakes.paypal_fake import CLIENT_ID, CLIENT_SECRET
+from sandbox.core import PAYPAL_CLIENT_ID as CLIENT_ID
+from sandbox.core import PAYPAL_CLIENT_SECRET as CLIENT_SECRET
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -14,32 +15,32 @@ NEXT_BILLING = "2026-12-20T10:00:00Z"
 
 
 @pytest.fixture
-def gateway(paypal_fake):
-    return PayPalGateway(CLIENT_ID, CLIENT_SECRET, paypal_fake.url, timeout=10, max_retries=0)
+def gateway(paypal_sb):
+    return PayPalGateway(CLIENT_ID, CLIENT_SECRET, paypal_sb.url, timeout=10, max_retries=0)
 
 
 @pytest.fixture
-def plan(paypal_fake):
-    return paypal_fake.subs.add_plan("30.00", "USD")
+def plan(paypal_sb):
+    return paypal_sb.subs.add_plan("30.00", "USD")
 
 
 @pytest.fixture
-def sub(paypal_fake, plan):
-    return paypal_fake.subs.add_subscription(plan, NEXT_BILLING)
+def sub(paypal_sb, plan):
+    return paypal_sb.subs.add_subscription(plan, NEXT_BILLING)
 
 
-def sub_calls(paypal_fake):
-    return [call for call in paypal_fake.calls if call.path.startswith("/v1/billing/")]
+def sub_calls(paypal_sb):
+    return [call for call in paypal_sb.calls if call.path.startswith("/v1/billing/")]
 
 
-def posts(paypal_fake):
-    return [call for call in sub_calls(paypal_fake) if call.method == "POST"]
+def posts(paypal_sb):
+    return [call for call in sub_calls(paypal_sb) if call.method == "POST"]
 
 
-def test_get_subscription(paypal_fake, gateway, sub, plan):
+def test_get_subscription(paypal_sb, gateway, sub, plan):
     state = gateway.get_subscription(sub)
 
-    [call] = sub_calls(paypal_fake)
+    [call] = sub_calls(paypal_sb)
     assert (call.method, call.path) == ("GET", f"/v1/billing/subscriptions/{sub}")
     assert call.headers["Authorization"].startswith("Bearer A21AA")
     assert state.period_end == datetime(2026, 12, 20, 10, tzinfo=timezone.utc)
@@ -47,74 +48,74 @@ def test_get_subscription(paypal_fake, gateway, sub, plan):
 
 
 @pytest.mark.parametrize(("trial", "sequence"), [(False, 1), (True, 2)])
-def test_change_price_revises_with_a_plan_override(paypal_fake, gateway, plan, trial,
+def test_change_price_revises_with_a_plan_override(paypal_sb, gateway, plan, trial,
                                                    sequence):
-    sub = paypal_fake.subs.add_subscription(plan, NEXT_BILLING, trial=trial)
+    sub = paypal_sb.subs.add_subscription(plan, NEXT_BILLING, trial=trial)
 
     result = gateway.change_price(sub, 4500, "USD", "month", 1, proration="none",
                                   idempotency_key="subscription_change:7")
 
-    [call] = posts(paypal_fake)
+    [call] = posts(paypal_sb)
     assert call.path == f"/v1/billing/subscriptions/{sub}/revise"
     assert call.body == {"plan_id": plan, "plan": {"billing_cycles": [{
         "sequence": sequence,
         "pricing_scheme": {"fixed_price": {"value": "45.00", "currency_code": "USD"}}}]}}
     assert "PayPal-Request-Id" not in call.headers  # not declared on this call
     assert (result.status, result.approval_url) == ("succeeded", None)
-    assert paypal_fake.subs.prices[sub] == ("45.00", "USD")
+    assert paypal_sb.subs.prices[sub] == ("45.00", "USD")
 
 
-def test_change_plan_without_and_with_the_payers_approval(paypal_fake, gateway, sub):
-    gold = paypal_fake.subs.add_plan("50.00", "USD")
+def test_change_plan_without_and_with_the_payers_approval(paypal_sb, gateway, sub):
+    gold = paypal_sb.subs.add_plan("50.00", "USD")
 
     done = gateway.change_plan(sub, gold, proration="none", idempotency_key="k1")
 
-    assert posts(paypal_fake)[-1].body == {"plan_id": gold}
+    assert posts(paypal_sb)[-1].body == {"plan_id": gold}
     assert done.status == "succeeded"
-    assert paypal_fake.subs.subscriptions[sub]["plan_id"] == gold
+    assert paypal_sb.subs.subscriptions[sub]["plan_id"] == gold
 
-    paypal_fake.subs.require_approval = True
-    silver = paypal_fake.subs.add_plan("20.00", "USD")
+    paypal_sb.subs.require_approval = True
+    silver = paypal_sb.subs.add_plan("20.00", "USD")
     waiting = gateway.change_plan(sub, silver, proration="none", idempotency_key="k2")
 
     assert waiting.status == "approval_pending"
     assert waiting.approval_url.startswith("https://www.paypal.com/webapps/billing/")
-    assert paypal_fake.subs.subscriptions[sub]["plan_id"] == gold  # until the payer approves
+    assert paypal_sb.subs.subscriptions[sub]["plan_id"] == gold  # until the payer approves
 
 
-def test_paypal_does_not_prorate(paypal_fake, gateway, sub, plan):
+def test_paypal_does_not_prorate(paypal_sb, gateway, sub, plan):
     with pytest.raises(InvalidRequest, match="^PayPal does not prorate"):
         gateway.change_plan(sub, plan, proration="always_invoice", idempotency_key="k")
     preview = gateway.preview_change(sub, amount_cents=4500, currency="USD",
                                      proration="none")
     assert (preview.due_now_cents, preview.proration_cents) == (0, 0)
-    assert sub_calls(paypal_fake) == []
+    assert sub_calls(paypal_sb) == []
 
 
-def test_cancel_is_immediate_and_keeps_the_next_billing_time(paypal_fake, gateway, sub):
+def test_cancel_is_immediate_and_keeps_the_next_billing_time(paypal_sb, gateway, sub):
     result = gateway.cancel(sub, at_period_end=True, idempotency_key="subscription_change:3")
 
-    get, cancel = sub_calls(paypal_fake)
+    get, cancel = sub_calls(paypal_sb)
     assert get.method == "GET"
     assert cancel.path == f"/v1/billing/subscriptions/{sub}/cancel"
     assert cancel.body == {"reason": "Cancelled by the seller in the admin panel."}
     assert "PayPal-Request-Id" not in cancel.headers  # not declared on /cancel
     assert result.status == "succeeded"
     assert result.state.period_end == datetime(2026, 12, 20, 10, tzinfo=timezone.utc)
-    assert paypal_fake.subs.subscriptions[sub]["status"] == "CANCELLED"
+    assert paypal_sb.subs.subscriptions[sub]["status"] == "CANCELLED"
 
     again = gateway.cancel(sub, at_period_end=True, idempotency_key="subscription_change:4")
     assert again.status == "already_canceled"
-    assert paypal_fake.subs.effects == [("cancel", sub)]
+    assert paypal_sb.subs.effects == [("cancel", sub)]
 
 
-def test_cancelled_meanwhile_is_already_cancelled(paypal_fake, gateway, sub):
+def test_cancelled_meanwhile_is_already_cancelled(paypal_sb, gateway, sub):
     """PayPal answers 422 because the subscription was cancelled after our look-up."""
     original = gateway.get_subscription
 
     def stale_then_fresh(ref):
         state = original(ref)
-        paypal_fake.subs.subscriptions[sub]["status"] = "CANCELLED"
+        paypal_sb.subs.subscriptions[sub]["status"] = "CANCELLED"
         gateway.get_subscription = original
         return state
 
@@ -124,28 +125,28 @@ def test_cancelled_meanwhile_is_already_cancelled(paypal_fake, gateway, sub):
     assert result.state.period_end == datetime(2026, 12, 20, 10, tzinfo=timezone.utc)
 
 
-def test_pause_and_resume(paypal_fake, gateway, sub):
+def test_pause_and_resume(paypal_sb, gateway, sub):
     gateway.pause(sub, None, idempotency_key="subscription_change:5")
 
-    call = posts(paypal_fake)[-1]
+    call = posts(paypal_sb)[-1]
     assert call.path == f"/v1/billing/subscriptions/{sub}/suspend"
     assert call.body == {"reason": "Payments paused by the seller in the admin panel."}
     assert gateway.get_subscription(sub).paused
 
     gateway.resume(sub, idempotency_key="subscription_change:6")
 
-    call = posts(paypal_fake)[-1]
+    call = posts(paypal_sb)[-1]
     assert call.path == f"/v1/billing/subscriptions/{sub}/activate"
     assert "PayPal-Request-Id" not in call.headers  # not declared on this call
     assert not gateway.get_subscription(sub).paused
 
 
-def test_what_paypal_cannot_do_sends_nothing(paypal_fake, gateway, sub):
+def test_what_paypal_cannot_do_sends_nothing(paypal_sb, gateway, sub):
     with pytest.raises(InvalidRequest, match="^PayPal cannot resume payments on a date"):
         gateway.pause(sub, datetime(2027, 1, 5, tzinfo=timezone.utc), idempotency_key="k")
     with pytest.raises(InvalidRequest, match="^PayPal cancels at once and cannot undo"):
         gateway.undo_cancel(sub, idempotency_key="k")
-    assert sub_calls(paypal_fake) == []
+    assert sub_calls(paypal_sb) == []
 
 
 VERBS = {
@@ -167,21 +168,21 @@ PLAN = []
 
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("verb", VERBS)
-def test_faults_give_our_message_and_a_retry_acts_once(paypal_fake, gateway, sub, verb,
+def test_faults_give_our_message_and_a_retry_acts_once(paypal_sb, gateway, sub, verb,
                                                        fault):
     """These verbs carry no idempotency promise: a lost answer (timeout, reset) is settled
     by reading the subscription (applied: reported as done); a 409/5xx is not re-sent and,
     PayPal showing no change, says nothing changed; trying again then acts once."""
-    PLAN[:] = [paypal_fake.subs.add_plan("50.00", "USD")]
+    PLAN[:] = [paypal_sb.subs.add_plan("50.00", "USD")]
     if verb == "resume":
-        paypal_fake.subs.subscriptions[sub]["status"] = "SUSPENDED"
+        paypal_sb.subs.subscriptions[sub]["status"] = "SUSPENDED"
     call, noun, nothing, effect = VERBS[verb]
-    paypal_fake.subs.faults.add(fault)
+    paypal_sb.subs.faults.add(fault)
 
     if fault in ("timeout", "reset"):  # PayPal acted; its answer was lost
         result = call(gateway, sub, "subscription_change:5")
         assert result.status == "succeeded"
-        assert [what for what, _ in paypal_fake.subs.effects] == [effect]
+        assert [what for what, _ in paypal_sb.subs.effects] == [effect]
         return
     with pytest.raises(GatewayDeclined) as caught:
         call(gateway, sub, "subscription_change:5")
@@ -196,12 +197,12 @@ def test_faults_give_our_message_and_a_retry_acts_once(paypal_fake, gateway, sub
                            "Try again in a minute.")
     else:
         assert message == f"PayPal refused {noun}: Invalid subscription status for this action."
-    assert paypal_fake.subs.effects == []
-    paypal_fake.release()
+    assert paypal_sb.subs.effects == []
+    paypal_sb.release()
 
     call(gateway, sub, "subscription_change:5")
 
-    assert [what for what, _ in paypal_fake.subs.effects] == [effect]
+    assert [what for what, _ in paypal_sb.subs.effects] == [effect]
 
 
 VERB_TWICE = {"change_price": "it will not change the price twice",
@@ -211,22 +212,22 @@ VERB_TWICE = {"change_price": "it will not change the price twice",
 
 
 def test_resume_after_a_lost_answer_and_an_unreadable_subscription_acts_once(
-        paypal_fake, gateway, sub):
+        paypal_sb, gateway, sub):
     gateway.pause(sub, None, idempotency_key="subscription_change:1")
-    paypal_fake.subs.faults.add("reset")
-    paypal_fake.subs.read_faults.add(500)  # the look-up that would decide fails too
+    paypal_sb.subs.faults.add("reset")
+    paypal_sb.subs.read_faults.add(500)  # the look-up that would decide fails too
 
     with pytest.raises(GatewayUnavailable, match="whether the resumption went through"):
         gateway.resume(sub, idempotency_key="subscription_change:2")
     result = gateway.resume(sub, idempotency_key="subscription_change:2")  # refused: done
 
     assert result.status == "succeeded"
-    assert [what for what, _ in paypal_fake.subs.effects] == ["suspend", "activate"]
+    assert [what for what, _ in paypal_sb.subs.effects] == ["suspend", "activate"]
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_faults_on_reading(paypal_fake, gateway, sub, fault):
-    paypal_fake.subs.read_faults.add(fault)
+def test_faults_on_reading(paypal_sb, gateway, sub, fault):
+    paypal_sb.subs.read_faults.add(fault)
 
     with pytest.raises((GatewayDeclined, GatewayUnavailable)) as caught:
         gateway.get_subscription(sub)

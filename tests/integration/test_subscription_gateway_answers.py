@@ -37,9 +37,9 @@ def test_a_plan_change_records_the_gateways_price_not_the_catalogs(app, setup, f
 
 
 @pytest.fixture
-def stripe_setup(app, stripe_fake, paypal_fake):
-    configure(app, stripe_fake, paypal_fake)
-    return make("stripe", stripe_fake, paypal_fake)
+def stripe_setup(app, sandbox):
+    configure(app, sandbox)
+    return make("stripe", sandbox)
 
 
 def test_the_preview_of_a_change_now_is_stripes_amount_due(app, stripe_setup, finance):

@@ -104,3 +104,83 @@ def test_paypal_answers_follow_the_published_shapes(sb, gateways, accounts):
         problems += paypal_problems(event, ("id", "event_type", "resource_type", "resource",
                                             "create_time"), (), {"id": r"^WH-[A-Z0-9-]+$"})
     assert problems == []
+
+
+def test_the_tests_gateway_behaviours_answer_in_the_same_shapes(sb, gateways, accounts):
+    """What the tests' old fakes could do, now the sandbox's: tax and a customer's balance on
+    an invoice, a declined card holding a change as a pending update, PayPal's plan and
+    ?fields=plan reads, a revision waiting for the payer's approval, a trial cycle, faults
+    answered in the vendors' error shapes."""
+    stripe, paypal = gateways["stripe"], gateways["paypal"]
+    ref, psub = accounts["sub"]["id"], accounts["psub"]["id"]
+    sb.stripe.tax_rate_bp = 1000
+    sb.stripe.customers[accounts["customer"]["id"]]["balance"] = -200
+    sb.record = True
+    preview = stripe.preview_change(ref, amount_cents=9900, currency="USD", interval="month",
+                                    interval_count=1, proration="always_invoice")
+    stripe.change_price(ref, 9900, "USD", "month", 1, proration="always_invoice",
+                        idempotency_key="shape-tax")
+    sb.stripe.declining.add(accounts["customer"]["id"])
+    try:
+        stripe.change_price(ref, 12900, "USD", "month", 1, proration="always_invoice",
+                            idempotency_key="shape-declined")
+    except Exception:  # noqa: BLE001 - whatever the adapter makes of it; the answer counts
+        pass
+    paypal.get_subscription(psub)  # ?fields=plan
+    paypal.plan_state(psub, accounts["plan"]["id"])  # GET /v1/billing/plans/…
+    sb.paypal.require_approval = True
+    plan2 = sb.paypal.plan(name="Gold", amount=2900, currency="USD", interval="month")
+    try:
+        paypal.change_plan(psub, plan2["id"], proration="none", idempotency_key="pp-approve")
+    except Exception:  # noqa: BLE001
+        pass
+    sb.add_fault("stripe", 429)
+    sb.add_fault("paypal", 422)
+    for call in (lambda: stripe.cancel(ref, at_period_end=True, idempotency_key="shape-429"),
+                 lambda: paypal.pause(psub, None, idempotency_key="pp-422")):
+        try:
+            call()
+        except Exception:  # noqa: BLE001
+            pass
+    sb.record = False
+    problems = []
+    assert preview.due_now_cents is not None
+    for vendor, method, path, _, status, body in sb.exchanges:
+        if vendor == "stripe" and status == 200:
+            problems += [f"{method} {path}: {p}" for p in stripe_problems(body)]
+        elif vendor == "stripe":
+            error = body["error"]
+            if not {"type", "message"} <= set(error):
+                problems.append(f"{method} {path}: {body} is not a Stripe error")
+        elif status >= 400:
+            problems += paypal_problems(body, ("name", "message", "debug_id"))
+    invoices = [i for i in sb.stripe.invoices.values()
+                if i["billing_reason"] == "subscription_update"]
+    assert [i["status"] for i in invoices] == ["paid", "open"]
+    assert invoices[0]["total_taxes"][0]["amount"] > 0
+    assert invoices[0]["starting_balance"] == -200
+    for invoice in invoices:
+        problems += [f"invoice: {p}" for p in stripe_problems(invoice)]
+    held = sb.stripe.subscriptions[ref]
+    assert held["pending_update"]["subscription_items"]
+    problems += [f"subscription: {p}" for p in stripe_problems(held)]
+    for event in sb.stripe.events:
+        problems += [f"event {event['type']} object: {p}"
+                     for p in stripe_problems(event["data"]["object"])]
+    with_plan = next(b for v, m, p, params, s, b in sb.exchanges
+                     if v == "paypal" and m == "GET" and p.endswith(psub)
+                     and "plan" in (params.get("fields") or ""))
+    problems += paypal_problems(with_plan["plan"]["billing_cycles"][0]["pricing_scheme"],
+                                ("fixed_price",), ("fixed_price",))
+    problems += paypal_problems(with_plan, (), (), {"subscriber.payer_id": PAYER_ID_PATTERN})
+    revised = next(b for v, m, p, _, s, b in sb.exchanges
+                   if v == "paypal" and p.endswith("/revise"))
+    assert [link["rel"] for link in revised["links"]][0] == "approve"
+    assert sb.paypal.subscriptions[psub]["plan_id"] == accounts["plan"]["id"]  # not yet
+    sb.paypal.approve(psub)
+    assert sb.paypal.subscriptions[psub]["plan_id"] == plan2["id"]
+    trial = sb.paypal.subscription(plan_id=plan2["id"], payer=accounts["payer"]["payer_id"],
+                                   status="ACTIVE", start=sb.now(), next_billing=sb.now() + 1,
+                                   trial=True)
+    assert [c["sequence"] for c in trial["billing_info"]["cycle_executions"]] == [1, 2]
+    assert problems == []
