@@ -17,6 +17,7 @@ def to_decimal(cents, currency):
     return Decimal(int(cents)).scaleb(-get_currency_precision(currency))
 
 
+@lru_cache(maxsize=8192)  # pure; a page formats the same few amounts many times (Home)
 def format_money(cents, currency, locale="en_US"):
     """1234550, 'USD' -> '$12,345.50'."""
     if cents is None:
