@@ -612,6 +612,10 @@ class PayPal:
         amount = capture["amount"]
         amount = amount if "value" in amount else {"currency_code": amount["currency"],
                                                    "value": amount["total"]}
+        if any(d["disputed_transactions"][0]["seller_transaction_id"] == capture_id
+               for d in self.disputes.values()):
+            raise LookupError(f"PayPal capture {capture_id} is disputed already: a buyer "
+                              "opens one dispute per transaction")
         left = cents(amount["value"], amount["currency_code"]) - self.refunded(capture_id)
         if left <= 0:
             raise LookupError(f"PayPal capture {capture_id} is fully refunded: nothing to "
