@@ -22,6 +22,10 @@ def _no_files():
     raise RuntimeError("no file store was given to this action")
 
 
+def _no_lists(scope):
+    raise RuntimeError("no list definitions were given to this action")
+
+
 @dataclass(frozen=True)
 class Deps:
     """Settings and services for one call of an action function.
@@ -30,7 +34,9 @@ class Deps:
     it has no credentials); `clock()` is an aware UTC now; `send_mail(message, what=...)`
     sends an email or raises EmailFailed; `render(template, **context)` renders a template
     (invoices); `files()` is the file store for export files (actions/filestore.py);
-    `settings` holds the other read-only settings (seller, instance path).
+    `settings` holds the other read-only settings (seller, instance path); `lists(scope)` is
+    the query of a list's rows for a job scope {"view", "search", "filters"} (the web layer's
+    list definitions: its filters are Flask-Admin's).
     """
 
     store_currency: str
@@ -42,6 +48,7 @@ class Deps:
     render: Callable[..., str] = _no_render
     settings: Mapping = field(default_factory=lambda: MappingProxyType({}))
     files: Callable[[], Any] = _no_files
+    lists: Callable[[dict], Any] = _no_lists
 
     def money(self, cents, currency=None):
         """Minor units as the admin reads them: '$1,234.50' in the store locale."""

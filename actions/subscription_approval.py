@@ -112,6 +112,7 @@ def _record_approval(deps, actor, sub, change, state, now):
     else:
         sub.price_cents = ask["amount_cents"]
     sub.approval_url = None
+    sub.price_before_cents = sub.price_from = None  # the approved price replaces a waiting one
     change.status, change.completed_at = "succeeded", now
     audit.record(actor, f"subscription.{change.kind}", sub, outcome="succeeded",
                  gateway_ref=sub.gateway_id, before=before, after=snapshot(sub),

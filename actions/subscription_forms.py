@@ -6,6 +6,7 @@ import uuid
 from flask_wtf import FlaskForm
 
 from actions.form_checks import request_key_field
+from models.sub_state import price_note
 
 class KeyedForm(FlaskForm):
     """A subscription modal's form: at least its one-time request key (a resubmitted form
@@ -35,8 +36,11 @@ def proration_date(form):
 
 
 def price_per_cycle(sub, deps):
-    """'$30.00 · monthly'."""
-    return f"{deps.money(sub.price_cents, sub.currency)} · {sub.cycle}"
+    """'$30.00 · monthly', or '$30.00 · monthly → $35.00 from 2 Jan 2027' while a new
+    price waits for the renewal."""
+    note = price_note(sub, deps.money, deps.day)
+    return f"{deps.money(sub.charged_cents, sub.currency)} · {sub.cycle}" + \
+        (f" {note}" if note else "")
 
 
 def paid_until(sub, deps):

@@ -119,6 +119,7 @@ def change_subscription_plan(deps, actor, sub_id, plan_id, *, proration="none",
             return payment_pending(deps, sub, change, result)
         price = answered_amount(result, sub, plan.price_cents)
         sub.plan_id, sub.name, sub.price_cents = plan.id, plan.name, price
+        sub.price_before_cents = sub.price_from = None  # a plan change replaces a waiting price
         sub.interval, sub.interval_count = plan.interval, plan.interval_count
         if result.state is not None and result.state.period_end:
             sub.current_period_end = result.state.period_end  # a new cycle starts now

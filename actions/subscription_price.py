@@ -1,4 +1,6 @@
 """Edit Subscription (pencil): a new price per cycle, from the next renewal or (Stripe) now."""
+from datetime import timedelta
+
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
@@ -11,6 +13,7 @@ from actions.subscription_changes import (Change, act, answered_amount, gateway_
                                           offered, payment_pending, proration_time,
                                           require_live, require_no_approval_pending, summary)
 from actions.subscription_forms import KeyedForm, new_form, price_per_cycle, proration_date
+from models.dates import add_cycle
 from models.money import format_money, plain_amount
 
 EFFECTIVE = {"next_renewal": "From the next renewal", "now": "Now, with proration"}
@@ -36,12 +39,16 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
             raise InvalidRequest("Enter a price greater than zero; nothing was changed.")
         check_max(sub.gateway, amount_cents, sub.currency, deps.money)
         if amount_cents == sub.price_cents:
+            since = f" from {deps.day(sub.price_from)}" if sub.price_scheduled else ""
             raise InvalidRequest(f"The subscription already costs "
-                                 f"{deps.money(amount_cents, sub.currency)}; nothing was changed.")
+                                 f"{deps.money(amount_cents, sub.currency)}{since}; nothing "
+                                 "was changed.")
         when = proration_time(deps, proration_date)
         return {"ask": {"amount_cents": amount_cents, "effective": effective},
                 "currency": sub.currency, "before_cents": sub.price_cents,
-                "proration_date": when}
+                # what a cycle costs today, as of the request (a webhook of the change
+                # itself may reach us before its answer)
+                "charged_cents": sub.charged_cents, "proration_date": when}
 
     def call(gateway, sub, change):
         proration = "always_invoice" if change.params["ask"]["effective"] == "now" else "none"
@@ -62,16 +69,45 @@ def change_subscription_price(deps, actor, sub_id, amount_cents, *, effective="n
                     f"them this link: {result.approval_url}")
         if result.status == "payment_pending":
             return payment_pending(deps, sub, change, result)
+        charged = change.params.get("charged_cents", sub.charged_cents)
         sub.price_cents = answered_amount(result, sub, change.params["ask"]["amount_cents"])
         if change.params["ask"]["effective"] == "now":
+            schedule(sub, None, None)
             return (f"The subscription now costs {amount} per cycle; Stripe charged or "
                     "credited the difference for the rest of this period.")
-        when = deps.day(sub.next_payment_date)
+        start = takes_effect(sub, now)
+        schedule(sub, charged, start)
+        when = deps.day(start or sub.next_payment_date)
         extra = " (PayPal's 10-day notice rule applies)" if sub.gateway == "paypal" else ""
         return f"The subscription costs {amount} from the renewal on {when}{extra}."
 
     return act(deps, actor, sub_id, permission="change_subscription", request_key=request_key,
                prepare=prepare, spec=Change("price", call, apply, applied))
+
+
+#: PayPal: a payment due within this long of a price change is still charged the old price
+PAYPAL_NOTICE_DAYS = timedelta(days=10)
+
+
+def takes_effect(sub, now):
+    """When a price changed "from the next renewal" is first charged: the next renewal, or
+    on PayPal, when that is within 10 days, the one after (PAYPAL_NOTICE); None when no
+    renewal is due."""
+    renewal = sub.next_payment_date or sub.current_period_end
+    if renewal is None:
+        return None
+    if sub.gateway == "paypal" and renewal - now < PAYPAL_NOTICE_DAYS:
+        renewal = add_cycle(renewal, sub.interval, sub.interval_count)
+    return renewal
+
+
+def schedule(sub, charged_cents, start):
+    """Record that the customer pays charged_cents until `start`, price_cents from then on;
+    nothing to wait for (no date, or the same price) clears it."""
+    if start is None or charged_cents is None or charged_cents == sub.price_cents:
+        sub.price_before_cents, sub.price_from = None, None
+    else:
+        sub.price_before_cents, sub.price_from = charged_cents, start
 
 
 class PriceForm(KeyedForm):

@@ -24,6 +24,8 @@ def create_app(test_config=None):
     load_config(app, test_config)
     from models._types import set_clock_offset
     set_clock_offset(int(app.config.get("CLOCK_OFFSET") or 0))
+    from models.mrr import set_store_currency
+    set_store_currency(app.config["STORE_CURRENCY"])  # the MRR ledger converts into it
     if app.config["TRUST_PROXY_HEADERS"]:
         hops = app.config["TRUST_PROXY_HEADERS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -27,6 +27,8 @@ def init_app(app):
     for command in (create_admin, seed_command, recompute_ltv, demo, export_customers,
                     sync_command, sandbox_group):
         app.cli.add_command(command)
+    from admin_app import metrics_cli
+    metrics_cli.init_app(app)
 
 
 def ensure_admin(email, role, password):
@@ -70,6 +72,8 @@ def seed_command(customers, transactions_per_customer, random_seed):
     counts = seed(customers, transactions_per_customer, random_seed=random_seed,
                   store_currency=current_app.config["STORE_CURRENCY"])
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + " added.")
+    from admin_app.metrics_cli import rebuild_all
+    rebuild_all()  # the seed writes in bulk, past the MRR ledger's hook
 
 
 @click.command("recompute-ltv")
@@ -110,6 +114,8 @@ def demo(host, port, no_run, customers, sandbox_port, no_sandbox):
     if not db.session.scalar(select(func.count()).select_from(Customer)):
         from admin_app.seed import seed
         seed(customers, 4, store_currency=current_app.config["STORE_CURRENCY"])
+        from admin_app.metrics_cli import rebuild_all
+        rebuild_all(progress=False)  # Home's figures of the demo data
     password = secrets.token_urlsafe(9)
     ensure_admin(DEMO_EMAIL, "owner", password)
     app = current_app._get_current_object()

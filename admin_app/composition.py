@@ -27,6 +27,7 @@ def deps_from_app(app=None, **overrides):
     # avatars go through the file store (a folder, or the bucket shared by every host);
     # actions.avatars.save_avatar/delete_avatar take it where they took the folder
     settings["AVATAR_DIR"] = store_for(config, "avatars")
+    from admin_app.lists import scope_query
     from admin_app.outbox import keep_message, outbox_folder
     outbox = outbox_folder(app)
     send_mail = partial(keep_message, outbox) if outbox is not None else partial(
@@ -37,6 +38,6 @@ def deps_from_app(app=None, **overrides):
         gateways=partial(get_gateway, config=config),
         send_mail=send_mail,
         render=render_template, settings=MappingProxyType(settings),
-        files=partial(store_for, config, "files"))
+        files=partial(store_for, config, "files"), lists=scope_query)
     values.update(overrides)
     return Deps(**values)

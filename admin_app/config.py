@@ -10,6 +10,9 @@ DEFAULTS = {
     "STORE_LOCALE": "en_US",
     # IANA zone of the store's calendar: days shown, filtered and chosen are local days
     "STORE_TIMEZONE": "UTC",
+    # Home's counts of the moment (past due, renewals, access ending) are recounted when
+    # older than this, or by `flask metrics refresh` (docs/METRICS.md, docs/PERFORMANCE.md)
+    "METRICS_LIVE_SECONDS": 60,
     "SELLER_NAME": "Memberdesk Demo Academy",
     "SELLER_ADDRESS": "1 Example Street, Springfield, US",
     "SELLER_VAT_ID": "",

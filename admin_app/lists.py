@@ -13,7 +13,9 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.contrib.sqla.tools import parse_like_term
 from sqlalchemy import Unicode, cast, or_
 
-from admin_app.list_filters import AccessEndsWithinFilter, DayRangeFilter, IdFilter, StateFilter
+from admin_app.list_filters import (AccessEndsWithinFilter, AmountFilter, CountryFilter,
+                                   DayRangeFilter, IdFilter, StateFilter,
+                                   SubscriptionStateFilter)
 from models import Customer, Subscription, Transaction, db
 from models.queries.customer_search import plan_search
 from models.transaction import GATEWAYS, PAYMENT_STATUSES
@@ -68,7 +70,17 @@ def customer_name_or_email(query, text):
     return query if plan is None else query.filter(plan.clause)
 
 
-CUSTOMERS = ListScope(Customer, search=customer_name_or_email)
+# Each filter is answered from an index at 1M customers (tests/integration/
+# test_customer_filters.py reads PostgreSQL's EXPLAIN of each): subscription status through
+# ix_subscription_customer, country through ix_customer_country (migration 0017), lifetime
+# value through ix_customer_ltv, customer since through ix_customer_created.
+CUSTOMERS = ListScope(Customer, search=customer_name_or_email, filters=(
+    SubscriptionStateFilter(Customer.id, "Subscription status"),
+    CountryFilter(Customer.country, "Country"),
+    AmountFilter(Customer.lifetime_value_cents, "Lifetime value"),
+    AmountFilter(Customer.lifetime_value_cents, "Lifetime value", at_most=True),
+    DayRangeFilter(Customer.created_at, "Customer since"),
+))
 TRANSACTIONS = ListScope(Transaction, search=customer_of(Transaction), filters=(
     FilterEqual(Transaction.gateway, "Payment system", options=list(GATEWAYS.items())),
     FilterEqual(Transaction.status, "Status",
@@ -82,6 +94,9 @@ SUBSCRIPTIONS = ListScope(Subscription, search=customer_of(Subscription), filter
     DayRangeFilter(Subscription.start_date, "Start date"),
     AccessEndsWithinFilter(Subscription.current_period_end, "Access ends"),
     IdFilter(Subscription.id, "Subscription id"),  # one subscription: the audit log links here
+    # Home's links (appended: a job's stored scope names its filters by index)
+    DayRangeFilter(Subscription.access_until, "Access ended"),
+    DayRangeFilter(Subscription.next_payment_date, "Next payment"),
 ))
 
 #: the lists a job's scope may name, by their view's endpoint

@@ -1,12 +1,13 @@
 """Jinja filters: money, dates, countries, cycles, as admins read them."""
 from flask import current_app
+from markupsafe import Markup
 
 from admin_app.config import gateways_in_sandbox
 from models._types import utcnow
 from models.country import country_name
 from models.dates import format_day, format_moment
 from models.money import format_money
-from models.sub_state import showing_next_payment, status_label
+from models.sub_state import price_note, showing_next_payment, status_label
 
 
 def money(cents, currency=None):
@@ -34,6 +35,16 @@ def subscription_status(sub):
     return status_label(sub, utcnow(), *_store())
 
 
+def subscription_total(sub):
+    """The Total of a subscription: what a cycle costs today, and below it, while a new
+    price waits for its renewal, '→ $59.00 from 2 Jan 2027'."""
+    total = Markup("{}").format(money(sub.charged_cents, sub.currency))
+    note = price_note(sub, money, date)
+    if not note:
+        return total
+    return total + Markup('<div class="small text-muted md-price-next">{}</div>').format(note)
+
+
 def shows_next_payment(sub):
     return showing_next_payment(sub, utcnow())
 
@@ -46,7 +57,8 @@ def sandbox_time(timestamp):
 def init_app(app):
     app.jinja_env.filters.update(money=money, date=date, datetime=datetime_,
                                  country=country_name, subscription_status=subscription_status,
-                                 sandbox_time=sandbox_time, shows_next_payment=shows_next_payment)
+                                 sandbox_time=sandbox_time, shows_next_payment=shows_next_payment,
+                                 subscription_total=subscription_total)
 
     @app.context_processor
     def sandbox_banner():

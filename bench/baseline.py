@@ -58,4 +58,5 @@ def requests(n_customers):
         "search_name": f"{LIST}?search={quote(f'ustomer {mid}')}",
         "profile": None,
         "transactions_filtered": None,
+        "home": None,  # the vanilla panel has no dashboard
     }

@@ -7,12 +7,15 @@ from models.customer import Customer
 from models.customer_note import NOTE_MAX_LENGTH, CustomerNote
 from models.installation import Installation
 from models.job import Job, JobChunk, JobRow
+from models.metrics import MetricsDay, MetricsLive, MetricsTouch, MrrSpan
 from models.subscription import Plan, Subscription
 from models.subscription_change import SubscriptionChange
 from models.transaction import Refund, Transaction
 from models.webhook import Dispute, SyncState, WebhookEvent
+from models import mrr  # noqa: F401  the MRR ledger's flush hook (models/mrr.py)
 
 __all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "CustomerNote",
-           "NOTE_MAX_LENGTH", "Installation", "Job", "JobChunk", "JobRow",
+           "NOTE_MAX_LENGTH", "Installation", "Job", "JobChunk", "JobRow", "MetricsDay",
+           "MetricsLive", "MetricsTouch", "MrrSpan",
            "Plan", "Subscription", "SubscriptionChange", "Refund", "Transaction", "Dispute",
            "SyncState", "WebhookEvent"]

@@ -49,6 +49,8 @@ class Customer(db.Model):
         db.Index("uq_customer_email_lower", func.lower(email), unique=True),
         db.Index("ix_customer_ltv", "lifetime_value_cents", "id"),
         db.Index("ix_customer_created", "created_at", "id"),
+        # the list's Country filter, newest first (migration 0017)
+        db.Index("ix_customer_country", "country", "created_at", "id"),
     )
 
     @validates(*(name for name, _ in DETAIL_FIELDS))

@@ -57,6 +57,20 @@ def format_moment(when, locale="en_US", tz="UTC"):
            f"{format_time(moment.timetz(), 'short', locale=locale)}"
 
 
+def add_cycle(when, interval, count=1):
+    """`when` plus `count` billing intervals ("day", "week", "month", "year"); a month end
+    is clamped (31 Jan + 1 month = 28/29 Feb), as the gateways bill."""
+    if interval == "day":
+        return when + timedelta(days=count)
+    if interval == "week":
+        return when + timedelta(weeks=count)
+    months = count * (12 if interval == "year" else 1)
+    month0 = when.month - 1 + months
+    year, month = when.year + month0 // 12, month0 % 12 + 1
+    last = (datetime(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return when.replace(year=year, month=month, day=min(when.day, last))
+
+
 def day_start(day, tz="UTC"):
     """The UTC instant a store-local calendar day begins (DST-correct)."""
     zone = tz if not isinstance(tz, str) else store_zone(tz)

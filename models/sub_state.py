@@ -132,6 +132,15 @@ def showing_next_payment(sub, now):
     return state(sub, now) in ("active", "trialing", "past_due")
 
 
+def price_note(sub, money, day):
+    """'→ $59.00 from 2 Jan 2027' beside a subscription's total (what it costs today,
+    Subscription.charged_cents) while a new price waits for its renewal, unless the
+    subscription has ended; '' otherwise. money(cents, currency) and day(when) format."""
+    if not sub.price_scheduled or sub.status == "canceled":
+        return ""
+    return f"→ {money(sub.price_cents, sub.currency)} from {day(sub.price_from)}"
+
+
 def state_sql(key, now):
     """SQL condition: the subscription is in state `key` at `now` (the Status filter)."""
     S = Subscription

@@ -71,6 +71,12 @@ class Subscription(db.Model):
     # Payment collection paused (Stripe pause_collection / PayPal SUSPENDED), until a date if set.
     paused = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     pause_resumes_at = db.Column(UTCDateTime)
+    # A price change "from the next renewal": price_cents is already the new price (the one
+    # the gateway holds, as Stripe and PayPal report it at once); until price_from the customer
+    # is still charged price_before_cents. Both are cleared once the renewal on price_from is
+    # seen (webhook or sync: the period moved past it), or the price changes otherwise.
+    price_before_cents = db.Column(db.BigInteger)
+    price_from = db.Column(UTCDateTime)
     # A change PayPal holds until the payer approves it at this link (see SubscriptionChange).
     approval_url = db.Column(db.String(500))
     # The gateway's time of the newest state applied from it (webhook or sync).
@@ -84,6 +90,7 @@ class Subscription(db.Model):
         db.UniqueConstraint("gateway", "gateway_id", name="uq_subscription_gateway_id"),
         db.Index("ix_subscription_customer", "customer_id", "start_date"),
         db.Index("ix_subscription_start", "start_date", "id"),  # the list's default order
+        db.Index("ix_subscription_status_next", "status", "next_payment_date"),  # Home
         db.CheckConstraint("price_cents >= 0", name="price_positive"),
     )
 
@@ -94,6 +101,16 @@ class Subscription(db.Model):
     @property
     def status_label(self):
         return status_label(self.status)
+
+    @property
+    def price_scheduled(self):
+        """A new price waits for the renewal on price_from (see price_before_cents)."""
+        return self.price_from is not None and self.price_before_cents is not None
+
+    @property
+    def charged_cents(self):
+        """What a cycle costs the customer today: the price before a scheduled change."""
+        return self.price_before_cents if self.price_scheduled else self.price_cents
 
     def __str__(self):
         return self.name

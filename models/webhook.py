@@ -71,6 +71,7 @@ class Dispute(db.Model):
         db.UniqueConstraint("gateway", "gateway_ref", name="uq_dispute_gateway_ref"),
         db.Index("ix_dispute_transaction", "transaction_id"),
         db.Index("ix_dispute_customer", "customer_id", "created_at", "id"),
+        db.Index("ix_dispute_created", "created_at"),  # disputes per day (the dashboard)
     )
 
 

@@ -70,6 +70,9 @@ class PayPal:
         self.payers, self.plans, self.orders, self.captures = {}, {}, {}, {}
         self.refunds, self.subscriptions, self.sales, self.disputes = {}, {}, {}, {}
         self.events, self.tokens = [], set()
+        #: chargebacks: the money a lost dispute took back, as the transaction search lists
+        #: it (T1106, against the disputed transaction)
+        self.reversals = []
         self.decline_next = set()
         self.effects = []  # (verb, subscription id) for every change made to a subscription
         #: revisions wait for the payer's approval (the answer carries an "approve" link)
@@ -530,6 +533,11 @@ class PayPal:
                     sale["state"], "D"), sale["create_time"], fee, buyer,
                 (sale["billing_agreement_id"], "SUB"), self.descriptions.get(sale["id"]),
                 sale.get("custom"), None)))
+        for reversal in self.reversals:
+            disputed = reversal["transaction_id"]
+            rows.append((parse_iso(reversal["time"]), self._row(
+                reversal["id"], "T1106", reversal["amount"], "S", reversal["time"], None,
+                buyers.get(disputed, {}), (disputed, "TXN"), None, None, None)))
         for refund in self.refunds.values():
             amount = dict(refund["amount"], value="-" + refund["amount"]["value"])
             capture = self.captures.get(_up(refund))
@@ -610,6 +618,11 @@ class PayPal:
         amount = capture["amount"]
         amount = amount if "value" in amount else {"currency_code": amount["currency"],
                                                    "value": amount["total"]}
+        left = cents(amount["value"], amount["currency_code"]) - self.refunded(capture_id)
+        if left <= 0:
+            raise LookupError(f"PayPal capture {capture_id} is fully refunded: nothing to "
+                              "dispute")
+        amount = money(left, amount["currency_code"])  # what is left of it
         dispute = {"dispute_id": ids.dispute_id(), "create_time": iso(self.sb.now()),
                    "update_time": iso(self.sb.now()), "reason": reason, "status": "OPEN",
                    "dispute_state": "REQUIRED_ACTION", "dispute_amount": amount,
@@ -630,6 +643,12 @@ class PayPal:
                                         else "RESOLVED_BUYER_FAVOUR",
                                         "amount_refunded": money(0, dispute["dispute_amount"]
                                                                  ["currency_code"])})
+        if not won:
+            amount = dispute["dispute_amount"]
+            self.reversals.append({
+                "id": ids.paypal(), "time": iso(self.sb.now()),
+                "transaction_id": dispute["disputed_transactions"][0]["seller_transaction_id"],
+                "amount": dict(amount, value="-" + amount["value"])})
         self.sb.paypal_event("CUSTOMER.DISPUTE.RESOLVED", dispute, "dispute")
         return dispute
 

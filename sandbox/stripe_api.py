@@ -92,6 +92,7 @@ class Stripe:
             ("GET", rf"/v1/payment_intents/{ref}", self.get("payment_intents",
                                                             "payment_intent")),
             ("GET", rf"/v1/prices/{ref}", self.get("prices", "price")),
+            ("POST", r"/v1/prices", self.create_price),
             ("GET", rf"/v1/balance/history/{ref}", self.get("balance_transactions",
                                                            "balance transaction")),
             ("GET", rf"/v1/balance_transactions/{ref}", self.get("balance_transactions",
@@ -416,6 +417,31 @@ class Stripe:
         self.sb.stripe_event("refund.created", refund)
         return 200, refund
 
+    def create_price(self, request, params):
+        return self.idempotent(request, params, lambda: self._create_price(params))
+
+    def _create_price(self, params):
+        """A recurring Price on an existing product (what a price change creates)."""
+        if params.get("product") not in self.products:
+            return missing("product", params.get("product"), "product")
+        amount, recurring = str(params.get("unit_amount", "")), params.get("recurring")
+        if not amount.isdigit():
+            return error("Invalid integer: " + amount, "parameter_invalid_integer",
+                         "unit_amount")
+        if not isinstance(recurring, dict) or recurring.get("interval") not in (
+                "day", "week", "month", "year"):
+            return error("Missing required param: recurring[interval].",
+                         "parameter_missing", "recurring[interval]")
+        if not params.get("currency"):
+            return error("Missing required param: currency.", "parameter_missing",
+                         "currency")
+        metadata = params.get("metadata") if isinstance(params.get("metadata"), dict) else {}
+        return 200, self.price(amount=int(amount), currency=params["currency"],
+                               interval=recurring["interval"],
+                               interval_count=int(recurring.get("interval_count", 1)),
+                               product=params["product"], nickname=params.get("nickname"),
+                               metadata=metadata)
+
     def _subscription_or_404(self, ref):
         sub = self.subscriptions.get(ref)
         return sub, (None if sub else missing("subscription", ref))
@@ -667,6 +693,10 @@ class Stripe:
                                         recurring["interval_count"])
         before = {"status": sub["status"]}
         item.update(current_period_start=start, current_period_end=end)
+        resumes = (sub["pause_collection"] or {}).get("resumes_at")
+        if resumes and resumes <= when:  # Stripe resumes collection on the date it was given
+            sub["pause_collection"] = None
+            before["pause_collection"] = {"behavior": "void", "resumes_at": resumes}
         if sub["pause_collection"]:
             self.sb.stripe_event("customer.subscription.updated", sub,
                                  {"items": {"data": [{"current_period_end": start}]}})

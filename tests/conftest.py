@@ -6,7 +6,8 @@ import secrets
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from admin_app import create_app
 from models import AdminUser, db
@@ -17,9 +18,40 @@ pytest_plugins = ["tests.gateway_sandbox", "tests.fakes.stripe_fake", "tests.fak
                   "tests.fakes.localstripe_server", "tests.fakes.smtp_server",
                   "tests.redis_support", "tests.reliability"]
 
+
 lost_answers()  # a fake's lost answer is a timeout at once: no test waits for a hang
 
+
+def _on_server(url, statement):
+    """Run a statement on the PostgreSQL server of `url`, outside any database of ours."""
+    server = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(statement))
+    server.dispose()
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`-n 2`) each worker gets a PostgreSQL database of its own, for the
+    fixtures and for every process a test starts (they read TEST_DATABASE_URL too)."""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL")
+    if not (worker and url):
+        return
+    own = make_url(url).set(database=f"{make_url(url).database}_{worker}")
+    _on_server(url, f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
+    _on_server(url, f'CREATE DATABASE "{own.database}"')
+    config.stash[WORKER_DATABASE] = own.database
+    os.environ["TEST_DATABASE_URL"] = own.render_as_string(hide_password=False)
+
+
+def pytest_unconfigure(config):
+    name = config.stash.get(WORKER_DATABASE, None)
+    if name:
+        _on_server(os.environ["TEST_DATABASE_URL"],
+                   f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+WORKER_DATABASE = pytest.StashKey[str]()
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PASSWORD = "correct horse battery"
 

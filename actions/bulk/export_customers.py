@@ -11,10 +11,13 @@ from actions.operator import ShellOperator
 from models import Customer, Job, db
 
 
-def export_job_scope(search=None, filters=None, sort=None, sort_desc=False, bom=False):
+def export_job_scope(search=None, filters=None, sort=None, sort_desc=False, bom=False,
+                     audited_filters=None):
+    """filters: the list's [index, name, value]; audited_filters: [name, operation, value]."""
     return {"view": "customer", "search": search or None,
             "filters": [list(f) for f in filters or []], "sort": sort,
-            "sort_desc": bool(sort_desc), "bom": bool(bom)}
+            "sort_desc": bool(sort_desc), "bom": bool(bom),
+            "audited_filters": [list(f) for f in audited_filters or []]}
 
 
 def _actor(job):
@@ -29,6 +32,11 @@ def run_export(deps, job):
     scope = job.scope
     query = export.customers_query(scope.get("search"), sort=scope.get("sort"),
                                    sort_desc=scope.get("sort_desc"))
+    filters = scope.get("filters") or []
+    if filters:  # the list's filters, as the list applies them (deps.lists)
+        matching = deps.lists({"view": "customer", "filters": filters})
+        query = query.where(Customer.id.in_(
+            matching.with_entities(Customer.id).order_by(None).statement))
     total = export.count_rows(query)
     job_id = job.id
     db.session.execute(update(Job).where(Job.id == job_id).values(total=total))
@@ -45,8 +53,8 @@ def run_export(deps, job):
             conn.execute(update(Job).where(Job.id == job_id)
                          .values(done_count=Job.done_count + n))
 
-    # the customers list has no filters: an export covers a search or everything
-    audited = export.export_scope(search=scope.get("search"))
+    audited = export.export_scope(search=scope.get("search"),
+                                  filters=scope.get("audited_filters") or filters)
     with tempfile.TemporaryFile() as out:
         for chunk in export.export_customers(query, audited, _actor(job), deps.store_currency,
                                              bom=scope.get("bom", False), progress=progress):

@@ -5,7 +5,7 @@ import stripe
 from actions.errors import GatewayDeclined, GatewayError, InvalidRequest
 from actions.gateways.currencies import from_stripe, to_stripe
 from actions.gateways.times import from_unix as _when
-from actions.gateways.base import (PRORATIONS, ChangePreview, SubscriptionResult,
+from actions.gateways.base import (METADATA_KEY, PRORATIONS, ChangePreview, SubscriptionResult,
                                    SubscriptionState)
 
 #: Stripe's subscription statuses in our words, the one table the webhooks and the sync use
@@ -44,10 +44,17 @@ class StripeSubscriptions:
 
     def change_price(self, ref, amount_cents, currency, interval, interval_count, *,
                      proration, idempotency_key, proration_date=None):
-        """Put the item on an inline price (price_data) of amount_cents per cycle."""
+        """Create a Price of amount_cents per cycle on the item's product, carrying our key
+        (metadata memberdesk_key; created with a key derived from ours, so a retry finds
+        the same Price instead of making another), then put the item on it."""
         _check_proration(proration)
         state = self.get_subscription(ref)
-        item = _item(state, amount_cents, currency, interval, interval_count, None)
+        _require_item(state)  # none: refused before anything is created
+        price = self._sub_call("change_price", ref, lambda: self._client.v1.prices.create(
+            _price_params(state, amount_cents, currency, interval, interval_count,
+                          idempotency_key),
+            options={"idempotency_key": price_key(idempotency_key)}))
+        item = {"id": state.item_ref, "price": price["id"]}
         return self._update("change_price", ref, _change(item, proration, proration_date),
                             idempotency_key)
 
@@ -116,6 +123,19 @@ class StripeSubscriptions:
         return SubscriptionResult(ref, "already_canceled", state, raw=state.raw)
 
 
+def price_key(idempotency_key):
+    """The idempotency key of the Price a price change creates: the change's own key (one
+    per change row and installation) with a suffix, as Stripe ties a key to one request."""
+    return f"{idempotency_key}-price"
+
+
+def _price_params(state, amount_cents, currency, interval, interval_count, idempotency_key):
+    return {"currency": currency.lower(), "product": state.product_ref,
+            "unit_amount": to_stripe(amount_cents, currency, "charged"),
+            "recurring": {"interval": interval, "interval_count": int(interval_count)},
+            "metadata": {METADATA_KEY: idempotency_key}}
+
+
 def _check_proration(proration):
     if proration not in PRORATIONS:
         raise InvalidRequest(f"Unknown proration “{proration}”; nothing was sent to Stripe.")
@@ -133,11 +153,16 @@ def _change(item, proration, proration_date):
     return params
 
 
-def _item(state, amount_cents, currency, interval, interval_count, plan_ref):
-    """The `items[0]` parameter: the same item, on plan_ref or on an inline price."""
+def _require_item(state):
     if not state.item_ref:
         raise InvalidRequest(f"Stripe subscription {state.reference} has no item to change; "
                              "nothing was changed.")
+
+
+def _item(state, amount_cents, currency, interval, interval_count, plan_ref):
+    """The `items[0]` parameter: the same item, on plan_ref or on an inline price (a
+    preview's: it creates nothing)."""
+    _require_item(state)
     if plan_ref:
         return {"id": state.item_ref, "price": plan_ref}
     return {"id": state.item_ref, "price_data": {

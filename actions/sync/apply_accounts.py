@@ -1,4 +1,6 @@
 """Customers and subscriptions from gateway records, never moved backwards; no commit."""
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from actions import audit
@@ -114,6 +116,15 @@ def _access_until(sub, rec):
     return known or rec.current_period_end
 
 
+def _unpaid_period(sub, rec):
+    """Stripe starts the next period of a subscription whose payments are paused without
+    charging it (its invoice is voided): while it stays paused, the period paid for is still
+    the one that gives access (models/access.py), not the one Stripe moved on to."""
+    return (rec.gateway == "stripe" and sub.paused and rec.paused and rec.status != "canceled"
+            and sub.current_period_end is not None and rec.current_period_end is not None
+            and rec.current_period_end > sub.current_period_end)
+
+
 def apply_subscription(deps, actor, rec, fetch_customer=None):
     """Create or update a subscription; (subscription, "created"|"updated"|"unchanged").
 
@@ -145,11 +156,14 @@ def apply_subscription(deps, actor, rec, fetch_customer=None):
         return sub, "unchanged"
     if ending:
         values["access_until"] = _access_until(sub, rec)
+    if _unpaid_period(sub, rec):
+        del values["current_period_end"]  # access still ends with the period paid for
     if plan is not None:
         values["plan_id"] = plan.id
     if rec.price_from_plan and (rec.plan_overridden or plan is None or plan.id == sub.plan_id):
         for key in ("price_cents", "name"):
             del values[key]
+    values.update(_price_schedule(sub, rec, values))
     changes = {k: v for k, v in values.items() if getattr(sub, k) != v}
     sub.gateway_updated_at = rec.updated_at
     if not changes:
@@ -160,6 +174,25 @@ def apply_subscription(deps, actor, rec, fetch_customer=None):
     audit.record(actor, "subscription.synced", sub, outcome="succeeded", before=before,
                  after={k: _plain(v) for k, v in changes.items()})
     return sub, "updated"
+
+
+#: a period end this far past a scheduled price's date is a renewal (a cycle is a day or more)
+RENEWED_AFTER = timedelta(hours=12)
+
+
+def _price_schedule(sub, rec, values):
+    """A price changed "from the next renewal" (Subscription.price_from) takes effect when the
+    gateway's period moves past that renewal; a price the gateway reports that is not the one
+    scheduled (changed there) ends the wait too. Until then the gateway's new price (Stripe
+    and PayPal hold it at once) leaves the schedule as it is."""
+    if not sub.price_scheduled:
+        return {}
+    period_end = values.get("current_period_end")
+    renewed = period_end is not None and period_end > sub.price_from + RENEWED_AFTER
+    repriced = "price_cents" in values and values["price_cents"] != sub.price_cents
+    if renewed or repriced or values.get("status") == "canceled":
+        return {"price_before_cents": None, "price_from": None}
+    return {}
 
 
 def _plain(value):

@@ -5,7 +5,7 @@ from flask_admin.theme import Bootstrap4Theme
 from admin_app import redirects
 from admin_app.security import csp_nonce
 from admin_app.views.admin_users import AdminUsersView
-from admin_app.views.base import IndexView
+from admin_app.views.home import HomeView
 from admin_app.views.audit import AuditView, SignInView
 from admin_app.views.catalog import AffiliateView, PlanView
 from admin_app.views.customers import CustomerView
@@ -23,7 +23,7 @@ from models import (Affiliate, AuditEvent, Customer, Job, Plan, Subscription, Tr
 
 def init_app(app):
     redirects.init_app(app)
-    admin = Admin(app, name="Memberdesk", index_view=IndexView(url="/admin"),
+    admin = Admin(app, name="Memberdesk", index_view=HomeView(name="Home", url="/admin"),
                   theme=Bootstrap4Theme(base_template="admin/memberdesk_base.html",
                                         fluid=True),
                   csp_nonce_generator=csp_nonce)

@@ -1,7 +1,7 @@
 """Base views: login required, role checks, CSRF on every form, stable sort order, cheap counts."""
 from flask import abort, flash, redirect, request, url_for
 from markupsafe import Markup
-from flask_admin import AdminIndexView, expose
+from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -50,12 +50,6 @@ class AccessMixin:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(403)
-
-
-class IndexView(AccessMixin, AdminIndexView):
-    @expose("/")
-    def index(self):
-        return redirect(url_for("customer.index_view"))
 
 
 class SecureModelView(AccessMixin, PagingMixin, ModelView):

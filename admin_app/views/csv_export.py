@@ -90,7 +90,8 @@ class CsvExportMixin:
         args = self._get_list_extra_args()
         sort = self._get_column_by_idx(args.sort)
         scope = export_job_scope(args.search, args.filters, sort[0] if sort else None,
-                                 args.sort_desc, request.values.get("bom") == "1")
+                                 args.sort_desc, request.values.get("bom") == "1",
+                                 audited_filters=self.export_scope().get("filters"))
         job = create_job(current_user, "export_customers", scope)
         flash(f"The export is large: job #{job.id} writes the file; download it from here "
               "when it is done.", "info")

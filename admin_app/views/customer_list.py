@@ -55,6 +55,8 @@ class CustomerListMixin:
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
         """The page's rows, and what payments in other currencies add for them (one query)."""
+        if has_request_context():
+            g.customer_list_filtered = bool(filters)
         count, rows = super().get_list(page, sort_column, sort_desc, search, filters,
                                        execute=execute, page_size=page_size)
         if execute and has_request_context():
@@ -65,7 +67,7 @@ class CustomerListMixin:
     def list_count(self, query, page, page_size, rows, whole_table):
         """Exact whenever the search can be counted cheaply (up to the cap), else bounded."""
         plan = g.pop("customer_search_plan", None)
-        if plan is None or self._filters:
+        if plan is None or g.get("customer_list_filtered"):
             return super().list_count(query, page, page_size, rows, whole_table)
         seen = page * page_size + len(rows)
         if len(rows) < page_size and (rows or page == 0):

@@ -15,14 +15,17 @@ from admin_app.redirects import get_redirect_target
 from admin_app.views.avatar import AvatarMixin
 from admin_app.views.base import SecureModelView
 from admin_app.views.csv_export import CsvExportMixin
+from admin_app.lists import CUSTOMERS
+from admin_app.list_filters import AmountFilter
+from admin_app.views.customer_columns import OptionalColumnsMixin
 from admin_app.views.customer_list import CustomerListMixin, ltv_formatter
 from admin_app.views.profile import ProfileMixin
 from admin_app.views.timeline import TimelineMixin
 from models import db
 
 
-class CustomerView(CustomerListMixin, CsvExportMixin, ProfileMixin, TimelineMixin, AvatarMixin,
-                   BulkActionsMixin, SecureModelView):
+class CustomerView(OptionalColumnsMixin, CustomerListMixin, CsvExportMixin, ProfileMixin,
+                   TimelineMixin, AvatarMixin, BulkActionsMixin, SecureModelView):
     list_template = "customers/list.html"
     edit_template = "customers/edit.html"
     column_list = ["name", "email", "lifetime_value_cents"]
@@ -32,7 +35,10 @@ class CustomerView(CustomerListMixin, CsvExportMixin, ProfileMixin, TimelineMixi
     search_hint = "Name or email"
     column_default_sort = ("created_at", True)
     column_extra_row_actions = [TemplateLinkRowAction("memberdesk.profile_button", "Profile")]
-    column_formatters = {"lifetime_value_cents": ltv_formatter}
+    column_formatters = {"lifetime_value_cents": ltv_formatter,
+                         **OptionalColumnsMixin.column_formatters}
+    # subscription status, country, lifetime value range, customer since (admin_app/lists.py)
+    column_filters = list(CUSTOMERS.filters)
     form = CustomerForm
     export_types = ["csv"]
     bulk_actions = ("resend_latest_invoice",)
@@ -44,6 +50,14 @@ class CustomerView(CustomerListMixin, CsvExportMixin, ProfileMixin, TimelineMixi
     def get_list_row_actions(self):
         """Only the Profile button: editing starts from the profile, as the guide describes."""
         return list(self.column_extra_row_actions)
+
+    def get_invalid_value_msg(self, value, filter):
+        """A lifetime value that is no amount: what is wrong, and how to type one."""
+        if isinstance(filter, AmountFilter):
+            currency = current_app.config["STORE_CURRENCY"]
+            return (f"Lifetime value {filter.operation()}: {filter.problem(value)} Type an "
+                    f"amount in {currency}, like 1,250.00. The filter was not applied.")
+        return super().get_invalid_value_msg(value, filter)
 
     def edit_form(self, obj=None):
         form = CustomerForm(obj=obj, customer_id=obj.id if obj else None,

@@ -9,10 +9,9 @@ from actions.subscription_preview import preview_subscription_change
 from admin_app.bulk_views import BulkActionsMixin, ListScopeMixin
 from admin_app.composition import deps_from_app
 from admin_app.lists import SUBSCRIPTIONS
-from admin_app.templating import date, subscription_status
+from admin_app.templating import date, subscription_status, subscription_total
 from admin_app.row_actions import RowActionsMixin
-from admin_app.views.base import (SecureModelView, customer_formatter, date_formatter,
-                                  money_formatter)
+from admin_app.views.base import (SecureModelView, customer_formatter, date_formatter)
 from admin_app.input_guard import is_db_id
 from models import Plan, Subscription, db
 from models._types import utcnow
@@ -44,7 +43,7 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
         "status": lambda v, c, m, n: subscription_status(m),
         "next_payment_date": lambda v, c, m, n: (date(m.next_payment_date)
                                                  if showing_next_payment(m, utcnow()) else "—"),
-        "price_cents": money_formatter,
+        "price_cents": lambda v, c, m, n: subscription_total(m),
         "customer": customer_formatter,
         "affiliate": lambda v, c, m, n: m.affiliate.name if m.affiliate else "",
         "start_date": date_formatter,

@@ -370,6 +370,28 @@ def test_a_bulk_row_resumed_after_a_lost_answer_finishes_it(deps, finance, gatew
     assert fresh(Subscription, sub.id).cancel_at_period_end
 
 
+def test_a_bulk_row_that_meets_its_change_still_being_sent_reports_unknown(deps, finance,
+                                                                          gateways):
+    """A job row run again (a second worker) while the first run's change is on its way to
+    the gateway: it sends nothing and says the outcome is not known yet, never "done"."""
+    paypal = gateways["paypal"]
+    sub = subscribed(gateways, gateway="paypal")
+    send, again = paypal.change_price, []
+
+    def first_in_flight(*args, **kwargs):
+        paypal.change_price = send
+        again.append(price_row(deps, finance, sub.id, {"amount_cents": 5900, "currency": "USD"},
+                               "job:2:row:1"))
+        return send(*args, **kwargs)
+
+    paypal.change_price = first_in_flight
+    assert price_row(deps, finance, sub.id, {"amount_cents": 5900, "currency": "USD"},
+                     "job:2:row:1").state == "done"
+    assert again[0].state == "unknown" and "being sent to PayPal" in again[0].message
+    assert len(effects(paypal, "change_price")) == 1
+    assert fresh(Subscription, sub.id).price_cents == 5900
+
+
 def test_a_bulk_price_in_another_currency_is_refused(deps, finance, gateways):
     sub = subscribed(gateways)
     with nothing_changes(gateways), pytest.raises(InvalidRequest, match="billed in USD"):

@@ -13,6 +13,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 TIMEOUT_MS = 5000
+# What a failing expectation waits for before it fails (a passing one returns at once): room for
+# a busy CI machine, where a page that answers in 50 ms alone can take seconds.
+EXPECT_TIMEOUT_MS = 15000
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +25,7 @@ def browser():
         pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="browser tests need the playwright package")
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -70,11 +74,14 @@ def page(browser, live_server):
 
 
 def browser_login(page, role="owner"):
-    """Create an admin of `role` and log in through the login form; returns the user."""
+    """Create an admin of `role` and log in through the login form; returns the user.
+
+    Logging in lands on Home; the tests then start from the Customers list."""
     user = make_admin(role)
     page.goto("/login")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/admin/customer/**")
+    page.wait_for_url("**/admin/")
+    page.goto("/admin/customer/")
     return user

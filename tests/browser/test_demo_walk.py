@@ -121,7 +121,9 @@ def test_the_guide_on_the_demo_with_its_sandbox(browser, demo):
     page.get_by_label("Email").fill(demo["email"])
     page.get_by_label("Password").fill(demo["password"])
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/admin/customer/**")
+    page.wait_for_url("**/admin/")  # Home: the demo data gives it figures
+    expect(page.locator("#md-mrr-now")).not_to_have_text(re.compile(r"^\s*\$0\.00\s*$"))
+    expect(page.locator("#md-bridge-chart rect.md-bar").first).to_be_visible()
     expect(page.locator("#md-sandbox-banner")).to_contain_text("Sandbox — no real money moves")
 
     # Refund: the lifetime value drops by exactly the refund
@@ -168,6 +170,9 @@ def test_the_guide_on_the_demo_with_its_sandbox(browser, demo):
     modal = _sub_action(page, renewing_email, renewing, "subscription_price")
     modal.locator("[name=amount]").fill("77.00")
     _save(page, modal, "Save", "$77.00")
+    # until its renewal the total is what it costs today, the new price beside it (item 4)
+    row = _status(page, renewing_email, renewing).locator("xpath=ancestor::tr")
+    expect(row.locator(".md-price-next")).to_contain_text("→ $77.00 from ")
     modal = _sub_action(page, stripe_email, stripe_sub, "subscription_cancel")
     _save(page, modal, "Cancel subscription", "cancels on")
     modal = _sub_action(page, paypal_email, paypal_sub, "subscription_cancel")
@@ -189,6 +194,9 @@ def test_the_guide_on_the_demo_with_its_sandbox(browser, demo):
     expect(_status(page, stripe_email, stripe_sub)).to_have_text("Cancelled")
     expect(_status(page, paypal_email, paypal_sub)).to_have_text("Cancelled")
     # the renewal: a new payment at the new price, counted in the lifetime value
+    row = _status(page, renewing_email, renewing).locator("xpath=ancestor::tr")
+    expect(row.locator(".md-price-next")).to_have_count(0)  # the webhook of the renewal
+    expect(row).to_contain_text("$77.00")
     modal = _profile(page, renewing_email)
     expect(modal.locator("tr[data-transaction-id]").first).to_contain_text("$77.00")
     payments_after = _one(db, f'SELECT count(*) FROM "transaction" WHERE customer_id = '

@@ -69,7 +69,9 @@ def demo(app):
     people = iter(db.session.scalars(select(Customer).where(Customer.id != ada.id)
                                      .order_by(Customer.id)))
     for plan, gateway, fields in (
-            (monthly, "stripe", dict(current_period_end=soon, next_payment_date=soon)),
+            # a new price from the next renewal: $39.00 today, "→ $49.00 from …"
+            (monthly, "stripe", dict(current_period_end=soon, next_payment_date=soon,
+                                     price_before_cents=3900, price_from=soon)),
             (yearly, "paypal", dict(current_period_end=later, next_payment_date=later)),
             (monthly, "stripe", dict(cancel_at_period_end=True, current_period_end=soon)),
             (monthly, "paypal", dict(status="canceled", access_until=soon,
@@ -140,6 +142,7 @@ def test_screenshots(page, demo, shots):
     expect(modal).to_be_hidden()
     page.goto("/admin/subscription/")  # the Subscriptions list at 1366 px
     expect(page.locator("table.model-list tbody tr")).to_have_count(8)
+    expect(page.locator(".md-price-next")).to_have_count(1)
     page.screenshot(path=str(shots / "subscriptions-list.png"))
 
     page.set_viewport_size(PHONE)  # the profile on a phone
@@ -154,3 +157,17 @@ def test_screenshots(page, demo, shots):
                  "subscriptions-list", "profile-phone"):
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert page.js_errors == []
+
+
+def test_home_screenshot(page, app, shots):
+    """Home on seeded data: the MRR bridge, the lines and the table (README)."""
+    from admin_app.metrics_cli import rebuild_all
+    from admin_app.seed import seed
+    seed(400, 4, progress=False)
+    rebuild_all(progress=False)
+    browser_login(page)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 1500})
+    page.goto("/admin/")
+    expect(page.locator("#md-bridge-chart rect.md-bar").first).to_be_visible()
+    expect(page.locator("polyline.md-line-end_mrr_cents")).to_be_visible()
+    page.screenshot(path=str(shots / "home.png"))

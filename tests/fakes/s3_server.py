@@ -29,9 +29,9 @@ def s3_server():
     deadline = time.monotonic() + 30
     while True:
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy to answer yet
             assert process.poll() is None and time.monotonic() < deadline, "moto did not start"
             time.sleep(0.2)
     try:

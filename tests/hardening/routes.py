@@ -33,6 +33,7 @@ def concrete_url(app, rule, ids, action_name=None):
         values["bulk_name"] = views[view].bulk_actions[0]
     values["job_id"] = ids.get("jobs", 1)
     values["sub_id"] = ids.get("subscription", 1)
+    values["tx_id"] = ids["transaction"]
     if "action_name" in rule.arguments:
         views = {v.endpoint: v for v in app.extensions["admin"][0]._views}
         names = list(getattr(views[view], "row_actions", ())) or ["nosuch"]

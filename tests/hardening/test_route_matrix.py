@@ -27,6 +27,7 @@ def rule_for(app, endpoint, method, action_name=None):
              ("auth.set_password", "GET"): PUBLIC, ("auth.set_password", "POST"): PUBLIC,
              ("auth.change_password", "GET"): "view", ("auth.change_password", "POST"): "view",
              ("admin.index", "GET"): "view", ("drift.index", "GET"): "view",
+             ("admin.mrr_json", "GET"): "view",
              **{(endpoint, "POST"): PUBLIC for endpoint in SIGNED}}
     if endpoint in {e for e, _ in fixed}:
         return fixed.get((endpoint, method))
@@ -63,8 +64,14 @@ def rule_for(app, endpoint, method, action_name=None):
         ("note_view", "POST"): "add_note" if view == "customer" else None,
         # the avatar kept from a refused Edit customer form: to those who may edit
         ("kept_avatar_view", "GET"): "edit_customer" if view == "customer" else None,
+        # which optional columns of the customers list this admin sees (their session only)
+        ("columns_view", "POST"): base if view == "customer" else None,
         # the price/plan preview answers JSON (an error message for a role that may not change)
         ("preview_view", "GET"): base if view == "subscription" else None,
+        # Download PDF of an invoice: whoever may see payments; the refund pop-up's preview
+        # answers JSON (the refusal's message for a role that may not refund)
+        ("invoice_pdf_view", "GET"): base if view == "transaction" else None,
+        ("refund_preview_view", "GET"): base if view == "transaction" else None,
         # Jobs: a job page of a job one may not see is a 404 like a missing one
         ("job_view", "GET"): base if view == "jobs" else None,
         ("status_view", "GET"): base if view == "jobs" else None,

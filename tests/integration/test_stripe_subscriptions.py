@@ -44,25 +44,37 @@ def test_get_subscription_reads_the_period_from_the_item(stripe_sb, gateway, sub
     assert state.item_ref.startswith("si_") and state.product_ref.startswith("prod_")
 
 
-def test_change_price_puts_the_item_on_inline_price_data(stripe_sb, gateway, sub):
+def test_change_price_creates_a_price_carrying_our_key_then_puts_the_item_on_it(
+        stripe_sb, gateway, sub):
+    """Every object we create at Stripe carries our id: the new Price is made first, with
+    our key in its metadata and a key derived from ours, not inline (price_data)."""
     state = gateway.get_subscription(sub)
 
     result = gateway.change_price(sub, 4500, "EUR", "month", 1, proration="none",
-                                  idempotency_key="subscription_change:7")
+                                  idempotency_key="md-inst-change-7-ab12")
 
+    [created] = [c for c in stripe_sb.calls if (c.method, c.path) == ("POST", "/v1/prices")]
+    assert created.form == {
+        "currency": "eur", "product": state.product_ref, "unit_amount": "4500",
+        "recurring[interval]": "month", "recurring[interval_count]": "1",
+        "metadata[memberdesk_key]": "md-inst-change-7-ab12"}
+    assert created.headers["Idempotency-Key"] == "md-inst-change-7-ab12-price"
+    [price] = [p for p in stripe_sb.subs.prices.values()
+               if p.get("metadata") == {"memberdesk_key": "md-inst-change-7-ab12"}]
     [call] = changes(stripe_sb)
     assert (call.method, call.path) == ("POST", f"/v1/subscriptions/{sub}")
-    assert call.form == {
-        "items[0][id]": state.item_ref, "items[0][price_data][currency]": "eur",
-        "items[0][price_data][product]": state.product_ref,
-        "items[0][price_data][unit_amount]": "4500",
-        "items[0][price_data][recurring][interval]": "month",
-        "items[0][price_data][recurring][interval_count]": "1",
-        "proration_behavior": "none"}
-    assert call.headers["Idempotency-Key"] == "subscription_change:7"
+    assert call.form == {"items[0][id]": state.item_ref, "items[0][price]": price["id"],
+                         "proration_behavior": "none"}
+    assert call.headers["Idempotency-Key"] == "md-inst-change-7-ab12"
     assert result.status == "succeeded" and result.state.amount_cents == 4500
-    assert gateway.get_subscription(sub).amount_cents == 4500
+    assert gateway.get_subscription(sub).price_ref == price["id"]
     assert stripe_sb.subs.invoices == []
+
+    again = gateway.change_price(sub, 4500, "EUR", "month", 1, proration="none",
+                                 idempotency_key="md-inst-change-7-ab12")
+    assert again.state.price_ref == price["id"]
+    assert [p["id"] for p in stripe_sb.subs.prices.values()
+            if p.get("metadata", {}).get("memberdesk_key")] == [price["id"]]
 
 
 @pytest.mark.parametrize(("proration", "proration_cents", "due_now", "next_invoice"), [

@@ -37,7 +37,9 @@ def test_new_price_from_the_next_renewal(app, setup, finance):
     else:  # PayPal declares no PayPal-Request-Id on its subscription verbs
         assert key is None
     if setup.gateway == "stripe":
-        assert call.form["items[0][price_data][unit_amount]"] == "4500"
+        price = setup.fake.prices[call.form["items[0][price]"]]
+        assert price["unit_amount"] == 4500
+        assert price["metadata"] == {"memberdesk_key": change.idempotency_key}
         assert call.form["proration_behavior"] == "none"
         assert setup.fake.invoices == []
         assert result.message == "The subscription costs $45.00 from the renewal on 20 Dec 2026."

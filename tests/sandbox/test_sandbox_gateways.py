@@ -162,3 +162,27 @@ def test_a_timeout_after_success_is_instant_and_the_retry_does_it_once(sb, gatew
     again = gateways["stripe"].refund(pi, 800, "USD", reason="other", note=None,
                                       idempotency_key="slow-1")
     assert again.status == "succeeded" and accounts["charge"]["amount_refunded"] == 800
+
+
+def test_a_stripe_price_change_creates_its_price_with_our_key_once(sb, gateways, accounts):
+    """Issue 17: the Price a price change needs is created with our key in its metadata and
+    a key derived from ours; its answer lost, the retry finds the same Price at Stripe
+    instead of creating a second, and the subscription ends up on it."""
+    stripe, ref, key = gateways["stripe"], accounts["sub"]["id"], "md-0123456789ab-change-7-c0ffee00"
+    before = set(sb.stripe.prices)
+    sb.add_fault("stripe", "timeout")  # the Price is made, its answer lost
+    with pytest.raises(GatewayUnavailable):
+        stripe.change_price(ref, 9900, "USD", "month", 1, proration="none",
+                            idempotency_key=key)
+    assert sb.stripe.subscriptions[ref]["items"]["data"][0]["price"]["unit_amount"] == 4900
+
+    result = stripe.change_price(ref, 9900, "USD", "month", 1, proration="none",
+                                 idempotency_key=key)
+
+    [new] = [sb.stripe.prices[p] for p in set(sb.stripe.prices) - before]
+    assert new["metadata"] == {"memberdesk_key": key}
+    assert (new["unit_amount"], new["currency"], new["product"]) == \
+        (9900, "usd", accounts["price"]["product"])
+    assert new["recurring"]["interval"] == "month"
+    assert sb.stripe.subscriptions[ref]["items"]["data"][0]["price"]["id"] == new["id"]
+    assert result.state.price_ref == new["id"] and result.state.amount_cents == 9900

@@ -1,0 +1,242 @@
+"""Figures per store-local day, computed from the ledger (docs/METRICS.md).
+
+One sweep over the MRR spans in time order keeps each customer's MRR; at each day's end it
+classifies every customer whose MRR moved that day (new, reactivation, expansion,
+contraction, churn) and adds the day's settled payments, refunds and disputes. `rebuild`
+runs it from the first day of the ledger; `refresh` runs it only from the earliest instant a
+change touched (or the last day stored), starting from the stored day before and the MRR of
+just the customers that moved: both give the same rows (tests/integration/test_metrics.py).
+"""
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import delete, func, insert, select
+
+from actions.locks import _take_sqlite_write_lock
+from models import Dispute, MetricsDay, MetricsTouch, MrrSpan, Refund, Transaction, db
+from models.dates import day_end, day_start, store_day
+from models.metrics import DAY_FIGURES
+
+CHUNK = 1000  # customers per IN (...) list
+
+
+def classify(old, new, seen):
+    """The movement of a customer's MRR from old to new over a day: (kind, cents)."""
+    if old == new:
+        return None, 0
+    if old == 0:
+        return ("reactivation" if seen else "new"), new
+    if new == 0:
+        return "churn", old
+    return ("expansion", new - old) if new > old else ("contraction", old - new)
+
+
+class Sweep:
+    """Customers' MRR carried from day to day. `complete`: it holds every customer (a
+    rebuild from the first day); otherwise the customers a window moves are read from the
+    spans at the window's start."""
+
+    def __init__(self, tz, store, mrr=0, subscribers=0, complete=True):
+        self.tz, self.store, self.complete = tz, store, complete
+        self.mrr, self.subscribers = mrr, subscribers
+        self.cur, self.seen = {}, set()
+
+    def run(self, first, last, now):
+        """Rows (dicts) for the days first..last, taken at the day's end or `now`."""
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        cuts = [min(day_end(day, self.tz), now) for day in days]
+        start, end = day_start(first, self.tz), cuts[-1]
+        events = self._events(start, end)
+        if not self.complete:
+            self._load(start, {customer for _, customer, _ in events} - set(self.cur))
+        by_day = defaultdict(list)
+        for when, customer, delta in events:
+            by_day[bisect_right(cuts, when)].append((customer, delta))
+        money = self._money(start, end, cuts)
+        return [self._day(day, cuts[i], by_day.get(i, ()), money.get(i))
+                for i, day in enumerate(days)]
+
+    def _day(self, day, cut, moves, money):
+        row = dict.fromkeys(DAY_FIGURES, 0)
+        delta, started = defaultdict(int), set()
+        for customer, cents in moves:
+            delta[customer] += cents
+            if cents > 0:
+                started.add(customer)
+        for customer, cents in delta.items():
+            old = self.cur.get(customer, 0)
+            new = old + cents
+            kind, moved = classify(old, new, customer in self.seen)
+            if kind:
+                row[f"{kind}_cents"] += moved
+                row[f"{kind}_count"] += 1
+            self.mrr += cents
+            self.subscribers += (new > 0) - (old > 0)
+            if new:
+                self.cur[customer] = new
+            else:
+                self.cur.pop(customer, None)
+        self.seen |= started
+        row.update(money or {})
+        row.update(day=day, computed_until=cut, mrr_cents=self.mrr,
+                   subscribers=self.subscribers)
+        return row
+
+    def _events(self, start, end):
+        """(instant, customer, +/- cents) of the spans starting or ending in [start, end)."""
+        S, counted = MrrSpan, MrrSpan.mrr_cents > 0
+        rows = [(s, c, v) for s, c, v in db.session.execute(
+            select(S.starts_at, S.customer_id, S.mrr_cents)
+            .where(counted, S.starts_at >= start, S.starts_at < end))]
+        rows += [(e, c, -v) for e, c, v in db.session.execute(
+            select(S.ends_at, S.customer_id, S.mrr_cents)
+            .where(counted, S.ends_at >= start, S.ends_at < end))]
+        rows.sort(key=lambda row: (row[0], row[1]))
+        return rows
+
+    def _load(self, start, customers):
+        """MRR at `start` of customers not held yet, and which had counted before it."""
+        S = MrrSpan
+        customers = sorted(customers)
+        for n in range(0, len(customers), CHUNK):
+            part = customers[n:n + CHUNK]
+            for customer, cents in db.session.execute(
+                    select(S.customer_id, S.mrr_cents)
+                    .where(S.customer_id.in_(part), S.mrr_cents > 0, S.starts_at < start)
+                    .where((S.ends_at.is_(None)) | (S.ends_at >= start))):
+                self.cur[customer] = self.cur.get(customer, 0) + cents
+            self.seen |= set(db.session.scalars(
+                select(S.customer_id).where(S.customer_id.in_(part), S.mrr_cents > 0,
+                                            S.starts_at < start).distinct()))
+
+    def _money(self, start, end, cuts):
+        """{day index: {payments_cents, ...}} of the money in [start, end): settled payments,
+        succeeded refunds and lost disputes in the store currency (the lifetime-value rule),
+        and every dispute opened."""
+        store, out = self.store, defaultdict(lambda: defaultdict(int))
+        queries = (
+            ("payments", select(Transaction.created_at, Transaction.settlement_cents).where(
+                Transaction.status == "succeeded", Transaction.settlement_currency == store,
+                Transaction.settlement_cents.is_not(None),
+                Transaction.created_at >= start, Transaction.created_at < end), "payment"),
+            ("refunds", select(Refund.created_at, Refund.settlement_cents).where(
+                Refund.status == "succeeded", Refund.settlement_currency == store,
+                Refund.settlement_cents.is_not(None),
+                Refund.created_at >= start, Refund.created_at < end), "refund"),
+            ("disputes_lost", select(Dispute.created_at, Dispute.settlement_cents).where(
+                Dispute.status == "lost", Dispute.settlement_currency == store,
+                Dispute.settlement_cents.is_not(None),
+                Dispute.created_at >= start, Dispute.created_at < end), "dispute_lost"),
+        )
+        for name, query, count in queries:
+            for when, cents in db.session.execute(query.execution_options(yield_per=20000)):
+                day = out[bisect_right(cuts, when)]
+                day[f"{name}_cents"] += cents
+                day[f"{count}_count"] += 1
+        for (when,) in db.session.execute(select(Dispute.created_at).where(
+                Dispute.created_at >= start, Dispute.created_at < end)):
+            out[bisect_right(cuts, when)]["dispute_count"] += 1
+        return out
+
+
+def first_instant():
+    """The earliest instant the ledger holds (None: nothing yet)."""
+    found = [db.session.scalar(select(func.min(column))) for column in (
+        MrrSpan.starts_at, Transaction.created_at, Refund.created_at, Dispute.created_at)]
+    found = [when for when in found if when is not None]
+    return min(found) if found else None
+
+
+def _lock():
+    """One refresh at a time (PostgreSQL: an advisory lock; SQLite: its write lock)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(19_000_019)))
+    else:
+        _take_sqlite_write_lock()
+
+
+def _write(rows, first):
+    db.session.execute(delete(MetricsDay).where(MetricsDay.day >= first))
+    if rows:
+        db.session.execute(insert(MetricsDay), rows)
+
+
+def stale_from(now, tz):
+    """The first day a refresh must recompute, or None when the stored days are current."""
+    today = store_day(now, tz)
+    last = db.session.execute(select(MetricsDay.day, MetricsDay.computed_until)
+                              .order_by(MetricsDay.day.desc()).limit(1)).first()
+    touched = db.session.scalar(select(func.min(MetricsTouch.at)))
+    if last is None:
+        began = first_instant()
+        return None if began is None else min(store_day(began, tz), today)
+    first = None
+    if last.day < today:
+        first = last.day
+    elif last.computed_until < now and db.session.scalar(select(MrrSpan.id).where(
+            MrrSpan.ends_at >= last.computed_until, MrrSpan.ends_at < now).limit(1)):
+        first = last.day  # an end of access scheduled earlier has passed since
+    if touched is not None:
+        first = min(first or today, store_day(touched, tz))
+    return first
+
+
+def refresh(now, tz, store):
+    """Recompute the days a change touched since the last refresh, and today; commit.
+    Returns the first day recomputed (None: nothing was stale)."""
+    if stale_from(now, tz) is None:
+        return None
+    _lock()
+    first = stale_from(now, tz)  # again, under the lock: another refresh may have run
+    if first is None:
+        db.session.rollback()
+        return None
+    # the touches this refresh answers for, read before the ledger: a change committed while
+    # it runs keeps its touch for the next refresh
+    touches = list(db.session.scalars(select(MetricsTouch.id)))
+    prev = db.session.get(MetricsDay, first - timedelta(days=1))
+    if prev is None:  # nothing stored before it: from the ledger's first day
+        began = first_instant()
+        first = min(first, store_day(began, tz)) if began else first
+        sweep = Sweep(tz, store)
+    else:
+        sweep = Sweep(tz, store, prev.mrr_cents, prev.subscribers, complete=False)
+    today = store_day(now, tz)
+    rows = sweep.run(first, max(today, first), now)
+    _write(rows, first)
+    for n in range(0, len(touches), CHUNK):
+        db.session.execute(delete(MetricsTouch).where(
+            MetricsTouch.id.in_(touches[n:n + CHUNK])))
+    db.session.commit()
+    return first
+
+
+def rebuild(now, tz, store, progress=None, days_per_step=31):
+    """Recompute every day from the ledger's first day; `progress(n)` after each n days.
+    Returns the number of days written. Commits."""
+    began = first_instant()
+    _lock()
+    db.session.execute(delete(MetricsTouch))
+    db.session.execute(delete(MetricsDay))
+    if began is None:
+        db.session.commit()
+        return 0
+    first, today = store_day(began, tz), store_day(now, tz)
+    sweep, written, day = Sweep(tz, store), 0, first
+    while day <= today:
+        last = min(day + timedelta(days=days_per_step - 1), today)
+        rows = sweep.run(day, last, now)
+        db.session.execute(insert(MetricsDay), rows)
+        written += len(rows)
+        if progress:
+            progress(len(rows))
+        day = last + timedelta(days=1)
+    db.session.commit()
+    return written
+
+
+def total_days(now, tz):
+    """How many days a rebuild writes (for its progress bar)."""
+    began = first_instant()
+    return 0 if began is None else (store_day(now, tz) - store_day(began, tz)).days + 1
