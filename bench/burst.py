@@ -219,6 +219,8 @@ def parse_args(argv=None):
     p.add_argument("--clients", type=int, default=2, help="client processes")
     p.add_argument("--threads", type=int, default=6, help="connections per client process")
     p.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the drain")
+    p.add_argument("--batch", type=int, default=None,
+                   help="WEBHOOK_BATCH: events per transaction (default: the app's)")
     return p.parse_args(argv)
 
 
@@ -234,6 +236,8 @@ def main(argv=None):
            "RATE_LIMIT_PREFIX": f"bench_burst_{os.getpid()}:ratelimit",
            "STRIPE_MAX_RETRIES": "1", "PAYPAL_MAX_RETRIES": "1",
            **{key: str(value) for key, value in server.config().items()}}
+    if args.batch:
+        env["WEBHOOK_BATCH"] = str(args.batch)
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     try:
         subprocess.run([*flask, "db", "upgrade"], cwd=REPO, env=env, check=True,
@@ -332,6 +336,7 @@ def report(args, engine, app, items, results, accepted_wall, drained_after, expe
     span = (last - first).total_seconds() if last and first else None
     return {
         "events": len(items), "paypal_events": sum(v == "paypal" for v, _ in items),
+        "webhook_batch": args.batch or "default",
         "rq_workers": args.rq_workers, "gunicorn": f"{args.workers}x{args.worker_threads}",
         "accepted": ok, "accepted_per_s": round(ok / accepted_wall, 1),
         "applied_per_s": round(len(lags) / span, 1) if lags and span else None,

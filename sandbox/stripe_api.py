@@ -693,6 +693,10 @@ class Stripe:
                                         recurring["interval_count"])
         before = {"status": sub["status"]}
         item.update(current_period_start=start, current_period_end=end)
+        resumes = (sub["pause_collection"] or {}).get("resumes_at")
+        if resumes and resumes <= when:  # Stripe resumes collection on the date it was given
+            sub["pause_collection"] = None
+            before["pause_collection"] = {"behavior": "void", "resumes_at": resumes}
         if sub["pause_collection"]:
             self.sb.stripe_event("customer.subscription.updated", sub,
                                  {"items": {"data": [{"current_period_end": start}]}})

@@ -69,6 +69,8 @@ class Tally:
 
 
 TALLY = Tally()
+#: the section of docs/RELIABILITY.md that `python -m tests.simulation --record` writes
+SIMULATION_HEADING = "## Randomized histories"
 
 
 def pytest_addoption(parser):
@@ -101,4 +103,9 @@ def pytest_sessionfinish(session, exitstatus):
     if path:
         command = getattr(session.config, "_reliability_command", None) or \
             f"pytest --reliability-report {path}"
-        Path(path).write_text(TALLY.markdown(command), encoding="utf-8")
+        kept = ""  # the randomized histories' figure, written by python -m tests.simulation
+        if Path(path).exists():
+            old = Path(path).read_text(encoding="utf-8")
+            if SIMULATION_HEADING in old:
+                kept = "\n" + old[old.index(SIMULATION_HEADING):]
+        Path(path).write_text(TALLY.markdown(command) + kept, encoding="utf-8")

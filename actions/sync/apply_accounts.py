@@ -116,6 +116,15 @@ def _access_until(sub, rec):
     return known or rec.current_period_end
 
 
+def _unpaid_period(sub, rec):
+    """Stripe starts the next period of a subscription whose payments are paused without
+    charging it (its invoice is voided): while it stays paused, the period paid for is still
+    the one that gives access (models/access.py), not the one Stripe moved on to."""
+    return (rec.gateway == "stripe" and sub.paused and rec.paused and rec.status != "canceled"
+            and sub.current_period_end is not None and rec.current_period_end is not None
+            and rec.current_period_end > sub.current_period_end)
+
+
 def apply_subscription(deps, actor, rec, fetch_customer=None):
     """Create or update a subscription; (subscription, "created"|"updated"|"unchanged").
 
@@ -147,6 +156,8 @@ def apply_subscription(deps, actor, rec, fetch_customer=None):
         return sub, "unchanged"
     if ending:
         values["access_until"] = _access_until(sub, rec)
+    if _unpaid_period(sub, rec):
+        del values["current_period_end"]  # access still ends with the period paid for
     if plan is not None:
         values["plan_id"] = plan.id
     if rec.price_from_plan and (rec.plan_overridden or plan is None or plan.id == sub.plan_id):

@@ -1,0 +1,33 @@
+"""The shortest histories the simulation found violating an invariant, each replayed as
+hypothesis printed it: a regression test of the fix it led to (each failed before)."""
+import pytest
+
+from tests.simulation.replay import replay
+
+pytestmark = [pytest.mark.slow]
+
+#: Stripe voids the renewal of a paused subscription and moves its period on; the panel
+#: took the new period end as paid and kept granting access (actions/sync/apply_accounts)
+PAUSED_PAST_THE_PAID_PERIOD = """
+state = Run()
+state.history_length(length=58)
+state.webhooks_arrive()
+state.webhooks_arrive()
+state.change_plan(pick=518, plan=0, proration='none')
+state.member_cancels_at_gateway(at_period_end=False, pick=422)
+state.edit_sale(affiliate=True, pick=0)
+state.webhooks_arrive()
+state.webhooks_arrive()
+state.pause(days=None, pick=0)
+state.webhooks_arrive()
+state.clock_moves(days=28)
+state.webhooks_arrive()
+state.webhooks_arrive()
+state.webhooks_arrive()
+state.webhooks_arrive()
+state.teardown()
+"""
+
+
+def test_a_paused_stripe_subscription_gives_no_access_after_the_period_paid_for(world):
+    assert replay(PAUSED_PAST_THE_PAID_PERIOD, world) == []
