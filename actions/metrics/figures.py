@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from actions.metrics import days
+from actions.metrics.backfill import unseen_count
 from actions.sync.backfill import last_drift
 from models import MetricsDay, MetricsLive, MrrSpan, Subscription, db
 from models.access import access_ends_within
@@ -132,7 +133,8 @@ def live(now, tz):
                       "differences": (report.get("drift_total", 0)
                                       + (report.get("ltv_drift") or 0)
                                       + (report.get("ltv_differences_total") or 0))})
-    return {"past_due": {"count": past_due, "amounts": at_risk},
+    return {"unseen_subscriptions": unseen_count(),
+            "past_due": {"count": past_due, "amounts": at_risk},
             "renewals_7_days": {"count": renewals, "amounts": renewal_amounts},
             "access_ending_30_days": {"count": ending}, "sync_drift": drift}
 
