@@ -25,6 +25,7 @@ def _locale(identifier):
     return Locale.parse(identifier)
 
 
+@lru_cache(maxsize=8192)  # pure; a page formats the same few amounts many times (Home)
 def format_money(cents, currency, locale="en_US"):
     """1234550, 'USD' -> '$12,345.50'."""
     if cents is None:

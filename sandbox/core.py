@@ -8,9 +8,8 @@ from collections import namedtuple
 from datetime import datetime, timezone
 
 import requests
-import stripe as stripe_sdk
 
-from sandbox.signing import paypal_signature
+from sandbox.signing import paypal_headers, stripe_signature_header
 from sandbox.times import iso
 
 #: faults a test can queue for the next call that changes something (or, with reads=True,
@@ -167,21 +166,12 @@ class Sandbox:
     def stripe_signature(self, body):
         """The Stripe-Signature header for `body` (Stripe's scheme; real time, as Stripe
         signs when it sends)."""
-        text = body.decode() if isinstance(body, bytes) else body
-        return stripe_sdk.WebhookSignature.generate_signature_header(
-            text, self.webhook_secret, timestamp=int(time.time()))
+        return stripe_signature_header(body, self.webhook_secret)
 
     def paypal_signature_headers(self, body, webhook_id=None):
         """The PAYPAL-* headers of a delivery; only the sandbox's verify call accepts them,
         as only PayPal verifies PayPal's certificate signature."""
-        transmission_id = _stripe_id("", 32).lower()
-        sent = iso(int(time.time()))
-        return {"PAYPAL-AUTH-ALGO": "SHA256withRSA",
-                "PAYPAL-CERT-URL": "https://api.paypal.com/v1/notifications/certs/"
-                                   "CERT-360caa42-fca2a594-sandbox",
-                "PAYPAL-TRANSMISSION-ID": transmission_id, "PAYPAL-TRANSMISSION-TIME": sent,
-                "PAYPAL-TRANSMISSION-SIG": paypal_signature(
-                    transmission_id, sent, webhook_id or self.paypal_webhook_id, body)}
+        return paypal_headers(body, webhook_id or self.paypal_webhook_id)
 
 
 class Deliveries:

@@ -78,6 +78,8 @@ class PayPal:
         #: revisions wait for the payer's approval (the answer carries an "approve" link)
         self.require_approval = False
         self.awaiting = {}  # subscription id -> (plan id, plan override) to approve
+        #: search rows of transactions older than the sandbox's own records (history)
+        self.history = []
         self.descriptions = {}  # capture / sale id -> the item description (search rows)
         self._replies = {}
         sub = r"/v1/billing/subscriptions/(?P<ref>[^/]+)"
@@ -310,8 +312,8 @@ class PayPal:
         if sub is None:
             return not_found()
         answer = {k: v for k, v in sub.items() if k != "plan"}
-        if "plan" in (params.get("fields") or "").split(","):
-            plan = self.plans[sub["plan_id"]]
+        plan = self.plans.get(sub.get("plan_id"))
+        if plan and "plan" in (params.get("fields") or "").split(","):
             amount, currency = self.price_of(sub)
             cycles = [dict(cycle, pricing_scheme=dict(cycle["pricing_scheme"],
                                                       fixed_price=money(amount, currency)))
@@ -490,7 +492,11 @@ class PayPal:
         if end - start > 31 * DAY:
             return error(400, "INVALID_REQUEST", "INVALID_PARAMETER_VALUE",
                          "Date range is greater than 31 days")
-        rows = [row for when, row in self._rows() if start <= when < end]
+        told = {row["transaction_info"]["transaction_id"] for row in self.history}
+        rows = [row for when, row in self._rows() if start <= when < end
+                and row["transaction_info"]["transaction_id"] not in told] + [
+            row for row in self.history if start <= parse_iso(
+                row["transaction_info"]["transaction_initiation_date"]) < end]
         size = max(1, min(500, int(params.get("page_size", 100))))
         page = max(1, int(params.get("page", 1)))
         pages = max(1, -(-len(rows) // size))
@@ -505,7 +511,7 @@ class PayPal:
         rows = []
         orders = {c["supplementary_data"]["related_ids"]["order_id"]: c["id"]
                   for c in self.captures.values()}
-        buyers = {capture_id: self.orders[order_id]["payer"]
+        buyers = {capture_id: (self.orders.get(order_id) or {}).get("payer") or {}
                   for order_id, capture_id in orders.items()}
         for capture in self.captures.values():
             amount = capture["amount"]
@@ -612,6 +618,10 @@ class PayPal:
         amount = capture["amount"]
         amount = amount if "value" in amount else {"currency_code": amount["currency"],
                                                    "value": amount["total"]}
+        if any(d["disputed_transactions"][0]["seller_transaction_id"] == capture_id
+               for d in self.disputes.values()):
+            raise LookupError(f"PayPal capture {capture_id} is disputed already: a buyer "
+                              "opens one dispute per transaction")
         left = cents(amount["value"], amount["currency_code"]) - self.refunded(capture_id)
         if left <= 0:
             raise LookupError(f"PayPal capture {capture_id} is fully refunded: nothing to "

@@ -69,8 +69,10 @@ class App:
                 return self._paypal(401, {"error": "invalid_token",
                                           "error_description": "Access Token not found in "
                                                                "cache"})
+            reads = request.method == "GET" or (path in _READS and
+                                                 path != "/v1/oauth2/token")
             fault = self.sb.next_fault(vendor) if changes else \
-                self.sb.next_fault(vendor, reads=True) if request.method == "GET" else None
+                self.sb.next_fault(vendor, reads=True) if reads else None
             if isinstance(fault, int):
                 return self._fault(vendor, fault)
             if fault == "decline":

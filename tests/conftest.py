@@ -15,7 +15,6 @@ from tests.fakes.faults import lost_answers
 
 pytest_plugins = ["tests.gateway_sandbox", "tests.fakes.stripe_fake", "tests.fakes.paypal_fake",
                   "tests.fakes.s3_server",
-                  "tests.fakes.stripe_events", "tests.fakes.paypal_webhooks",
                   "tests.fakes.localstripe_server", "tests.fakes.smtp_server",
                   "tests.redis_support", "tests.reliability"]
 

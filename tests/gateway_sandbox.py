@@ -367,3 +367,91 @@ def stripe_sb(sandbox):
 @pytest.fixture
 def paypal_sb(sandbox):
     return VendorView(sandbox, "paypal")
+
+
+class StripeReadsView:
+    """Objects the app may read from Stripe, put at the test's sandbox as the webhook tests
+    build them; fail(): the next reads answer an HTTP error."""
+
+    STORES = {"customer": "customers", "charge": "charges", "refund": "refunds",
+              "dispute": "disputes", "subscription": "subscriptions",
+              "balance_transaction": "balance_transactions", "invoice": "invoices",
+              "payment_intent": "payment_intents", "price": "prices"}
+
+    def __init__(self, server):
+        self.sb, self.url, self.api_key = server.sandbox, server.stripe_base, STRIPE_API_KEY
+
+    def add(self, *objects):
+        with self.sb.lock:
+            for obj in objects:
+                getattr(self.sb.stripe, self.STORES[obj["object"]])[obj["id"]] = obj
+        return objects[0] if len(objects) == 1 else objects
+
+    def fail(self, times=1, status=500):
+        self.sb.add_fault("stripe", status, times, reads=True)
+
+
+@pytest.fixture
+def stripe_reads(sandbox):
+    return StripeReadsView(sandbox)
+
+
+class _PayPalObjects:
+    """path -> resource: what PayPal answers a GET of that path with, kept in the sandbox's
+    stores (orders, captures, subscriptions, plans, sales, refunds, disputes)."""
+
+    STORES = {"/v2/checkout/orders/": "orders", "/v2/payments/captures/": "captures",
+              "/v1/billing/subscriptions/": "subscriptions", "/v1/billing/plans/": "plans",
+              "/v1/payments/sale/": "sales", "/v2/payments/refunds/": "refunds",
+              "/v1/customer/disputes/": "disputes"}
+
+    def __init__(self, sb):
+        self.sb = sb
+
+    def _store(self, path):
+        prefix = next(p for p in self.STORES if path.startswith(p))
+        return getattr(self.sb.paypal, self.STORES[prefix]), path[len(prefix):]
+
+    def __setitem__(self, path, obj):
+        store, ref = self._store(path)
+        with self.sb.lock:
+            store[ref] = obj
+
+    def __getitem__(self, path):
+        store, ref = self._store(path)
+        return store[ref]
+
+
+class PayPalHooksView:
+    """The test's sandbox as PayPal for the webhook and sync tests: `objects` by path,
+    `transactions` (search rows older than its own records), the verify calls it got;
+    verify_failures: the next verify calls answer 500."""
+
+    def __init__(self, server):
+        self.server, self.sb = server, server.sandbox
+        self.objects = _PayPalObjects(self.sb)
+        self.transactions = self.sb.paypal.history
+
+    def config(self):
+        return {**{k: v for k, v in self.server.config().items() if k.startswith("PAYPAL")},
+                "PAYPAL_MAX_RETRIES": 0, "PAYPAL_TIMEOUT": 2}
+
+    @property
+    def verify_calls(self):
+        with self.sb.lock:
+            return [c.params for c in self.sb.calls if c.vendor == "paypal" and
+                    c.path == "/v1/notifications/verify-webhook-signature"
+                    and c.status == 200]
+
+    @property
+    def verify_failures(self):
+        return self.sb.read_faults["paypal"].count(500)
+
+    @verify_failures.setter
+    def verify_failures(self, times):
+        self.sb.add_fault("paypal", 500, times, reads=True)
+
+
+@pytest.fixture
+def paypal_hooks(sandbox):
+    return PayPalHooksView(sandbox)

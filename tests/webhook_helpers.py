@@ -10,7 +10,7 @@ from tests.fakes import stripe_events as se
 
 @pytest.fixture
 def hook_app(app, stripe_reads):
-    app.config.update(STRIPE_WEBHOOK_SECRET=se.SECRET, STRIPE_API_KEY=se.API_KEY,
+    app.config.update(STRIPE_WEBHOOK_SECRET=se.SECRET, STRIPE_API_KEY=stripe_reads.api_key,
                       STRIPE_API_BASE=stripe_reads.url, STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2,
                       WEBHOOK_RETRY_DELAY=0, WEBHOOK_MAX_ATTEMPTS=3)
     yield app

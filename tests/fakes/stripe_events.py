@@ -1,19 +1,14 @@
-"""Stripe events in today's API shapes (2026-10-28), signed with Stripe's real scheme, and an
-HTTP fake of the Stripe reads the app makes (balance transactions, charges, customers,
-refunds, subscriptions, paged lists) on loopback."""
+"""Stripe events for the webhook tests (2026-10-28), signed with Stripe's real scheme (the
+sandbox's signing helper), and the objects they carry; the Stripe reads the app makes are
+answered by the test's sandbox (tests/gateway_sandbox.py: stripe_reads)."""
 import json
-import re
 import time
 from itertools import count
 
-import pytest
-import stripe
-from werkzeug import Response
-
-from tests.fakes.loopback import fresh_handlers, loopback_server
+from sandbox.core import STRIPE_API_KEY as API_KEY  # noqa: F401 - the webhook tests' key
+from sandbox.signing import stripe_signature_header
 
 SECRET = "whsec_memberdesk_test_secret"
-API_KEY = "sk_test_memberdesk_reads"
 _ids = count(1)
 
 
@@ -23,8 +18,7 @@ def new_id(prefix):
 
 def sign(payload, secret=SECRET, timestamp=None):
     """The Stripe-Signature header Stripe would send for this body."""
-    return stripe.WebhookSignature.generate_signature_header(
-        payload, secret, timestamp=int(timestamp or time.time()))
+    return stripe_signature_header(payload, secret, timestamp)
 
 
 def event(type_, obj, created=None, event_id=None):
@@ -99,69 +93,3 @@ def invoice(cust_id, sub_id, pi, amount=4900, currency="usd", paid_at=1767312000
                 "object": "invoice_payment", "status": "paid",
                 "payment": {"type": "payment_intent", "payment_intent": pi}}]},
             "lines": {"object": "list", "data": [{"description": "1 × Pro Monthly"}]}}
-
-
-class StripeReads:
-    """Objects the app may GET: put them in `objects` (by id) and `lists` (by kind)."""
-
-    def __init__(self, server):
-        self.url = f"http://127.0.0.1:{server.port}"
-        self.objects, self.lists, self.failures, self.calls = {}, {}, [], []
-        server.expect_request(re.compile(r"^/v1/.*"), method="GET") \
-            .respond_with_handler(self._get)
-
-    def add(self, *objects):
-        for obj in objects:
-            self.objects[obj["id"]] = obj
-            kind = {"customer": "customers", "charge": "charges", "refund": "refunds",
-                    "dispute": "disputes", "subscription": "subscriptions"}.get(obj["object"])
-            if kind:
-                self.lists.setdefault(kind, []).append(obj)
-        return objects[0] if len(objects) == 1 else objects
-
-    def fail(self, times=1, status=500):
-        self.failures.extend([status] * times)
-
-    def _get(self, request):
-        self.calls.append(request.full_path)
-        if request.headers.get("Authorization") != f"Bearer {API_KEY}":
-            return _json({"error": {"type": "invalid_request_error",
-                                    "message": "Invalid API Key provided"}}, 401)
-        if self.failures:
-            return _json({"error": {"type": "api_error", "message": "boom"}},
-                         self.failures.pop(0))
-        parts = request.path.strip("/").split("/")
-        if parts[-1] in ("customers", "charges", "refunds", "disputes", "subscriptions"):
-            return self._list(parts[-1], request.args)
-        obj = self.objects.get(parts[-1])
-        if obj is None:
-            return _json({"error": {"type": "invalid_request_error", "code": "resource_missing",
-                                    "message": f"No such object: '{parts[-1]}'"}}, 404)
-        return _json(obj, 200)
-
-    def _list(self, kind, args):
-        rows = sorted(self.lists.get(kind, []), key=lambda o: o["id"], reverse=True)
-        if args.get("charge"):
-            rows = [r for r in rows if r.get("charge") == args["charge"]]
-        if args.get("starting_after"):
-            ids = [r["id"] for r in rows]
-            rows = rows[ids.index(args["starting_after"]) + 1:]
-        limit = int(args.get("limit", 10))
-        return _json({"object": "list", "url": f"/v1/{kind}", "data": rows[:limit],
-                      "has_more": len(rows) > limit}, 200)
-
-
-def _json(data, status):
-    return Response(json.dumps(data), status=status, content_type="application/json")
-
-
-@pytest.fixture(scope="session")
-def _stripe_reads_server():
-    with loopback_server() as server:
-        yield server
-
-
-@pytest.fixture
-def stripe_reads(_stripe_reads_server):
-    with fresh_handlers(_stripe_reads_server) as server:
-        yield StripeReads(server)

@@ -2,16 +2,12 @@
 import pytest
 
 from actions.gateways import get_gateway
-from sandbox import Server
 
 
 @pytest.fixture
-def sandbox_server():
-    server = Server().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def sandbox_server(sandbox):
+    """The run's loopback sandbox server with a clean state (tests/gateway_sandbox.py)."""
+    return sandbox
 
 
 @pytest.fixture

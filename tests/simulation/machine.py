@@ -49,6 +49,7 @@ class History(RuleBasedStateMachine):
         self.owner_id = self.w.start_history(shop.build)
         self.length = self.min_steps
         self.steps = 0
+        self.log = ["state = Run()"]
         self.problems = []
         self.intents = 0
         counts = type(self).counts
@@ -58,7 +59,7 @@ class History(RuleBasedStateMachine):
             print(f"{counts['histories']} histories, {counts['steps']} steps, "
                   f"{len(type(self).failures)} violations", file=sys.stderr, flush=True)
             for problems in type(self).failures[self._shown:]:
-                print("violation: " + problems[0], file=sys.stderr, flush=True)
+                print("violation: " + "\n".join(problems), file=sys.stderr, flush=True)
             type(self)._shown = len(type(self).failures)
 
     # --- the frame -----------------------------------------------------------------------
@@ -66,11 +67,17 @@ class History(RuleBasedStateMachine):
     def history_length(self, length):
         """How many steps this history takes (20-200; the runner may narrow it)."""
         self.length = min(max(length, self.min_steps), self.max_steps)
+        self.log.append(f"state.history_length(length={length})")
 
     def live(self):
         return self.steps < self.length
 
     def _step(self):
+        frame = sys._getframe(1)  # the rule, as it was called: the history can be replayed
+        code = frame.f_code
+        args = ", ".join(f"{k}={frame.f_locals[k]!r}"
+                         for k in code.co_varnames[1:code.co_argcount])
+        self.log.append(f"state.{frame.f_code.co_name}({args})")
         with self.w.sb.lock:
             invariants.remember_paid_until(self.w.sb)
         self.steps += 1
@@ -87,7 +94,7 @@ class History(RuleBasedStateMachine):
         type(self).counts["histories"] += 1  # a history is counted once it was checked
         problems = self.problems + invariants.final(self.w, self)
         if problems and self.keep_going:  # counted, and the run goes on
-            type(self).failures.append(problems)
+            type(self).failures.append(problems + ["history:"] + self.log)
             return
         if problems:
             cls = type(self)

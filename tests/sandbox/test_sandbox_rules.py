@@ -1,5 +1,8 @@
-"""The sandbox's Stripe resumes a paused subscription on the date it was given, as Stripe
-does (the simulation's access check compares the panel with this)."""
+"""Rules the sandbox keeps as the vendors do (the simulation compares the panel with the
+sandbox's state): Stripe resumes a paused subscription on the date it was given; a PayPal
+buyer opens one dispute per transaction."""
+import pytest
+
 from tests.sandbox.conftest import DAY
 
 
@@ -19,3 +22,11 @@ def test_a_pause_without_a_date_leaves_the_renewal_uncharged(sb, accounts):
     happened = sb.advance(11 * DAY)
     assert sub["pause_collection"] is not None
     assert any("paused, period not charged" in line for line in happened), happened
+
+
+def test_a_paypal_transaction_is_disputed_once(sb, accounts):
+    capture = accounts["capture"]["id"]
+    with sb.lock:
+        sb.paypal.open_dispute(capture)
+        with pytest.raises(LookupError):
+            sb.paypal.open_dispute(capture)
