@@ -48,11 +48,12 @@ def main(argv=None):
         sub = db.session.scalar(select(Subscription).where(Subscription.status == "active")
                                 .order_by(Subscription.id.desc()).limit(1))
         sub.price_cents += 100
+        sub_id = sub.id
         db.session.commit()
     after = time_requests(client, timer, "/admin/", 1, 0)  # the refresh of today
     lines["home_after_a_change_ms"] = f"{after['median']:.1f}"
     with app.app_context():
-        sub = db.session.get(Subscription, sub.id)
+        sub = db.session.get(Subscription, sub_id)
         sub.price_cents -= 100
         db.session.commit()
     lines["measured_at"] = utcnow().isoformat(timespec="seconds")

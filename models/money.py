@@ -3,6 +3,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import (NumberFormatError, format_currency, get_currency_precision,
                            get_decimal_symbol, get_group_symbol, parse_decimal)
 
@@ -17,11 +18,19 @@ def to_decimal(cents, currency):
     return Decimal(int(cents)).scaleb(-get_currency_precision(currency))
 
 
+@lru_cache(maxsize=64)
+def _locale(identifier):
+    """The parsed Locale, once per process: Babel parses an identifier again at every step
+    of every call given a string (five times per amount), a Locale object it takes as is."""
+    return Locale.parse(identifier)
+
+
+@lru_cache(maxsize=8192)  # pure; a page formats the same few amounts many times (Home)
 def format_money(cents, currency, locale="en_US"):
     """1234550, 'USD' -> '$12,345.50'."""
     if cents is None:
         return ""
-    return format_currency(to_decimal(cents, currency), currency, locale=locale)
+    return format_currency(to_decimal(cents, currency), currency, locale=_locale(locale))
 
 
 def plain_amount(cents, currency):

@@ -13,10 +13,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from actions.metrics import days
+from actions.metrics.backfill import unseen_count
 from actions.sync.backfill import last_drift
 from models import MetricsDay, MetricsLive, MrrSpan, Subscription, db
 from models.access import access_ends_within
 from models.dates import store_day
+from models.metrics import DAY_FIGURES
 from models.sub_state import state_sql
 
 MAX_MONTHS = 60
@@ -55,28 +57,29 @@ def bridge(months, today):
     """[{month, start, new, expansion, reactivation, contraction, churn, end, subscribers,
     churn_count, payments, refunds, disputes_lost, net_revenue, ... rates}] per month."""
     firsts = month_starts(today, months)
-    rows = db.session.scalars(select(MetricsDay).where(
+    columns = [getattr(MetricsDay, name) for name in ("day", *DAY_FIGURES)]
+    rows = db.session.execute(select(*columns).where(  # plain rows: no ORM objects to build
         MetricsDay.day >= firsts[0] - timedelta(days=1), MetricsDay.day <= today)
         .order_by(MetricsDay.day)).all()
     before = {"mrr_cents": 0, "subscribers": 0}
     if rows and rows[0].day < firsts[0]:
         first = rows.pop(0)
         before = {"mrr_cents": first.mrr_cents, "subscribers": first.subscribers}
+    summed = [name for name in DAY_FIGURES if name not in ("mrr_cents", "subscribers")]
+    by_month = {(first.year, first.month): [] for first in firsts}
+    for row in rows:
+        by_month[(row.day.year, row.day.month)].append(row)
     out = []
     for n, first in enumerate(firsts):
         last = firsts[n + 1] if n + 1 < len(firsts) else today + timedelta(days=1)
-        inside = [r for r in rows if first <= r.day < last]
+        inside = by_month[(first.year, first.month)]
         month = {"month": first.strftime("%Y-%m"), "first_day": first.isoformat(),
                  "last_day": (min(last - timedelta(days=1), today)).isoformat(),
                  "start_mrr_cents": before["mrr_cents"],
                  "start_subscribers": before["subscribers"]}
-        for name in ("new", "expansion", "reactivation", "contraction", "churn"):
-            month[f"{name}_cents"] = sum(getattr(r, f"{name}_cents") for r in inside)
-            month[f"{name}_count"] = sum(getattr(r, f"{name}_count") for r in inside)
-        for name in ("payments", "refunds", "disputes_lost"):
-            month[f"{name}_cents"] = sum(getattr(r, f"{name}_cents") for r in inside)
-        for name in ("payment_count", "refund_count", "dispute_lost_count", "dispute_count"):
-            month[name] = sum(getattr(r, name) for r in inside)
+        values = [tuple(getattr(r, k) for k in summed) for r in inside]
+        totals = [sum(column) for column in zip(*values)] or [0] * len(summed)
+        month.update(zip(summed, totals))
         if inside:
             before = {"mrr_cents": inside[-1].mrr_cents, "subscribers": inside[-1].subscribers}
         month["end_mrr_cents"] = before["mrr_cents"]
@@ -130,7 +133,8 @@ def live(now, tz):
                       "differences": (report.get("drift_total", 0)
                                       + (report.get("ltv_drift") or 0)
                                       + (report.get("ltv_differences_total") or 0))})
-    return {"past_due": {"count": past_due, "amounts": at_risk},
+    return {"unseen_subscriptions": unseen_count(),
+            "past_due": {"count": past_due, "amounts": at_risk},
             "renewals_7_days": {"count": renewals, "amounts": renewal_amounts},
             "access_ending_30_days": {"count": ending}, "sync_drift": drift}
 

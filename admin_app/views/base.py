@@ -9,7 +9,7 @@ from sqlalchemy import desc
 
 from admin_app.input_guard import is_db_id, page_number
 from admin_app.redirects import get_redirect_target
-from admin_app.templating import date, datetime_, money
+from admin_app.templating import date, datetime_, money, profile_url
 from admin_app.views.paging import PagingMixin
 
 
@@ -22,7 +22,7 @@ def customer_formatter(view, context, model, name):
     """The row's customer: the name links to the profile pop-up; the e-mail below it in small
     print, on one line (cut with … when too long for the column, whole on hover)."""
     customer = model.customer
-    url = url_for("customer.profile_view", customer_id=customer.id, modal=1)
+    url = profile_url(customer.id)
     return Markup('<a href="{}" data-toggle="modal" data-target="#fa_modal_window" '
                   'data-profile="{}">{}</a><div class="small text-muted md-email" title="{}">'
                   '{}</div>').format(url, customer.id, customer.name, customer.email,

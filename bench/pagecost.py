@@ -1,0 +1,88 @@
+"""Page cost that the machine's load does not skew: CPU time, and Python calls, per request.
+
+    python -m bench.pagecost --database-url sqlite:////tmp/bench.db [--customers 2000]
+        [--repeats 30] [--figures list_default,list_sorted_ltv_p1] [--calls]
+
+On a loaded machine wall-clock milliseconds mostly measure the other processes. This times
+each request in process CPU time (time.process_time), alternating ours and the plain
+Flask-Admin panel request by request on the same data in the same process, and prints the
+ratio (plain / ours: >= 1.0 means ours costs no more). --calls counts the Python function
+calls of one request (cProfile), which no load changes. Seeds like bench.run when the
+database has fewer customers.
+"""
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from bench import baseline, ours
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cpu_ms(client, url):
+    started = time.process_time()
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    return (time.process_time() - started) * 1000
+
+
+def calls(client, url):
+    client.get(url)
+    profile = cProfile.Profile()
+    profile.enable()
+    client.get(url)
+    profile.disable()
+    return pstats.Stats(profile).total_calls
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--figures", default="list_default,list_sorted_ltv_p1,"
+                        "search_email_domain")
+    parser.add_argument("--calls", action="store_true")
+    parser.add_argument("--baseline", type=Path,
+                        default=REPO.parent / "shared" / "bench" / "vanilla_admin.py")
+    args = parser.parse_args(argv)
+    vanilla = baseline.load(args.baseline)
+    app = ours.make_app(args.database_url)
+    data = ours.prepare(app, args.customers, 5, 7)
+    vanilla_app = baseline.prepare(vanilla, args.database_url, args.customers, 5, ours.log)
+    mine, theirs = ours.login(app), vanilla_app.test_client()
+    urls = {figure: url for figure, url, _check in ours.requests(data)}
+    base_urls = baseline.requests(args.customers)
+    for figure in args.figures.split(","):
+        url, base_url = urls[figure], base_urls.get(figure)
+        if args.calls:
+            line = f"{figure:24s} calls ours {calls(mine, url):7d}"
+            if base_url:
+                line += f"  plain {calls(theirs, base_url):7d}"
+            print(line)
+            continue
+        for _ in range(2):
+            cpu_ms(mine, url)
+            if base_url:
+                cpu_ms(theirs, base_url)
+        a, b = [], []
+        for _ in range(args.repeats):  # alternating, so both see the same load
+            a.append(cpu_ms(mine, url))
+            if base_url:
+                b.append(cpu_ms(theirs, base_url))
+        line = f"{figure:24s} CPU ms ours {statistics.median(a):6.2f}"
+        if b:
+            line += (f"  plain {statistics.median(b):6.2f}  ratio "
+                     f"{statistics.median(b) / statistics.median(a):.2f}")
+        print(f"{line}  (load {os.getloadavg()[0]:.1f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
