@@ -71,7 +71,8 @@ def record(path, result, args, seconds, commit):
     section = "\n".join([
         SIMULATION_HEADING, "",
         f"Written by `python -m tests.simulation --histories {args.histories} --seed "
-        f"{args.seed} --min-steps {args.min_steps} --max-steps {args.max_steps} --record "
+        f"{args.seed} --min-steps {args.min_steps} --max-steps {args.max_steps}"
+        f"{' --keep-going' if args.keep_going else ''} --record "
         f"{path}` on {when}. Each history: {args.min_steps}-{args.max_steps} steps of panel "
         "actions, gateway events, delivery faults and clock moves against the sandbox's "
         "Stripe and PayPal (tests/simulation), then the final delivery, the nightly sync, a "
