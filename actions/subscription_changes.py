@@ -14,6 +14,7 @@ from actions.gateways.base import SubscriptionResult
 from actions.form_checks import plain_int
 from actions.keys import new_key
 from actions.locks import lock
+from actions.owners import owner_id, owner_is_dead
 from actions.permissions import require
 from models import Subscription, SubscriptionChange, db
 from models._types import utcnow
@@ -258,20 +259,23 @@ def start(deps, actor, sub, kind, params, request_key):
                 f"A {KIND_NAMES[pending.kind]} of this subscription is still waiting for "
                 f"{gateway_label(sub)}'s answer; repeat that one first (it cannot act twice). "
                 "Nothing was changed.")
-        if pending.sending_until is not None and pending.sending_until > now:
+        if pending.sending_until is not None and pending.sending_until > now \
+                and not owner_is_dead(pending.sending_owner):
             what, label = KIND_NAMES[pending.kind], gateway_label(sub)
             db.session.rollback()
             return None, ActionResult(
                 f"This {what} is being sent to {label} right now by another request; "
                 f"nothing more was sent. Its outcome shows here once {label} answers.", "info")
-        pending.sending_until = lease  # the sender's answer was lost: this request finishes it
+        # the sender's answer was lost, or the sender died: this request finishes it
+        pending.sending_until, pending.sending_owner = lease, owner_id()
         change_id = pending.id
         db.session.commit()
         return change_id, None
     change = SubscriptionChange(subscription_id=sub.id, kind=kind, params=params,
                                 request_key=request_key or None, status="pending",
                                 created_by_id=getattr(actor, "id", None),
-                                created_at=now, sending_until=lease)
+                                created_at=now, sending_until=lease,
+                                sending_owner=owner_id())
     db.session.add(change)
     try:
         db.session.flush()
@@ -322,7 +326,7 @@ def release(change_id):
     db.session.rollback()
     change = db.session.get(SubscriptionChange, change_id, populate_existing=True)
     if change is not None and change.status == "pending":
-        change.sending_until = None
+        change.sending_until = change.sending_owner = None
         db.session.commit()
 
 
@@ -339,7 +343,8 @@ def finish(deps, actor, change_id, spec, result):
     change.gateway_ref = getattr(result, "reference", None) if result else None
     if change.status == "pending":
         change.status = "succeeded"
-    change.completed_at, change.failure_message, change.sending_until = now, None, None
+    change.completed_at, change.failure_message = now, None
+    change.sending_until = change.sending_owner = None
     # the audit's outcomes are succeeded / failed / pending / denied: waiting for the payer
     # is pending there (the message says why)
     outcome = "pending" if change.status in WAITING else change.status
@@ -356,7 +361,7 @@ def _record_failure(deps, actor, change_id, exc):
     sub = lock_subscription(db.session.get(SubscriptionChange, change_id).subscription_id)
     change = db.session.get(SubscriptionChange, change_id, populate_existing=True)
     what = KIND_NAMES[change.kind]
-    change.sending_until = None  # the next request may finish it (by reading first)
+    change.sending_until = change.sending_owner = None  # the next may finish it (reading first)
     if exc.outcome_unknown:
         change.failure_message = exc.message[:500]  # stays pending: the retry finishes it
         exc.message += (f" The {what} stays pending here: do it again to finish it; "

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from actions.bulk import BULK_ACTIONS, RowOutcome
 from actions.errors import ActionError, GatewayError, InvalidRequest, NotAllowed
+from actions.owners import owner_id, owner_is_dead
 from admin_app import queue
 from admin_app.composition import deps_from_app
 from admin_app.lists import scope_ids
@@ -121,27 +122,6 @@ def retry_failed(actor, job):
                       title=f"Retry of job #{job.id}: {job.title}", retry_of=job.id)
 
 
-def owner_id():
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-
-
-def _owner_is_dead(owner):
-    """True if `owner` was a process on this host that no longer exists."""
-    host, _, rest = (owner or "").partition(":")
-    if host != socket.gethostname() or not rest:
-        return False
-    pid = int(rest.split(":")[0])
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 class LeaseLost(Exception):
     """Another worker holds this job now: this runner's turn is over (not a failure)."""
 
@@ -204,7 +184,7 @@ def _free_for(model, holder, owner, now):
     """The condition under which `owner` may take `holder` (a job or chunk): nobody holds a
     live lease on it (or its holder's process on this host is gone)."""
     free = or_(model.lease_owner.is_(None), model.lease_until < now, model.lease_owner == owner)
-    if holder.lease_owner and _owner_is_dead(holder.lease_owner):
+    if holder.lease_owner and owner_is_dead(holder.lease_owner):
         free = or_(free, model.lease_owner == holder.lease_owner)
     return free
 
@@ -332,7 +312,7 @@ def _queue_idle_chunks(job_id, lost_after=LOST_AFTER):
     db.session.rollback()
     for chunk in chunks:
         if chunk.lease_owner:
-            if chunk.lease_until < now or _owner_is_dead(chunk.lease_owner):
+            if chunk.lease_until < now or owner_is_dead(chunk.lease_owner):
                 _queue_chunk(chunk)
         elif (lost_after is None or chunk.created_at < now - lost_after) \
                 and not backend.is_pending(rq_chunk_id(chunk)):
@@ -540,7 +520,7 @@ def resume_stale_jobs(app):
     chunked = set(db.session.scalars(select(JobChunk.job_id).where(
         JobChunk.job_id.in_([job.id for job in jobs])).distinct()).all()) if jobs else set()
     for job in jobs:
-        dead = job.lease_owner and (job.lease_until < now or _owner_is_dead(job.lease_owner))
+        dead = job.lease_owner and (job.lease_until < now or owner_is_dead(job.lease_owner))
         if job.id in chunked and not dead:  # its chunks are queued and held one by one
             _queue_idle_chunks(job.id)
             _finish_if_complete(job.id)

@@ -31,8 +31,10 @@ class SubscriptionChange(db.Model):
     approval_url = db.Column(db.String(500))
     # While a request is sending this pending change to the gateway: until when (a lease,
     # committed before the call, cleared with its outcome). Another request for the same
-    # change meanwhile sends nothing; after it lapses (the sender died) the next one may.
+    # change meanwhile sends nothing; after it lapses, or once its holder (sending_owner,
+    # "host:pid:thread" as job leases) is a dead process of this host, the next one may.
     sending_until = db.Column(UTCDateTime)
+    sending_owner = db.Column(db.String(200))
     failure_message = db.Column(db.String(500))
     created_by_id = db.Column(db.Integer, db.ForeignKey("admin_user.id"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

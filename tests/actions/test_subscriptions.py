@@ -1,5 +1,7 @@
 """Subscription actions: each refusal changes nothing; each change happens once at the gateway
 (with the key of our pending change row) and in our record, and access follows the guide."""
+import socket
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -459,6 +461,44 @@ def test_a_paypal_change_whose_answer_was_lost_is_finished_by_reading_not_sent_a
     assert [c.status for c in changes(sub.id)] == ["pending"]
     again = change_subscription_price(deps, actors["owner"], sub.id, 5900)
     assert again.category == "success"
+    assert len(effects(paypal, "change_price")) == 1
+    assert fresh(Subscription, sub.id).price_cents == 5900
+    assert [c.status for c in changes(sub.id)] == ["succeeded"]
+
+
+def test_a_change_whose_sender_was_killed_is_finished_at_once_by_the_next_request(
+        deps, actors, gateways):
+    """A worker killed while sending a change (kill -9: no except block runs) leaves its lease
+    on the change. The next request finds the lease holder's process gone and finishes the
+    change at once by reading PayPal (it was applied): no wait for the lease to run out, no
+    'being sent' answer, no second revise."""
+    paypal = gateways["paypal"]
+    paypal.keyless = {"change_price"}
+    paypal.promises_idempotency = False
+    sub = subscribed(gateways, gateway="paypal")
+    send = paypal.change_price
+
+    class Killed(BaseException):
+        pass
+
+    def sent_then_killed(*args, **kwargs):
+        send(*args, **kwargs)
+        raise Killed
+
+    paypal.change_price = sent_then_killed
+    with pytest.raises(Killed):
+        change_subscription_price(deps, actors["finance"], sub.id, 5900)
+    paypal.change_price = send
+    db.session.rollback()
+    (pending,) = changes(sub.id)
+    assert pending.status == "pending" and pending.sending_until > deps.clock()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    pending.sending_owner = f"{socket.gethostname()}:{gone.pid}:1"  # that worker is dead
+    db.session.commit()
+
+    again = change_subscription_price(deps, actors["owner"], sub.id, 5900)
+    assert again.category == "success", again.message
     assert len(effects(paypal, "change_price")) == 1
     assert fresh(Subscription, sub.id).price_cents == 5900
     assert [c.status for c in changes(sub.id)] == ["succeeded"]
