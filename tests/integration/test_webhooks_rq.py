@@ -6,6 +6,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from sqlalchemy import func, select
 
 from actions import ltv
@@ -57,6 +59,7 @@ def _wait(condition, seconds, what, workers):
         time.sleep(0.1)
 
 
+@pytest.mark.timeout(360)  # RQ workers, a kill -9 and a restart; slow beside an xdist worker
 def test_a_burst_on_two_rq_workers_one_killed_midway_is_applied_exactly_once(
         app, database_url, tmp_path, stripe_reads, redis_queue):
     evts, expected = _burst(stripe_reads)
