@@ -14,18 +14,16 @@ clients_<n>_errors."""
 import argparse
 import multiprocessing
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import requests
 
 from bench import ours
-from bench.measure import percentile
+from bench.measure import database_or_temporary, percentile
 from bench.report import GOALS_AT
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,35 +139,32 @@ def step(base, cookies, urls, clients, seconds):
 
 def main(argv=None):
     args = parse_args(argv)
-    tmp = None
-    if not args.database_url:
-        tmp = Path(tempfile.mkdtemp(prefix="md-load-"))
-        args.database_url = f"sqlite:///{tmp / 'bench.db'}"
-    try:
-        app = ours.make_app(args.database_url)
-        data = ours.prepare(app, args.customers, args.transactions_per_customer,
-                            args.random_seed)
-        urls = [url for figure, url, _ in ours.requests(data) if figure in MIX]
-        with open(os.devnull, "w") as sink:
-            server, base = start_gunicorn(args.database_url, args.workers, sink)
-            try:
-                cookies = log_in(base)
-                for url in urls:  # warm each worker's caches once
-                    requests.get(base + url, cookies=cookies, timeout=60)
-                load = [os.getloadavg()[0]]
-                rows = []
-                for clients in args.clients:
-                    log(f"load: {clients} client(s) for {args.seconds:g} s")
-                    rows.append(step(base, cookies, urls, clients, args.seconds))
-                load.append(os.getloadavg()[0])
-            finally:
-                server.terminate()
-                server.wait(30)
-        report(args, data, rows, load)
-        return 1 if any(row["errors"] for row in rows) else 0
-    finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+    with database_or_temporary(args.database_url, "md-load-") as args.database_url:
+        return _load(args)
+
+
+def _load(args):
+    app = ours.make_app(args.database_url)
+    data = ours.prepare(app, args.customers, args.transactions_per_customer,
+                        args.random_seed)
+    urls = [url for figure, url, _ in ours.requests(data) if figure in MIX]
+    with open(os.devnull, "w") as sink:
+        server, base = start_gunicorn(args.database_url, args.workers, sink)
+        try:
+            cookies = log_in(base)
+            for url in urls:  # warm each worker's caches once
+                requests.get(base + url, cookies=cookies, timeout=60)
+            load = [os.getloadavg()[0]]
+            rows = []
+            for clients in args.clients:
+                log(f"load: {clients} client(s) for {args.seconds:g} s")
+                rows.append(step(base, cookies, urls, clients, args.seconds))
+            load.append(os.getloadavg()[0])
+        finally:
+            server.terminate()
+            server.wait(30)
+    report(args, data, rows, load)
+    return 1 if any(row["errors"] for row in rows) else 0
 
 
 def report(args, data, rows, load):

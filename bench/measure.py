@@ -5,7 +5,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
@@ -44,6 +46,19 @@ class TimedWSGI:
         self.last = (time.perf_counter() - started, self.queries - queries,
                      self.sql_seconds - sql)
         return body
+
+
+@contextmanager
+def database_or_temporary(url, prefix):
+    """`url`, or without one a SQLite file in a temporary folder removed afterwards."""
+    if url:
+        yield url
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield f"sqlite:///{tmp / 'bench.db'}"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def install(app):

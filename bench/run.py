@@ -5,15 +5,13 @@
 # Prints a side-by-side table, then one `name=value` line per figure (docs/PERFORMANCE.md).
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from admin_app.config import DEFAULTS
 from bench import baseline, ours
 from bench.export_bench import PATHS as EXPORT_PATHS
-from bench.measure import install, run_measured, time_requests
+from bench.measure import database_or_temporary, install, run_measured, time_requests
 from bench.report import GOALS_AT, evaluate, print_lines, print_table
 from models import db
 
@@ -110,35 +108,32 @@ def export(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    tmp = None
-    if not args.database_url:
-        tmp = Path(tempfile.mkdtemp(prefix="md-bench-"))
-        args.database_url = f"sqlite:///{tmp / 'bench.db'}"
-    try:
-        log(f"benchmark: {args.customers} customers x {args.transactions_per_customer} "
-            f"payments on {args.database_url.split(':', 1)[0]}")
-        vanilla = baseline.load(args.baseline)
-        app = ours.make_app(args.database_url)  # both data sets first, then the timings
-        data = ours.prepare(app, args.customers, args.transactions_per_customer,
-                            args.random_seed)
-        vanilla_app = baseline.prepare(vanilla, args.database_url, args.customers,
-                                       args.transactions_per_customer, log)
-        args.load = [os.getloadavg()[0]]  # other work on the machine skews every figure
-        mine = time_ours(args, app, data)
-        theirs = time_baseline(args, vanilla, vanilla_app)
-        args.load.append(os.getloadavg()[0])
-        exports = (None, None) if args.skip_export else export(args)
-        goals = evaluate(mine, theirs, exports)
-        print_table(args, data, mine, theirs, exports, goals)
-        print_lines(args, data, mine, theirs, exports, goals)
-        failed = [name for name, result in mine.items() if "error" in result]
-        if failed:
-            log(f"benchmark: FAILED figures: {', '.join(failed)}")
-            return 1
-        return 0
-    finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+    with database_or_temporary(args.database_url, "md-bench-") as args.database_url:
+        return _benchmark(args)
+
+
+def _benchmark(args):
+    log(f"benchmark: {args.customers} customers x {args.transactions_per_customer} "
+        f"payments on {args.database_url.split(':', 1)[0]}")
+    vanilla = baseline.load(args.baseline)
+    app = ours.make_app(args.database_url)  # both data sets first, then the timings
+    data = ours.prepare(app, args.customers, args.transactions_per_customer,
+                        args.random_seed)
+    vanilla_app = baseline.prepare(vanilla, args.database_url, args.customers,
+                                   args.transactions_per_customer, log)
+    args.load = [os.getloadavg()[0]]  # other work on the machine skews every figure
+    mine = time_ours(args, app, data)
+    theirs = time_baseline(args, vanilla, vanilla_app)
+    args.load.append(os.getloadavg()[0])
+    exports = (None, None) if args.skip_export else export(args)
+    goals = evaluate(mine, theirs, exports)
+    print_table(args, data, mine, theirs, exports, goals)
+    print_lines(args, data, mine, theirs, exports, goals)
+    failed = [name for name, result in mine.items() if "error" in result]
+    if failed:
+        log(f"benchmark: FAILED figures: {', '.join(failed)}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
