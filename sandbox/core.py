@@ -21,6 +21,11 @@ from sandbox.times import iso
 #: gateway; `holding` is set meanwhile).
 FAULTS = ("timeout", "reset", "decline", "applied_500", "hold", 400, 404, 409, 422, 429, 500,
           502, 503)
+#: an error answer with the vendor's own fields (fail()): Stripe's type / code / message /
+#: param, PayPal's name / issue / description; headers added to the answer (Retry-After)
+VendorError = namedtuple("VendorError", "status fields headers")
+
+
 class Call(namedtuple("Call", "vendor method path headers params status")):
     """One call the sandbox received: headers (case-insensitive), params as the handler saw
     them (Stripe's form nested, PayPal's JSON body), the HTTP status it answered."""
@@ -121,12 +126,19 @@ class Sandbox:
     def add_fault(self, vendor, fault, times=1, reads=False):
         """Answer the next `times` calls that change something at `vendor` (reads=True: the
         next GETs) with `fault`."""
-        if fault not in FAULTS:
+        if not isinstance(fault, VendorError) and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
         with self.lock:
             (self.read_faults if reads else self.faults)[vendor].extend([fault] * times)
             if fault == "hold":
                 self.released.clear()
+
+    def fail(self, vendor, status, *, times=1, reads=False, headers=None, **fields):
+        """Answer the next `times` changes (reads=True: reads) at `vendor` with its error
+        answer for HTTP `status`, nothing done: Stripe's fields error_type, code, message,
+        param; PayPal's name, issue, description (unset: the vendor's usual ones)."""
+        self.add_fault(vendor, VendorError(int(status), fields, dict(headers or {})), times,
+                       reads=reads)
 
     def release(self):
         """Let held answers go (at most 30 s are they held anyway)."""

@@ -20,6 +20,8 @@ MESSAGES = {
     "INTERNAL_SERVER_ERROR": "An internal server error occurred.",
     "RATE_LIMIT_REACHED": "Too many requests. Blocked due to rate limiting.",
     "RESOURCE_CONFLICT": "The server has detected a conflict while processing this request.",
+    "SERVICE_UNAVAILABLE": "Service Unavailable.",
+    "NOT_AUTHORIZED": "Authorization failed due to insufficient permissions.",
 }
 ALLOWED = {"cancel": ("ACTIVE", "SUSPENDED"), "suspend": ("ACTIVE",),
            "activate": ("SUSPENDED",), "revise": ("ACTIVE", "SUSPENDED")}
@@ -69,7 +71,13 @@ class PayPal:
         self.sb = sandbox
         self.payers, self.plans, self.orders, self.captures = {}, {}, {}, {}
         self.refunds, self.subscriptions, self.sales, self.disputes = {}, {}, {}, {}
-        self.events, self.tokens = [], set()
+        self.events = []
+        self.tokens = {}  # access token -> when it expires (Unix time, real: as it was issued)
+        #: expires_in of the tokens issued from now on (PayPal: 32400 s, nine hours)
+        self.token_lifetime = 32400
+        #: how PayPal answers the refunds made from now on: "COMPLETED", or "PENDING"
+        #: (settled later: settle_refund), "FAILED"
+        self.refund_status = "COMPLETED"
         #: chargebacks: the money a lost dispute took back, as the transaction search lists
         #: it (T1106, against the disputed transaction)
         self.reversals = []
@@ -223,7 +231,8 @@ class PayPal:
                       "gross_amount": money(amount, currency),
                       "paypal_fee": money(0, currency), "net_amount": money(amount, currency),
                       "total_refunded_amount": money(self.refunded(capture_id) + (
-                          amount if status != "FAILED" else 0), currency)},
+                          amount if status not in ("FAILED", "CANCELLED") else 0),
+                          currency)},
                   "create_time": iso(created), "update_time": iso(created),
                   "links": []}
         if status in ("PENDING", "FAILED"):
@@ -235,16 +244,13 @@ class PayPal:
         refund["links"] = [self._link(f"/v2/payments/refunds/{refund['id']}", "self"),
                            self._link(f"/v2/payments/captures/{capture_id}", "up")]
         self.refunds[refund["id"]] = refund
-        if capture_id in self.captures:
-            capture = self.captures[capture_id]
-            left = cents(capture["amount"]["value"], currency) - self.refunded(capture_id)
-            capture["status"] = "REFUNDED" if left <= 0 else "PARTIALLY_REFUNDED"
+        self._capture_status(capture_id)
         return refund
 
     def refunded(self, capture_id):
         return sum(cents(r["amount"]["value"], r["amount"]["currency_code"])
                    for r in self.refunds.values()
-                   if r["status"] != "FAILED" and _up(r) == capture_id)
+                   if r["status"] not in ("FAILED", "CANCELLED") and _up(r) == capture_id)
 
     def subscription(self, *, plan_id, payer, status, start, next_billing, last_payment=None,
                      cycles_completed=1, ref=None, custom_id=None, status_update=None,
@@ -298,7 +304,54 @@ class PayPal:
 
     # --- routes ---------------------------------------------------------------------------
     def authorized(self, request):
-        return request.headers.get("Authorization", "").removeprefix("Bearer ") in self.tokens
+        import time
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return self.tokens.get(token, 0) > time.time()
+
+    def revoke_tokens(self):
+        """PayPal forgets every access token it issued (revoked, or expired early): the
+        next call with one answers 401 invalid_token."""
+        self.tokens.clear()
+
+    def forget_request_ids(self):
+        """PayPal no longer keeps the PayPal-Request-Ids it has seen: one sent again is a
+        new request."""
+        self._replies.clear()
+
+    def settle_refund(self, ref, status="COMPLETED"):
+        """A refund PayPal accepted as PENDING finishes: COMPLETED (announced by
+        PAYMENT.CAPTURE.REFUNDED), FAILED or CANCELLED."""
+        refund = self.refunds.get(ref)
+        if refund is None:
+            raise LookupError(f"PayPal has no refund {ref}")
+        if status not in ("COMPLETED", "FAILED", "CANCELLED"):
+            raise ValueError(f"a refund settles as COMPLETED, FAILED or CANCELLED, not {status}")
+        if refund["status"] != "PENDING":
+            raise ValueError(f"refund {ref} is {refund['status']} already: only a PENDING "
+                             "refund settles")
+        refund["status"], refund["update_time"] = status, iso(self.sb.now())
+        if status == "COMPLETED":
+            refund.pop("status_details", None)
+        else:
+            refund["status_details"] = {"reason": "ECHECK"}
+        capture_id = _up(refund)
+        currency = refund["amount"]["currency_code"]
+        refund["seller_payable_breakdown"]["total_refunded_amount"] = money(
+            self.refunded(capture_id), currency)
+        self._capture_status(capture_id)
+        if status == "COMPLETED":
+            self.sb.paypal_event("PAYMENT.CAPTURE.REFUNDED", refund, "refund")
+        return refund
+
+    def _capture_status(self, capture_id):
+        capture = self.captures.get(capture_id)
+        if capture is None:
+            return
+        currency = capture["amount"]["currency_code"]
+        done = self.refunded(capture_id)
+        left = cents(capture["amount"]["value"], currency) - done
+        capture["status"] = "REFUNDED" if left <= 0 else \
+            "PARTIALLY_REFUNDED" if done else "COMPLETED"
 
     def get(self, store):
         def handler(request, params, ref):
@@ -346,12 +399,13 @@ class PayPal:
         if params.get("grant_type") != "client_credentials":
             return 400, {"error": "unsupported_grant_type",
                          "error_description": "Grant Type is not supported"}
+        import time
         token = ids.token()
-        self.tokens.add(token)
+        self.tokens[token] = time.time() + self.token_lifetime
         return 200, {"scope": "https://uri.paypal.com/services/payments/refund "
                               "https://uri.paypal.com/services/subscriptions",
                      "access_token": token, "token_type": "Bearer",
-                     "app_id": "APP-80W284485P519543T", "expires_in": 32400,
+                     "app_id": "APP-80W284485P519543T", "expires_in": self.token_lifetime,
                      "nonce": f"{iso(self.sb.now())}{ids.stripe('', 20)}"}
 
     def verify(self, request, params):
@@ -412,8 +466,10 @@ class PayPal:
         refund = self.add_refund(ref, amount=asked, currency=currency, created=self.sb.now(),
                                  note=params.get("note_to_payer"),
                                  custom_id=params.get("custom_id"),
-                                 invoice_id=params.get("invoice_id"))
-        self.sb.paypal_event("PAYMENT.CAPTURE.REFUNDED", refund, "refund")
+                                 invoice_id=params.get("invoice_id"),
+                                 status=self.refund_status)
+        if refund["status"] == "COMPLETED":  # a PENDING one is announced when it completes
+            self.sb.paypal_event("PAYMENT.CAPTURE.REFUNDED", refund, "refund")
         return 201, refund
 
     def sub_action(self, request, params, ref, verb):

@@ -11,7 +11,7 @@ from werkzeug import Request, Response
 from werkzeug.datastructures import Headers
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from sandbox.core import Call, Sandbox
+from sandbox.core import Call, Sandbox, VendorError
 
 #: the header of an answer a test's transport treats as lost (a read timeout at once)
 LOST_ANSWER = "X-Test-Answer-Lost"
@@ -73,6 +73,8 @@ class App:
                                                  path != "/v1/oauth2/token")
             fault = self.sb.next_fault(vendor) if changes else \
                 self.sb.next_fault(vendor, reads=True) if reads else None
+            if isinstance(fault, VendorError):
+                return self._vendor_error(vendor, fault)
             if isinstance(fault, int):
                 return self._fault(vendor, fault)
             if fault == "decline":
@@ -117,9 +119,16 @@ class App:
         return _json(body, status, {"Paypal-Debug-Id": _hex(13)})
 
     def _fault(self, vendor, status):
+        return self._vendor_error(vendor, VendorError(status, {}, {}))
+
+    def _vendor_error(self, vendor, fault):
+        """The vendor's error answer for `fault.status`, with the fields given."""
+        status, fields = fault.status, fault.fields
         if vendor == "stripe":
             from sandbox.stripe_api import error
-            kinds = {404: ("Unrecognized request URL.", None, "invalid_request_error"),
+            kinds = {403: ("The provided key does not have the required permissions for this "
+                           "endpoint.", None, "invalid_request_error"),
+                     404: ("Unrecognized request URL.", None, "invalid_request_error"),
                      422: ("This request cannot be processed.", None,
                            "invalid_request_error"),
                      429: ("Too many requests hit the API too quickly.", "rate_limit",
@@ -129,17 +138,32 @@ class App:
             message, code, kind = kinds.get(status, ("An unknown error occurred", None,
                                                      "api_error" if status >= 500 else
                                                      "invalid_request_error"))
-            return self._stripe(*error(message, code, error_type=kind, status=status))
-        from sandbox.paypal_api import error
-        names = {404: ("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
-                       "Requested resource ID was not found."),
-                 409: ("RESOURCE_CONFLICT", "DUPLICATE_REQUEST_ID",
-                       "A request with this PayPal-Request-Id is being processed."),
-                 422: ("UNPROCESSABLE_ENTITY", "SUBSCRIPTION_STATUS_INVALID",
-                       "Invalid subscription status for this action."),
-                 429: ("RATE_LIMIT_REACHED", None, None)}
-        name, issue, description = names.get(status, ("INTERNAL_SERVER_ERROR", None, None))
-        return self._paypal(*error(status, name, issue, description))
+            response = self._stripe(*error(
+                fields.get("message", message), fields.get("code", code),
+                fields.get("param"), error_type=fields.get("error_type", kind),
+                status=status))
+        else:
+            from sandbox.paypal_api import error
+            names = {403: ("NOT_AUTHORIZED", "PERMISSION_DENIED",
+                           "You do not have permission to access or perform operations on "
+                           "this resource."),
+                     404: ("RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
+                           "Requested resource ID was not found."),
+                     409: ("RESOURCE_CONFLICT", "DUPLICATE_REQUEST_ID",
+                           "A request with this PayPal-Request-Id is being processed."),
+                     422: ("UNPROCESSABLE_ENTITY", "SUBSCRIPTION_STATUS_INVALID",
+                           "Invalid subscription status for this action."),
+                     429: ("RATE_LIMIT_REACHED", None, None),
+                     503: ("SERVICE_UNAVAILABLE", None, None)}
+            name, issue, description = names.get(status, ("INTERNAL_SERVER_ERROR", None,
+                                                          None))
+            if "name" in fields and "issue" not in fields:
+                issue = description = None  # another error than the usual one
+            response = self._paypal(*error(status, fields.get("name", name),
+                                           fields.get("issue", issue),
+                                           fields.get("description", description)))
+        response.headers.extend(fault.headers)
+        return response
 
     def control(self, request, path):
         """POST /_sandbox/advance {"days": N}, /decline {"ref"}, /dispute {"ref"},

@@ -40,6 +40,20 @@ def error(message, code=None, param=None, error_type="invalid_request_error", st
     return status, {"error": body}
 
 
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+
+
+def _display(amount, currency):
+    """An amount in Stripe's units as Stripe's messages write it: $60.00, ISK 500.00."""
+    from decimal import Decimal
+
+    from actions.gateways.currencies import rule
+    decimals = rule("stripe", currency).decimals
+    text = f"{Decimal(int(amount)).scaleb(-decimals):.{decimals}f}"
+    symbol = SYMBOLS.get(currency.lower())
+    return f"{symbol}{text}" if symbol else f"{currency.upper()} {text}"
+
+
 def missing(kind, ref, param="id"):
     return error(f"No such {kind}: '{ref}'", "resource_missing", param, status=404)
 
@@ -80,6 +94,10 @@ class Stripe:
         self.tax_rate_bp = 0
         self.effects = []  # (what, subscription id) for every change made to a subscription
         self._replies = {}  # Idempotency-Key -> (signature, answer)
+        #: how Stripe answers the refunds made from now on: "succeeded", or "pending" /
+        #: "requires_action" (settled later: settle_refund), "failed", "canceled"; with the
+        #: failure_reason of a failed one
+        self.refund_status, self.refund_failure_reason = "succeeded", None
         self._lock = threading.RLock()
         sub, ref = r"/v1/subscriptions/(?P<ref>[^/]+)", r"(?P<ref>[^/]+)"
         self.routes = [
@@ -216,18 +234,9 @@ class Stripe:
 
     def add_refund(self, charge, *, amount, status="succeeded", created, reason=None,
                    ref=None, settlement=None, metadata=None, failure_reason=None):
-        txn = None
-        if status == "succeeded":
-            bt = self.balance_transactions.get(charge["balance_transaction"] or "")
-            paid_in = bt["currency"] if bt else charge["currency"]
-            back = settlement if settlement is not None else (
-                round(bt["amount"] * amount / charge["amount"]) if bt and charge["amount"]
-                else amount)
-            txn = self.balance_transaction(amount=-int(back), currency=paid_in, fee=0,
-                                           created=created, source=None, type_="refund")
         refund = {
             "id": ref or ids.stripe("re_3"), "object": "refund", "amount": int(amount),
-            "balance_transaction": txn["id"] if txn else None, "charge": charge["id"],
+            "balance_transaction": None, "charge": charge["id"],
             "created": created, "currency": charge["currency"],
             "destination_details": {"card": {"reference_status": "pending",
                                              "reference_type": "acquirer_reference_number",
@@ -235,10 +244,15 @@ class Stripe:
             "metadata": dict(metadata or {}), "payment_intent": charge["payment_intent"],
             "reason": reason, "receipt_number": None, "source_transfer_reversal": None,
             "status": status, "transfer_reversal": None}
-        if txn:
-            txn["source"] = refund["id"]
+        if status == "succeeded":
+            self._refund_txn(refund, charge, created, settlement)
         if status == "pending":
             refund["pending_reason"] = "processing"
+        if status == "requires_action":
+            refund["next_action"] = {"type": "display_details", "display_details": {
+                "email_sent": {"email_sent_at": created, "email_sent_to": (
+                    charge["billing_details"] or {}).get("email")},
+                "expires_at": created + 45 * DAY}}
         if status == "failed":
             refund["failure_reason"] = failure_reason or "expired_or_canceled_card"
             refund["failure_balance_transaction"] = None
@@ -246,9 +260,59 @@ class Stripe:
         self._refunded(charge)
         return refund
 
+    def _refund_txn(self, refund, charge, created, settlement=None):
+        """The refund's balance transaction: what it takes back, in the settlement currency
+        of the charge (its share of what the charge settled at, unless given)."""
+        bt = self.balance_transactions.get(charge["balance_transaction"] or "")
+        paid_in = bt["currency"] if bt else charge["currency"]
+        amount = refund["amount"]
+        back = settlement if settlement is not None else (
+            round(bt["amount"] * amount / charge["amount"]) if bt and charge["amount"]
+            else amount)
+        txn = self.balance_transaction(amount=-int(back), currency=paid_in, fee=0,
+                                       created=created, source=refund["id"], type_="refund")
+        refund["balance_transaction"] = txn["id"]
+        return txn
+
+    def settle_refund(self, ref, status="succeeded", failure_reason=None):
+        """A refund Stripe accepted finishes (pending -> succeeded / failed / canceled), or
+        one that succeeded fails after all (the card's bank sends it back), as at Stripe;
+        announced by `refund.updated`."""
+        refund = self.refunds.get(ref)
+        if refund is None:
+            raise LookupError(f"Stripe has no refund {ref}")
+        if status not in ("succeeded", "failed", "canceled"):
+            raise ValueError(f"a refund settles as succeeded, failed or canceled, not {status}")
+        before = refund["status"]
+        if before in ("failed", "canceled") or before == status:
+            raise ValueError(f"refund {ref} is {before} already")
+        charge = self.charges[refund["charge"]]
+        refund["status"] = status
+        refund.pop("pending_reason", None)
+        refund.pop("next_action", None)
+        if status == "succeeded" and not refund["balance_transaction"]:
+            self._refund_txn(refund, charge, self.sb.now())
+        if status == "failed":
+            refund["failure_reason"] = failure_reason or "expired_or_canceled_card"
+            refund["failure_balance_transaction"] = None
+            txn = self.balance_transactions.get(refund["balance_transaction"] or "")
+            if txn:  # the money comes back to the account
+                refund["failure_balance_transaction"] = self.balance_transaction(
+                    amount=-txn["amount"], currency=txn["currency"], fee=0,
+                    created=self.sb.now(), source=ref, type_="refund_failure")["id"]
+        self._refunded(charge)
+        self.sb.stripe_event("refund.updated", refund, {"status": before})
+        return refund
+
+    def forget_idempotency_keys(self):
+        """Stripe's idempotency window (at least 24 h) is over: a key sent again is a new
+        request."""
+        self._replies.clear()
+
     def _refunded(self, charge):
         done = sum(r["amount"] for r in self.refunds.values()
-                   if r["charge"] == charge["id"] and r["status"] in ("succeeded", "pending"))
+                   if r["charge"] == charge["id"] and r["status"] in ("succeeded", "pending",
+                                                                      "requires_action"))
         charge["amount_refunded"] = done
         charge["refunded"] = done >= charge["amount"]
 
@@ -406,13 +470,16 @@ class Stripe:
         if amount <= 0:
             return error("Invalid positive integer", "parameter_invalid_integer", "amount")
         if amount > left:
-            return error(f"Refund amount ({amount}) is greater than unrefunded amount on "
-                         f"charge ({left})", "amount_too_large", "amount")
+            return error(f"Refund amount ({_display(amount, charge['currency'])}) is greater "
+                         f"than unrefunded amount on charge "
+                         f"({_display(left, charge['currency'])})", "amount_too_large",
+                         "amount")
         reason = params.get("reason")
         if reason not in (None, "duplicate", "fraudulent", "requested_by_customer"):
             return error("Invalid reason", "parameter_invalid_empty", "reason")
         refund = self.add_refund(charge, amount=amount, created=self.sb.now(), reason=reason,
-                                 metadata=params.get("metadata"))
+                                 metadata=params.get("metadata"), status=self.refund_status,
+                                 failure_reason=self.refund_failure_reason)
         self.sb.stripe_event("charge.refunded", charge)
         self.sb.stripe_event("refund.created", refund)
         return 200, refund

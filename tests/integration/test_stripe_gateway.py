@@ -1,4 +1,5 @@
-"""StripeGateway against localstripe (state) and an HTTP fake speaking today's API (shapes)."""
+"""StripeGateway against localstripe (state) and the sandbox (sandbox/: today's API shapes,
+state, injected faults); money counted at the sandbox."""
 import socket
 import time
 
@@ -7,9 +8,13 @@ import pytest
 from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavailable,
                             InvalidRequest)
 from actions.gateways.stripe import StripeGateway
-from tests.fakes.stripe_fake import API_KEY, API_VERSION
+from sandbox import control
+from sandbox.core import STRIPE_API_KEY as API_KEY
+from tests.gateway_sandbox import refunded_cents
 
 pytestmark = pytest.mark.timeout(30)
+#: the API version stripe-python 16 pins and sends with every request
+API_VERSION = "2026-10-28.endive"
 
 
 def refund(gateway, payment_ref, amount_cents, key="refund:1", reason="requested_by_customer",
@@ -25,8 +30,21 @@ def on_localstripe(localstripe):
 
 
 @pytest.fixture
-def on_fake(stripe_fake):
-    return StripeGateway(API_KEY, api_base=stripe_fake.url, timeout=5, max_retries=0)
+def sb(sandbox):
+    """The sandbox's state, with a €50.00 payment pi_3Q (its charge ch_3Q…)."""
+    control.seed_payment(sandbox.sandbox, "stripe", "pi_3Q", 5000, "EUR")
+    return sandbox.sandbox
+
+
+@pytest.fixture
+def on_fake(sandbox, sb):
+    return StripeGateway(API_KEY, api_base=sandbox.stripe_base, timeout=5, max_retries=0)
+
+
+def calls(sb):
+    """The Stripe calls the sandbox received, oldest first."""
+    with sb.lock:
+        return [c for c in sb.calls if c.vendor == "stripe"]
 
 
 def test_partial_refunds_then_the_rest_of_a_payment_intent(localstripe, on_localstripe):
@@ -59,10 +77,10 @@ def test_unknown_payment_on_localstripe(on_localstripe):
         refund(on_localstripe, "pi_missing", 100, reason="other")
 
 
-def test_refund_request_has_todays_shape(stripe_fake, on_fake):
+def test_refund_request_has_todays_shape(sandbox, sb, on_fake):
     result = refund(on_fake, "pi_3Q", 1500, key="refund:42", note="Broken on arrival")
 
-    [call] = stripe_fake.calls
+    [call] = calls(sb)
     assert call.path == "/v1/refunds"
     assert call.form == {"payment_intent": "pi_3Q", "amount": "1500",
                          "reason": "requested_by_customer", "metadata[note]": "Broken on arrival",
@@ -71,18 +89,20 @@ def test_refund_request_has_todays_shape(stripe_fake, on_fake):
     assert call.headers["Stripe-Version"] == API_VERSION
     assert result.status == "succeeded" and result.failure_message is None
     assert result.reference == result.raw["id"] and result.raw["amount"] == 1500
+    assert refunded_cents(sandbox, "stripe", "pi_3Q") == 1500
 
 
-def test_charge_refund_without_amount_reason_or_note(stripe_fake, on_fake):
-    refund(on_fake, "ch_3Q", None, reason="other")
+def test_charge_refund_without_amount_reason_or_note(sandbox, sb, on_fake):
+    refund(on_fake, "ch_3Q", None, reason="other")  # pi_3Q's charge
 
-    assert stripe_fake.calls[0].form == {"charge": "ch_3Q", "metadata[memberdesk_key]": "refund:1"}
+    assert calls(sb)[0].form == {"charge": "ch_3Q", "metadata[memberdesk_key]": "refund:1"}
+    assert refunded_cents(sandbox, "stripe", "ch_3Q") == 5000  # all of it
 
 
-def test_not_a_stripe_payment_sends_nothing(stripe_fake, on_fake):
+def test_not_a_stripe_payment_sends_nothing(sb, on_fake):
     with pytest.raises(InvalidRequest, match="is not a Stripe payment"):
         refund(on_fake, "in_3Q", 100)
-    assert stripe_fake.calls == []
+    assert calls(sb) == []
 
 
 @pytest.mark.parametrize(("stripe_status", "failure_reason", "status", "failure_message"), [
@@ -92,77 +112,102 @@ def test_not_a_stripe_payment_sends_nothing(stripe_fake, on_fake):
      "Stripe could not complete the refund (expired or canceled card)."),
     ("canceled", None, "failed", "Stripe could not complete the refund (canceled)."),
 ])
-def test_refund_status(stripe_fake, on_fake, stripe_status, failure_reason, status,
+def test_refund_status(sb, on_fake, stripe_status, failure_reason, status,
                        failure_message):
-    stripe_fake.refund_status(stripe_status, failure_reason)
+    control.refund_status(sb, "stripe", stripe_status, failure_reason)
 
     result = refund(on_fake, "pi_3Q", 1500)
 
     assert (result.status, result.failure_message) == (status, failure_message)
+    assert sb.stripe.refunds[result.reference]["status"] == stripe_status
 
 
-@pytest.mark.parametrize(("http_status", "error_type", "code", "text", "error", "message"), [
-    (402, "card_error", "card_declined", "Your card was declined.", GatewayDeclined,
+def _refunded_already(sb, gateway):
+    refund(gateway, "pi_3Q", None, key="refund:before")  # all of it, before
+
+
+#: how the sandbox comes to answer each error: a fault injected, or the state it holds
+ERRORS = {
+    "card_declined": lambda sb, gateway: sb.add_fault("stripe", "decline"),
+    "resource_missing": lambda sb, gateway: None,  # pi_3Q is unknown (see the test)
+    "charge_already_refunded": _refunded_already,
+    "amount_too_large": lambda sb, gateway: None,  # €60.00 of a €50.00 payment
+    "rate_limit": lambda sb, gateway: sb.add_fault("stripe", 429),
+    "forbidden": lambda sb, gateway: sb.fail(
+        "stripe", 403, message="The provided key does not have access to refunds."),
+    "api_error": lambda sb, gateway: sb.add_fault("stripe", 500),
+}
+
+
+@pytest.mark.parametrize(("case", "code", "error", "message"), [
+    ("card_declined", "card_declined", GatewayDeclined,
      "The card issuer declined the refund: Your card was declined."),
-    (400, "invalid_request_error", "resource_missing", "No such payment_intent: 'pi_3Q'",
-     GatewayDeclined, "Stripe has no payment pi_3Q."),
-    (400, "invalid_request_error", "charge_already_refunded",
-     "Charge ch_3Q has already been refunded.", GatewayDeclined,
+    ("resource_missing", "resource_missing", GatewayDeclined,
+     "Stripe has no payment pi_3Q."),
+    ("charge_already_refunded", "charge_already_refunded", GatewayDeclined,
      "Stripe says this payment is already fully refunded."),
-    (400, "invalid_request_error", "amount_too_large",
-     "Refund amount (€60.00) is greater than unrefunded amount on charge (€50.00)",
-     GatewayDeclined, "Stripe refused the refund: Refund amount (€60.00) is greater than "
+    ("amount_too_large", "amount_too_large", GatewayDeclined,
+     "Stripe refused the refund: Refund amount (€60.00) is greater than "
      "unrefunded amount on charge (€50.00)"),
-    (429, "invalid_request_error", "rate_limit", "Too many requests.", GatewayDeclined,
+    ("rate_limit", "rate_limit", GatewayDeclined,
      "Stripe is limiting requests right now; nothing was refunded. Try again in a minute."),
-    (403, "invalid_request_error", None, "The provided key does not have access to refunds.",
-     GatewayNotConfigured, "Stripe does not let this API key (STRIPE_API_KEY) refund; "
+    ("forbidden", None, GatewayNotConfigured,
+     "Stripe does not let this API key (STRIPE_API_KEY) refund; "
      "nothing was refunded. Stripe said: The provided key does not have access to refunds."),
-    (500, "api_error", None, "An unknown error occurred", GatewayUnavailable,
+    ("api_error", None, GatewayUnavailable,
      "Stripe failed (HTTP 500: An unknown error occurred), so we cannot tell whether the "
      "refund went through. Trying again is safe: it will not refund twice."),
 ])
-def test_stripe_errors_become_ours(stripe_fake, on_fake, http_status, error_type, code,
-                                   text, error, message):
-    stripe_fake.fail(http_status, error_type, code, text)
+def test_stripe_errors_become_ours(sandbox, case, code, error, message):
+    sb = sandbox.sandbox
+    if case != "resource_missing":
+        control.seed_payment(sb, "stripe", "pi_3Q", 5000, "EUR")
+    gateway = StripeGateway(API_KEY, api_base=sandbox.stripe_base, timeout=5, max_retries=0)
+    ERRORS[case](sb, gateway)
+    before = refunded_cents(sandbox, "stripe", "pi_3Q") if case != "resource_missing" else 0
 
     with pytest.raises(error) as caught:
-        refund(on_fake, "pi_3Q", 6000)
+        refund(gateway, "pi_3Q", 6000)
 
     assert type(caught.value) is error and caught.value.message == message
     assert (caught.value.gateway, caught.value.code) == ("stripe", code)
+    if case != "resource_missing":  # nothing refunded by the refused call
+        assert refunded_cents(sandbox, "stripe", "pi_3Q") == before
 
 
-def test_wrong_api_key(stripe_fake):
-    gateway = StripeGateway("sk_test_revoked", api_base=stripe_fake.url, max_retries=0)
+def test_wrong_api_key(sandbox, sb):
+    gateway = StripeGateway("sk_test_revoked", api_base=sandbox.stripe_base, max_retries=0)
 
     with pytest.raises(GatewayNotConfigured, match=r"^Stripe rejected the API key "
                                                    r"\(STRIPE_API_KEY\); nothing was refunded\. "
                                                    "Stripe said: Invalid API Key"):
         refund(gateway, "pi_3Q", 100)
+    assert refunded_cents(sandbox, "stripe", "pi_3Q") == 0
 
 
-def test_server_error_is_retried_with_the_same_key(stripe_fake):
-    stripe_fake.fail(500, "api_error", None, "An unknown error occurred")
-    gateway = StripeGateway(API_KEY, api_base=stripe_fake.url, timeout=5, max_retries=1)
+def test_server_error_is_retried_with_the_same_key(sandbox, sb):
+    sb.add_fault("stripe", 500, times=2)
+    gateway = StripeGateway(API_KEY, api_base=sandbox.stripe_base, timeout=5, max_retries=1)
 
     with pytest.raises(GatewayUnavailable) as caught:
         refund(gateway, "pi_3Q", 100, key="refund:9")
 
     assert caught.value.outcome_unknown
-    assert [call.headers["Idempotency-Key"] for call in stripe_fake.calls] == ["refund:9"] * 2
+    assert [call.headers["Idempotency-Key"] for call in calls(sb)] == ["refund:9"] * 2
+    assert refunded_cents(sandbox, "stripe", "pi_3Q") == 0
 
 
-def test_timeout(stripe_fake):
-    stripe_fake.hang(5)
-    gateway = StripeGateway(API_KEY, api_base=stripe_fake.url, timeout=10, max_retries=0)
+def test_timeout(sandbox, sb):
+    sb.add_fault("stripe", "timeout")  # Stripe refunds; its answer never arrives
+    gateway = StripeGateway(API_KEY, api_base=sandbox.stripe_base, timeout=10, max_retries=0)
     started = time.monotonic()
 
     with pytest.raises(GatewayUnavailable, match=r"^Stripe did not answer within 10 s"):
         refund(gateway, "pi_3Q", 100)
 
     assert time.monotonic() - started < 3
-    assert len(stripe_fake.calls) == 1
+    assert len(calls(sb)) == 1
+    assert refunded_cents(sandbox, "stripe", "pi_3Q") == 100  # made there all the same
 
 
 def test_connection_refused():
@@ -175,25 +220,25 @@ def test_connection_refused():
         refund(gateway, "pi_3Q", 100)
 
 
-def test_refund_status_asks_for_the_refund_and_maps_its_status(stripe_fake, on_fake):
-    stripe_fake.refund_status("pending")
+def test_refund_status_asks_for_the_refund_and_maps_its_status(sb, on_fake):
+    control.refund_status(sb, "stripe", "pending")
     made = refund(on_fake, "pi_3Q", 1500)
     assert made.status == "pending"
-    stripe_fake.settle(made.reference, "succeeded")
+    control.settle_refund(sb, made.reference, "succeeded")
 
     result = on_fake.refund_status(made.reference)
 
-    call = stripe_fake.calls[-1]
+    call = calls(sb)[-1]
     assert call.path == f"/v1/refunds/{made.reference}" and call.form == {}
     assert call.headers["Stripe-Version"] == API_VERSION
     assert (result.reference, result.status, result.failure_message) == (
         made.reference, "succeeded", None)
-    stripe_fake.settle(made.reference, "failed", "lost_or_stolen_card")
+    control.settle_refund(sb, made.reference, "failed", "lost_or_stolen_card")
     assert on_fake.refund_status(made.reference).failure_message == (
         "Stripe could not complete the refund (lost or stolen card).")
 
 
-def test_refund_status_of_an_unknown_refund(stripe_fake, on_fake):
+def test_refund_status_of_an_unknown_refund(sb, on_fake):
     with pytest.raises(GatewayDeclined, match=r"^Stripe has no refund re_missing\.$") as caught:
         on_fake.refund_status("re_missing")
     assert caught.value.code == "resource_missing"
