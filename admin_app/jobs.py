@@ -435,16 +435,21 @@ def _run_row(row_id, action, lease):
 
 
 def _attempt(row, job, action):
-    """Call the action for one row, waiting on the gateway's rate limit; 429s back off."""
-    actor = db.session.get(AdminUser, job.actor_id)
+    """Call the action for one row, waiting on the gateway's rate limit; 429s back off.
+
+    The waits (tokens, back-off) happen outside any transaction: the read transaction the
+    lease check and the row's look-ups began is ended first, so a runner waiting seconds for
+    its turn at the gateway holds no snapshot (VACUUM) and no table or row lock."""
     deps = deps_from_app(current_app)
-    params, target, waited = dict(job.params), row.target_id, 0.0
+    actor_id, params, target, waited = job.actor_id, dict(job.params), row.target_id, 0.0
     gateway = action.gateway_of(target)
     key = _key(row)
     for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
         if gateway:
+            db.session.commit()  # nothing is pending: this only ends the read transaction
             bucket = bucket_for(current_app, gateway)
             waited += sum(bucket.acquire() for _ in range(action.requests_per_row))
+        actor = db.session.get(AdminUser, actor_id)
         try:
             return action.run_row(deps, actor, target, params, key), waited
         except (NotAllowed, InvalidRequest) as exc:

@@ -44,3 +44,29 @@ def start_worker(env, *args, name=None):
         command += ["--name", name]
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop_workers(*workers, grace=20):
+    """Stop worker processes started by start_worker, whatever happened: SIGTERM to each
+    one's process group, then SIGKILL to any group still there after `grace` seconds (RQ's
+    warm shutdown waits for the job in hand). For a test's `finally`: it never raises, so no
+    worker outlives its test."""
+    import signal
+    for worker in workers:
+        if worker is not None and worker.poll() is None:
+            _signal_group(worker, signal.SIGTERM)
+    for worker in workers:
+        if worker is None:
+            continue
+        try:
+            worker.communicate(timeout=grace)
+        except subprocess.TimeoutExpired:
+            _signal_group(worker, signal.SIGKILL)
+            worker.communicate(timeout=10)
+
+
+def _signal_group(worker, signum):
+    try:
+        os.killpg(worker.pid, signum)
+    except ProcessLookupError:
+        pass
