@@ -4,8 +4,6 @@ import io
 import mimetypes
 from pathlib import Path
 
-from xhtml2pdf import pisa
-from xhtml2pdf.config.resources import ResourceAccessPolicy
 
 LOGO_TYPES = ("image/png", "image/jpeg", "image/gif")
 LOGO_MAX_BYTES = 512 * 1024
@@ -47,6 +45,7 @@ def _pdf_font_dir():
 
 def _policy(font_dir):
     """Nothing from the network, nothing local but the font (the logo is a data: URI)."""
+    from xhtml2pdf.config.resources import ResourceAccessPolicy
     return ResourceAccessPolicy(allow_remote=False, base_dir=None,
                                 extra_roots=(Path(font_dir),) if font_dir else (),
                                 max_render_seconds=30)
@@ -72,6 +71,10 @@ def invoice_text(invoice, render):
 
 def invoice_pdf(invoice, render):
     """The invoice as PDF bytes (xhtml2pdf)."""
+    # Imported here, at the first PDF: xhtml2pdf with reportlab, Pillow, pypdf and lxml is
+    # about 36 MB of every process's memory, and most processes (list pages, exports, the
+    # webhook and job workers) never render a PDF.
+    from xhtml2pdf import pisa
     out = io.BytesIO()
     status = pisa.CreatePDF(invoice_html(invoice, render, for_pdf=True), dest=out, encoding="utf-8",
                             resource_policy=_policy(_pdf_font_dir()))
