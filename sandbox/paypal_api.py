@@ -156,7 +156,7 @@ class PayPal:
                                       "target_currency": paid_in,
                                       "value": f"{rate:.10f}".rstrip("0")}}
         fee = settlement[2] if settlement and settlement[2] is not None else \
-            round(amount_cents * 0.0349) + 49
+            _step(round(amount_cents * 0.0349) + 49, currency)
         return {"gross_amount": money(amount_cents, currency),
                 "paypal_fee": money(fee, currency),
                 "net_amount": money(amount_cents - fee, currency)}
@@ -711,6 +711,13 @@ class PayPal:
                 "amount": dict(amount, value="-" + amount["value"])})
         self.sb.paypal_event("CUSTOMER.DISPUTE.RESOLVED", dispute, "dispute")
         return dispute
+
+
+def _step(cents_, currency):
+    """An amount rounded to what PayPal can write in `currency` (HUF, TWD: whole units)."""
+    from actions.gateways.currencies import ours, rule
+    step = 10 ** max(0, ours(currency) - rule("paypal", currency).decimals)
+    return int((Decimal(cents_) / step).to_integral_value(ROUND_HALF_UP)) * step
 
 
 def _fee_at(fee, rate):
