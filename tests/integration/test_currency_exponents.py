@@ -1,5 +1,5 @@
 """Currency exponents per gateway, from one table (issue 17, finding 18): what each gateway's
-API is sent and what we read back, over HTTP against the gateway fakes."""
+API is sent and what we read back, over HTTP against the sandbox's gateways."""
 import pytest
 from sqlalchemy import select
 
@@ -8,9 +8,12 @@ from actions.gateways import currencies as cur
 from actions.gateways.paypal import PayPalGateway
 from actions.gateways.stripe import StripeGateway
 from models import Transaction, db
+from sandbox import control
+from sandbox.core import PAYPAL_CLIENT_ID as CLIENT_ID
+from sandbox.core import PAYPAL_CLIENT_SECRET as CLIENT_SECRET
+from sandbox.core import STRIPE_API_KEY as API_KEY
 from tests.fakes import stripe_events as se
-from tests.fakes.paypal_fake import CLIENT_ID, CLIENT_SECRET
-from tests.fakes.stripe_fake import API_KEY
+from tests.gateway_sandbox import refunded_cents
 from tests.webhook_helpers import hook_app, post_stripe, settle  # noqa: F401
 
 pytestmark = pytest.mark.timeout(30)
@@ -45,24 +48,37 @@ def test_amounts_a_gateway_cannot_take_are_refused_with_a_message(gateway, curre
         cur.to_gateway_units(gateway, ours, currency)
 
 
-def test_an_isk_refund_reaches_stripe_in_two_decimal_form(stripe_fake):
-    gateway = StripeGateway(API_KEY, api_base=stripe_fake.url, timeout=5, max_retries=0)
+def _calls(sandbox, vendor, test):
+    with sandbox.sandbox.lock:
+        return [c for c in sandbox.sandbox.calls if c.vendor == vendor and test(c.path)]
+
+
+def test_an_isk_refund_reaches_stripe_in_two_decimal_form(sandbox):
+    # a 1,000 kr payment at Stripe, written as Stripe writes ISK: 100000
+    control.seed_payment(sandbox.sandbox, "stripe", "pi_isk", 100000, "ISK")
+    gateway = StripeGateway(API_KEY, api_base=sandbox.stripe_base, timeout=5, max_retries=0)
     gateway.refund("pi_isk", 500, "ISK", reason="other", note=None, idempotency_key="r:isk")
-    [call] = [c for c in stripe_fake.calls if c.path == "/v1/refunds"]
+    [call] = _calls(sandbox, "stripe", lambda path: path == "/v1/refunds")
     assert call.form["amount"] == "50000"
+    assert refunded_cents(sandbox, "stripe", "pi_isk") == 50000  # 500 kr, in Stripe's units
 
 
-def test_a_huf_refund_reaches_paypal_without_decimals_and_fractions_send_nothing(paypal_fake):
-    capture = paypal_fake.add_capture("5000", "HUF")
-    gateway = PayPalGateway(CLIENT_ID, CLIENT_SECRET, paypal_fake.url, timeout=5,
+def test_a_huf_refund_reaches_paypal_without_decimals_and_fractions_send_nothing(sandbox):
+    capture = control.seed_payment(sandbox.sandbox, "paypal", amount=500000,
+                                   currency="HUF")["id"]  # 5,000 Ft
+    gateway = PayPalGateway(CLIENT_ID, CLIENT_SECRET, sandbox.paypal_base, timeout=5,
                             max_retries=0)
+
+    def refund_calls():
+        return _calls(sandbox, "paypal", lambda path: path.endswith("/refund"))
     with pytest.raises(InvalidRequest):
         gateway.refund(capture, 100050, "HUF", reason="other", note=None,
                        idempotency_key="r:huf:1")
-    assert paypal_fake.refund_calls == []
+    assert refund_calls() == []
     gateway.refund(capture, 100000, "HUF", reason="other", note=None, idempotency_key="r:huf:2")
-    [call] = paypal_fake.refund_calls
+    [call] = refund_calls()
     assert call.body["amount"] == {"value": "1000", "currency_code": "HUF"}
+    assert refunded_cents(sandbox, "paypal", capture) == 100000  # 1,000 Ft
 
 
 def test_an_isk_payment_from_stripe_is_stored_in_kronur(hook_app, client, stripe_reads):

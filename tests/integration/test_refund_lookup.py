@@ -1,5 +1,6 @@
 """Check refund, a day after the answer was lost: the refund is looked up at Stripe / PayPal
-by the key it carries there, not sent again (issue 17, finding 15), over real HTTP."""
+by the key it carries there, not sent again (issue 17, finding 15), over real HTTP to the
+sandbox, whose idempotency window is made to pass."""
 import time
 
 import pytest
@@ -9,8 +10,9 @@ from actions.errors import GatewayUnavailable
 from actions.gateways import PayPalGateway, StripeGateway
 from actions.refund import check_refund, refund_transaction
 from tests.conftest import make_admin
-from tests.fakes import paypal_fake as pp
-from tests.fakes.stripe_fake import API_KEY
+from sandbox import control
+from sandbox.core import PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, STRIPE_API_KEY
+from tests.gateway_sandbox import refunded_cents
 from tests.integration.test_refund_races import _ledger
 from tests import factories
 from models import Refund, db
@@ -19,7 +21,7 @@ from models import Refund, db
 def _wait_for(condition):
     deadline = time.monotonic() + 10
     while not condition():
-        assert time.monotonic() < deadline, "the fake never made the refund"
+        assert time.monotonic() < deadline, "the sandbox never made the refund"
         time.sleep(0.05)
 
 
@@ -38,35 +40,43 @@ def _lost_then_checked(gateway, fake_made_it, release, forget, tx):
     return refund.id
 
 
-def test_stripe(app, stripe_fake):
-    stripe_fake.currency = "usd"
+def _calls(sb, vendor):
+    with sb.lock:
+        return [c for c in sb.calls if c.vendor == vendor]
+
+
+def test_stripe(app, sandbox):
+    sb = sandbox.sandbox
     customer = factories.customer()
-    tx = factories.payment(customer, 10000, gateway_ref="pi_lost")
+    tx = factories.payment(customer, 10000, gateway_ref="pi_lost")  # at the sandbox too
     db.session.commit()
-    stripe_fake.hang(30)
-    gateway = StripeGateway(API_KEY, stripe_fake.url, timeout=10, max_retries=0)
+    sb.add_fault("stripe", "timeout")  # Stripe refunds; the answer never arrives
+    gateway = StripeGateway(STRIPE_API_KEY, sandbox.stripe_base, timeout=10, max_retries=0)
 
-    refund_id = _lost_then_checked(gateway, lambda: stripe_fake.refunds, stripe_fake.release,
-                                   stripe_fake.forget_keys, tx)
+    refund_id = _lost_then_checked(gateway, lambda: sb.stripe.refunds, sb.release,
+                                   lambda: control.forget_keys(sb, "stripe"), tx)
 
-    assert stripe_fake.refunded_total("pi_lost") == 3000
-    assert [c.method for c in stripe_fake.calls if c.path == "/v1/refunds"] == ["POST", "GET"]
-    assert db.session.get(Refund, refund_id).gateway_ref in stripe_fake.refunds
+    assert refunded_cents(sandbox, "stripe", "pi_lost") == 3000
+    assert [c.method for c in _calls(sb, "stripe") if c.path == "/v1/refunds"] == \
+        ["POST", "GET"]
+    assert db.session.get(Refund, refund_id).gateway_ref in sb.stripe.refunds
     assert _ledger(tx.id, customer.id) == (1, 3000, 7000, 7000)
 
 
-def test_paypal(app, paypal_fake):
-    capture = paypal_fake.add_capture("100.00", "USD")
+def test_paypal(app, sandbox):
+    sb = sandbox.sandbox
     customer = factories.customer()
-    tx = factories.payment(customer, 10000, gateway="paypal", gateway_ref=capture)
+    tx = factories.payment(customer, 10000, gateway="paypal")  # at the sandbox too
+    capture = tx.gateway_ref
     db.session.commit()
-    paypal_fake.delay = 30
-    gateway = PayPalGateway(pp.CLIENT_ID, pp.CLIENT_SECRET, paypal_fake.url, timeout=10,
-                            max_retries=0)
+    sb.add_fault("paypal", "timeout")  # PayPal refunds; the answer never arrives
+    gateway = PayPalGateway(PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, sandbox.paypal_base,
+                            timeout=10, max_retries=0)
 
-    refund_id = _lost_then_checked(gateway, lambda: paypal_fake._refunds, paypal_fake.release,
-                                   paypal_fake.forget_request_ids, tx)
+    refund_id = _lost_then_checked(gateway, lambda: sb.paypal.refunds, sb.release,
+                                   lambda: control.forget_keys(sb, "paypal"), tx)
 
-    assert paypal_fake.refunded_total(capture) == 3000 and len(paypal_fake.refund_calls) == 1
-    assert db.session.get(Refund, refund_id).gateway_ref in paypal_fake._refunds
+    refund_calls = [c for c in _calls(sb, "paypal") if c.path.endswith("/refund")]
+    assert refunded_cents(sandbox, "paypal", capture) == 3000 and len(refund_calls) == 1
+    assert db.session.get(Refund, refund_id).gateway_ref in sb.paypal.refunds
     assert _ledger(tx.id, customer.id) == (1, 3000, 7000, 7000)

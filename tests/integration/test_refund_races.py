@@ -1,5 +1,6 @@
 """Panel refunds racing the gateway's webhooks: a refund is matched by the id we put on it at
-the gateway, never by its amount (issue 17, finding 1)."""
+the gateway, never by its amount (issue 17, finding 1). The gateways: the sandbox's, on
+loopback; money counted there and here."""
 import json
 
 import pytest
@@ -14,9 +15,9 @@ from actions.sync.events import process_event, store_event
 from models import Customer, Refund, Transaction, db
 from tests import factories
 from tests.conftest import make_admin
-from tests.fakes import paypal_fake as pp
+from sandbox.core import PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, STRIPE_API_KEY
 from tests.fakes import stripe_events as se
-from tests.fakes.stripe_fake import API_KEY
+from tests.gateway_sandbox import refunded_cents
 
 
 def _no_reader(name):
@@ -59,9 +60,15 @@ class InFlight:
         return getattr(self.adapter, name)
 
 
+def _stored(store, ref):
+    """A refund as the sandbox holds it now (what a webhook carries)."""
+    return json.loads(json.dumps(store[ref]))
+
+
 @pytest.fixture
-def payment():
-    """A $100.00 Stripe payment; the customer's lifetime value is $100.00."""
+def payment(sandbox):
+    """A $100.00 Stripe payment (at the sandbox too); the customer's lifetime value is
+    $100.00."""
     customer = factories.customer()
     tx = factories.payment(customer, 10000, gateway_ref="pi_race")
     db.session.commit()
@@ -79,16 +86,17 @@ def _ledger(tx_id, customer_id):
 
 
 def test_two_stripe_refunds_with_webhooks_before_the_answers_are_counted_once(
-        app, stripe_fake, payment):
-    stripe_fake.currency = "usd"
-    gateway = InFlight(StripeGateway(API_KEY, stripe_fake.url, timeout=5, max_retries=0))
+        app, sandbox, payment):
+    gateway = InFlight(StripeGateway(STRIPE_API_KEY, sandbox.stripe_base, timeout=5,
+                                     max_retries=0))
     deps = Deps(store_currency="USD", gateways=lambda name: gateway)
     finance = make_admin("finance")
     tx_id, customer_id = payment
 
     def webhook(n):
         return lambda: deliver("stripe", "refund.created",
-                               stripe_fake.refunds[gateway.answers[n].reference])
+                               _stored(sandbox.sandbox.stripe.refunds,
+                                       gateway.answers[n].reference))
 
     def second_refund():  # a second admin refunds $10 while the first is in flight
         refund_transaction(deps, finance, tx_id, 1000, "requested_by_customer")
@@ -97,36 +105,37 @@ def test_two_stripe_refunds_with_webhooks_before_the_answers_are_counted_once(
     refund_transaction(deps, finance, tx_id, 1000, "requested_by_customer")
     webhook(0)()  # the first refund's webhook comes last
 
-    assert stripe_fake.refunded_total("pi_race") == 2000
+    assert refunded_cents(sandbox, "stripe", "pi_race") == 2000
     assert _ledger(tx_id, customer_id) == (2, 2000, 8000, 8000)
     refs = sorted(r.gateway_ref for r in db.session.scalars(select(Refund)))
     assert refs == sorted(a.reference for a in gateway.answers)
 
 
-def test_every_refund_carries_our_id_at_the_gateway(app, stripe_fake, payment):
-    stripe_fake.currency = "usd"
-    gateway = StripeGateway(API_KEY, stripe_fake.url, timeout=5, max_retries=0)
+def test_every_refund_carries_our_id_at_the_gateway(app, sandbox, payment):
+    gateway = StripeGateway(STRIPE_API_KEY, sandbox.stripe_base, timeout=5, max_retries=0)
     deps = Deps(store_currency="USD", gateways=lambda name: gateway)
     refund_transaction(deps, make_admin("finance"), payment[0], 1500, "requested_by_customer")
     refund = db.session.scalar(select(Refund))
-    metadata = stripe_fake.refunds[refund.gateway_ref]["metadata"]
+    metadata = sandbox.sandbox.stripe.refunds[refund.gateway_ref]["metadata"]
     assert metadata["memberdesk_key"] == refund.idempotency_key
     assert f"-refund-{refund.id}-" in refund.idempotency_key
+    assert refunded_cents(sandbox, "stripe", "pi_race") == 1500
 
 
-def test_a_paypal_refund_carries_our_id_and_its_webhook_is_matched_on_it(app, paypal_fake):
+def test_a_paypal_refund_carries_our_id_and_its_webhook_is_matched_on_it(app, sandbox):
     customer = factories.customer()
-    capture = paypal_fake.add_capture("100.00", "USD")
-    tx = factories.payment(customer, 10000, gateway="paypal", gateway_ref=capture)
+    tx = factories.payment(customer, 10000, gateway="paypal")  # at PayPal too
+    capture = tx.gateway_ref
     db.session.commit()
-    gateway = InFlight(PayPalGateway(pp.CLIENT_ID, pp.CLIENT_SECRET, paypal_fake.url, timeout=5,
-                                     max_retries=0))
+    gateway = InFlight(PayPalGateway(PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET,
+                                     sandbox.paypal_base, timeout=5, max_retries=0))
+    at_paypal = sandbox.sandbox.paypal.refunds
     deps = Deps(store_currency="USD", gateways=lambda name: gateway)
     finance = make_admin("finance")
 
     def webhook(n):
         return lambda: deliver("paypal", "PAYMENT.CAPTURE.REFUNDED",
-                               paypal_fake.refund_object(gateway.answers[n].reference))
+                               _stored(at_paypal, gateway.answers[n].reference))
 
     gateway.meanwhile = {0: lambda: refund_transaction(deps, finance, tx.id, 1000, "other"),
                          1: webhook(1)}
@@ -135,7 +144,6 @@ def test_a_paypal_refund_carries_our_id_and_its_webhook_is_matched_on_it(app, pa
 
     refunds = db.session.scalars(select(Refund).order_by(Refund.id)).all()
     for refund in refunds:
-        assert paypal_fake.refund_object(refund.gateway_ref)["custom_id"] == \
-            refund.idempotency_key
-    assert paypal_fake.refunded_total(capture) == 2000
+        assert at_paypal[refund.gateway_ref]["custom_id"] == refund.idempotency_key
+    assert refunded_cents(sandbox, "paypal", capture) == 2000
     assert _ledger(tx.id, customer.id) == (2, 2000, 8000, 8000)
