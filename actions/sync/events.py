@@ -22,6 +22,7 @@ from actions import audit
 from actions.errors import GatewayNotConfigured, InvalidRequest
 from actions.permissions import require
 from actions.sync.apply_money import defer_invoice_numbers, forget_deferred, number_deferred
+from actions.sync.read_ahead import CachedReader, read_ahead
 from actions.sync.records import WEBHOOK
 from models import WebhookEvent, db
 from models._types import utcnow
@@ -151,12 +152,13 @@ class _Failed(Exception):
         self.event_id, self.error = event_id, error
 
 
-def _apply(deps, event, max_attempts, delay, savepoint=True, failed=None):
+def _apply(deps, event, max_attempts, delay, savepoint=True, failed=None, reads=None):
     """Apply a locked event inside a savepoint of the current transaction and record the
     outcome on its row (not committed): a failure undoes only this event's writes. Without
     `savepoint` (a batch's first pass) a failure raises _Failed: the caller rolls the whole
     batch back and applies it again with savepoints, recording that failure (`failed`: the
-    exception) without trying the event a second time."""
+    exception) without trying the event a second time. `reads`: the gateway's answers read
+    ahead of the batch (read_ahead)."""
     handler = _handlers(event.gateway).get(event.event_type)
     attempts = event.attempts + 1
     if handler is None:  # stored and acknowledged; nothing of ours follows from it
@@ -166,7 +168,10 @@ def _apply(deps, event, max_attempts, delay, savepoint=True, failed=None):
     if failed is not None:
         return _failure(event, failed, attempts, max_attempts, delay)
     actor = replace(WEBHOOK, customers=set())
-    ctx = Context(deps, reader_for(event.gateway, deps), actor)
+    reader = reader_for(event.gateway, deps)
+    if reader is not None and reads is not None:
+        reader = CachedReader(reader, reads)
+    ctx = Context(deps, reader, actor)
     try:
         if savepoint:
             with db.session.begin_nested():
@@ -211,9 +216,18 @@ def apply_batch(deps, lane=None, *, limit=200, max_attempts=DEFAULT_MAX_ATTEMPTS
     if any event fails, the whole batch is rolled back (nothing of it was written) and
     applied again with a savepoint per event, so that only the failing events are undone
     and marked for a retry (the failed event itself is not tried a second time: its failure
-    is recorded as it happened). Payments get their invoice numbers just before the commit."""
+    is recorded as it happened). Payments get their invoice numbers just before the commit.
+
+    The gateway reads the batch will need (a child's missing parent, balance transactions, a
+    capture's order) are made first, outside any transaction (read_ahead): the batch's locks
+    are never held while a gateway answers."""
+    reads = read_ahead(deps, db.session.execute(
+        _due_query(lane).with_only_columns(WebhookEvent.gateway, WebhookEvent.event_type,
+                                           WebhookEvent.payload)
+        .order_by(WebhookEvent.id).limit(limit)).all(), reader_for)
     try:
-        return _apply_batch(deps, lane, limit, max_attempts, delay, savepoint=False)
+        return _apply_batch(deps, lane, limit, max_attempts, delay, savepoint=False,
+                            reads=reads)
     except _Failed as first:
         db.session.rollback()
         forget_deferred()
@@ -223,22 +237,26 @@ def apply_batch(deps, lane=None, *, limit=200, max_attempts=DEFAULT_MAX_ATTEMPTS
         raise
     try:
         return _apply_batch(deps, lane, limit, max_attempts, delay, savepoint=True,
-                            failed=failed)
+                            failed=failed, reads=reads)
     finally:
         forget_deferred()
 
 
-def _apply_batch(deps, lane, limit, max_attempts, delay, savepoint, failed=None):
+def _due_query(lane):
     query = select(WebhookEvent).where(*_due(utcnow()))
     if lane is not None:
         query = query.where(WebhookEvent.lane == lane)
-    batch = db.session.scalars(query.order_by(WebhookEvent.id).limit(limit)
+    return query
+
+
+def _apply_batch(deps, lane, limit, max_attempts, delay, savepoint, failed=None, reads=None):
+    batch = db.session.scalars(_due_query(lane).order_by(WebhookEvent.id).limit(limit)
                                .with_for_update(skip_locked=True)).all()
     defer_invoice_numbers()
     done = {}
     for event in batch:
         status = _apply(deps, event, max_attempts, delay, savepoint,
-                        (failed or {}).get(event.id))
+                        (failed or {}).get(event.id), reads)
         done[status] = done.get(status, 0) + 1
     number_deferred()
     db.session.commit()

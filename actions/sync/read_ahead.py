@@ -1,0 +1,169 @@
+"""The gateway reads a batch of webhook events needs, made before the batch's transaction.
+
+A batch is applied in one transaction that locks its events, and the payments, subscriptions
+and customers they touch, until it commits. A gateway read inside it (a refund's or
+dispute's payment fetched because the child arrived first, a balance transaction, a capture's
+order naming its buyer) would hold all those locks for as long as the gateway takes to answer
+(seconds; up to its timeout and retries). So the batch's events are looked at first, outside
+any transaction and without a lock, and the reads their handlers will need are made then; the
+handlers get the answers from `CachedReader`. A read nobody foresaw (an event that arrived
+meanwhile, a parent imported by another lane since) is still made where it is needed, as
+before: a cache, not a rule.
+"""
+import copy
+import json
+from functools import partial
+
+from sqlalchemy import select
+
+from actions.errors import GatewayError
+from models import Subscription, Transaction, db
+
+#: reader methods whose answers are kept (a GET of one object each)
+CACHED = ("balance_transaction", "charge", "refunds_of", "capture", "order", "sale",
+          "subscription")
+
+
+class Reads:
+    """Answers of gateway reads made ahead, by (method, argument); errors are kept too."""
+
+    def __init__(self):
+        self.answers = {}
+
+    def fetch(self, reader, method, ref):
+        """The gateway's answer, read now (no transaction is left open meanwhile)."""
+        key = (method, ref)
+        if key not in self.answers:
+            db.session.commit()  # only look-ups so far: this ends the read transaction
+            try:
+                self.answers[key] = (getattr(reader, method)(ref), None)
+            except GatewayError as exc:
+                self.answers[key] = (None, exc)
+        return self.answered(key)
+
+    def answered(self, key):
+        value, error = self.answers[key]
+        if error is not None:
+            raise error
+        return copy.deepcopy(value)
+
+
+class CachedReader:
+    """A gateway reader that answers from `reads` what was read ahead, and asks the gateway
+    for anything else."""
+
+    def __init__(self, reader, reads):
+        self._reader, self._reads = reader, reads
+
+    def __getattr__(self, name):
+        method = getattr(self._reader, name)
+        if name not in CACHED:
+            return method
+
+        def call(ref):
+            if (name, ref) in self._reads.answers:
+                return self._reads.answered((name, ref))
+            return method(ref)
+        return call
+
+
+def read_ahead(deps, rows, reader_for):
+    """Make the reads the events `rows` ((gateway, event_type, payload) each) will need;
+    returns the Reads. Ends with no transaction open."""
+    reads = Reads()
+    readers = {}
+    for gateway, event_type, payload in rows:
+        if gateway not in readers:
+            readers[gateway] = reader_for(gateway, deps)
+        reader = readers[gateway]
+        if reader is None:
+            continue
+        try:
+            event = json.loads(payload)
+            plan = _stripe if gateway == "stripe" else _paypal
+            plan(event, event_type, partial(reads.fetch, reader))
+        except GatewayError:
+            continue  # the handler meets the same answer (kept) and fails as it would have
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue  # a malformed event: its handler says what is wrong with it
+    db.session.commit()
+    return reads
+
+
+def _have_payment(gateway, refs):
+    refs = [r for r in refs if r]
+    return not refs or db.session.scalar(select(Transaction.id).where(
+        Transaction.gateway == gateway, Transaction.gateway_ref.in_(refs)).limit(1)) is not None
+
+
+def _have_subscription(gateway, ref):
+    return not ref or db.session.scalar(select(Subscription.id).where(
+        Subscription.gateway == gateway, Subscription.gateway_id == ref).limit(1)) is not None
+
+
+def _ref(value):
+    return value.get("id") if isinstance(value, dict) else value
+
+
+STRIPE_CHILDREN = ("refund.created", "refund.updated", "charge.refund.updated",
+                   "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
+
+
+def _stripe(event, event_type, fetch):
+    obj = event["data"]["object"]
+    _stripe_settlement(obj, fetch)
+    if event_type in STRIPE_CHILDREN:  # its payment, when it is not here (yet)
+        charge_id = _ref(obj.get("charge"))
+        if charge_id and not _have_payment("stripe", (_ref(obj.get("payment_intent")),
+                                                      charge_id)):
+            _stripe_settlement(fetch("charge", charge_id), fetch)
+    elif event_type == "charge.refunded" and (obj.get("refunds") or {}).get("data") is None:
+        for refund in fetch("refunds_of", obj["id"]):
+            _stripe_settlement(refund, fetch)
+
+
+def _stripe_settlement(obj, fetch):
+    """A charge's or refund's balance transaction, when only its id came."""
+    if isinstance(obj.get("balance_transaction"), str) and obj.get("status") == "succeeded":
+        fetch("balance_transaction", obj["balance_transaction"])
+
+
+def _paypal(event, event_type, fetch):
+    from actions.sync import paypal_map
+    resource = event["resource"]
+    if event_type == "PAYMENT.CAPTURE.COMPLETED":
+        _paypal_order(resource, fetch)
+    elif event_type == "PAYMENT.SALE.COMPLETED":
+        _paypal_sale_subscription(resource, fetch)
+    elif event_type in ("PAYMENT.CAPTURE.REFUNDED", "PAYMENT.SALE.REFUNDED"):
+        parent = paypal_map.refund(resource).payment_refs[0]
+        if parent and not _have_payment("paypal", (parent,)):
+            if event_type == "PAYMENT.CAPTURE.REFUNDED":
+                _paypal_order(fetch("capture", parent), fetch)
+            else:
+                _paypal_sale_subscription(fetch("sale", parent), fetch)
+    elif event_type.startswith("CUSTOMER.DISPUTE."):
+        refs = paypal_map.dispute(resource).payment_refs
+        parent = next((ref for ref in refs if ref), None)
+        if parent and not _have_payment("paypal", refs):
+            try:
+                capture = fetch("capture", parent)
+            except GatewayError:  # not a capture: a subscription's sale
+                _paypal_sale_subscription(fetch("sale", parent), fetch)
+            else:
+                _paypal_order(capture, fetch)
+
+
+def _paypal_order(capture, fetch):
+    """The order naming a capture's buyer."""
+    order_id = ((capture.get("supplementary_data") or {}).get("related_ids") or {}) \
+        .get("order_id")
+    if order_id:
+        fetch("order", order_id)
+
+
+def _paypal_sale_subscription(sale, fetch):
+    """The subscription a sale names, when it is not here."""
+    ref = sale.get("billing_agreement_id")
+    if ref and not _have_subscription("paypal", ref):
+        fetch("subscription", ref)
