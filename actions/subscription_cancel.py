@@ -79,7 +79,13 @@ def _apply_cancel(deps, sub, change, result, now):
         keeps = False  # Stripe ends a subscription only when its access ends
     sub.status, sub.cancel_at_period_end, sub.next_payment_date = "canceled", False, None
     sub.canceled_at = sub.canceled_at or now
-    sub.access_until = period_end if keeps and period_end and period_end > now else now
+    # Access ends now, and never after the gateway ended it: Stripe says when (ended_at,
+    # whole seconds); PayPal does not, and its clock too counts whole seconds. Our own `now`,
+    # with its microseconds, would grant access for a fraction of a second the gateway did not.
+    ended = now.replace(microsecond=0)
+    if result.state and result.state.ended_at:
+        ended = min(ended, result.state.ended_at)
+    sub.access_until = period_end if keeps and period_end and period_end > now else ended
     until = (f"the member keeps access until {deps.day(sub.access_until)}"
              if sub.access_until > now else "access has ended")
     if result.status == "already_canceled":

@@ -30,7 +30,8 @@ class SubscriptionState:
     STATUS table (the webhooks and the sync use the same one); paused: payment collection
     is paused (Stripe keeps the status `active`, PayPal calls it SUSPENDED); period_end: when
     the period paid for ends (Stripe: the item's current_period_end; PayPal:
-    billing_info.next_billing_time); cancel_at: an end scheduled on a date (Stripe).
+    billing_info.next_billing_time); cancel_at: an end scheduled on a date (Stripe);
+    ended_at: when an ended subscription's access ended, by the gateway's clock (Stripe).
     """
 
     reference: str
@@ -38,6 +39,7 @@ class SubscriptionState:
     period_end: datetime | None = None
     cancel_at_period_end: bool = False
     cancel_at: datetime | None = None
+    ended_at: datetime | None = None
     paused: bool = False
     pause_resumes_at: datetime | None = None
     price_ref: str | None = None  # Stripe price id / PayPal plan id

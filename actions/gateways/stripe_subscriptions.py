@@ -190,7 +190,8 @@ def state_of(sub):
         # API 2026-10-28: on the item; older layouts (localstripe): on the subscription
         period_end=_when(item.get("current_period_end") or sub.get("current_period_end")),
         cancel_at_period_end=bool(sub.get("cancel_at_period_end")),
-        cancel_at=_when(sub.get("cancel_at")), paused=pause is not None, pause_resumes_at=_when((pause or {}).get("resumes_at")),
+        cancel_at=_when(sub.get("cancel_at")), ended_at=_when(sub.get("ended_at")),
+        paused=pause is not None, pause_resumes_at=_when((pause or {}).get("resumes_at")),
         price_ref=price.get("id"), item_ref=item.get("id"),
         product_ref=product.get("id") if isinstance(product, dict) else product,
         amount_cents=None if amount is None or not currency else from_stripe(amount, currency),

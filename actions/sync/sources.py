@@ -118,7 +118,8 @@ class PayPalSource:
     def __init__(self, deps, reader, since=None):
         self.deps, self.reader, self.full = deps, reader, since is None
         self.store, self.clock = deps.store_currency, deps.clock
-        self.since = since or (self.clock() - timedelta(days=3 * 365))
+        # whole seconds, as the transaction search takes them
+        self.since = (since or (self.clock() - timedelta(days=3 * 365))).replace(microsecond=0)
         self.seen, self.subscriptions = set(), set()
         self.ledger = GatewayLedger(self.gateway, self.store) if self.full else None
 
@@ -127,7 +128,9 @@ class PayPalSource:
         start = datetime.fromisoformat(resume["cursor"].split("|")[0]) \
             if resume.get("cursor") else self.since
         page = int(resume["cursor"].split("|")[1]) if resume.get("cursor") else 1
-        end_all = self.clock()
+        # rounded up: a transaction in the current second belongs to the last window (the
+        # search takes whole seconds, and its end is exclusive)
+        end_all = self.clock().replace(microsecond=0) + timedelta(seconds=1)
         while start < end_all:
             end = min(start + timedelta(days=WINDOW_DAYS), end_all)
             rows, pages = self.reader.transactions(start, end, page)

@@ -13,13 +13,7 @@ import pytest
 from tests.simulation.runner import run
 
 HISTORIES = int(os.environ.get("SIMULATION_HISTORIES", 30))
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.skipif(
-    "SIMULATION_HISTORIES" not in os.environ,
-    reason="left out of CI until the two violations its CI run found on 2026-12-03 are fixed "
-           "(issue 17, docs/RELIABILITY.md): a Stripe subscription cancelled now keeps access "
-           "for the sub-second between our clock and Stripe's whole-second ended_at, and a "
-           "PayPal refund made in PayPal's dashboard whose webhook was lost is not recovered by "
-           "the sync (refunded 0 here, 19.20 at PayPal). SIMULATION_HISTORIES=30 runs it")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def test_randomized_histories_keep_money_and_access_in_step_with_the_gateways(world):
