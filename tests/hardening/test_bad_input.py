@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from models import AuditEvent, db
 from tests import factories
 from tests.conftest import csrf_token, login
-from tests.fakes.stripe_fake import API_KEY
+from tests.gateway_sandbox import stripe_settings
 from tests.hardening.routes import sample_data
 from tests.sql_spy import statements
 
@@ -18,9 +18,8 @@ NUL = "a\x00b"
 
 
 @pytest.fixture
-def stripe_app(app, stripe_fake):
-    app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=stripe_fake.url,
-                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2)
+def stripe_app(app, sandbox):
+    app.config.update(stripe_settings(sandbox, STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2))
     return app
 
 
@@ -54,7 +53,7 @@ def _refund(client, tx_id, amount="10.00", key=None, token=None):
 
 
 def test_refund_amounts_that_are_not_plain_digits_change_nothing(stripe_app, client, data,
-                                                                 stripe_fake, reliability):
+                                                                 stripe_sb, reliability):
     login(client, "finance")
     token = csrf_token(client, "/admin/transaction/")
     before = snapshot()
@@ -64,7 +63,7 @@ def test_refund_amounts_that_are_not_plain_digits_change_nothing(stripe_app, cli
         assert "not an amount" in response.get_data(as_text=True) \
             or "larger than any payment" in response.get_data(as_text=True) \
             or response.status_code == 400, amount
-    assert stripe_fake.calls == [] and snapshot() == before
+    assert stripe_sb.calls == [] and snapshot() == before
     reliability.count("bad_input", len(BAD_AMOUNTS))
 
 
@@ -82,7 +81,7 @@ def test_commission_amounts_that_are_not_plain_digits_change_nothing(app, client
     reliability.count("bad_input", len(BAD_AMOUNTS))
 
 
-def test_request_key_too_long_or_empty_is_refused(stripe_app, client, data, stripe_fake,
+def test_request_key_too_long_or_empty_is_refused(stripe_app, client, data, stripe_sb,
                                                   reliability):
     login(client, "finance")
     token = csrf_token(client, "/admin/transaction/")
@@ -92,7 +91,7 @@ def test_request_key_too_long_or_empty_is_refused(stripe_app, client, data, stri
         assert response.status_code in (200, 400)
         page = response.get_data(as_text=True).lower()
         assert "open it again" in page or "longer than 64" in page, key
-    assert stripe_fake.calls == [] and snapshot() == before
+    assert stripe_sb.calls == [] and snapshot() == before
     reliability.count("bad_input", 4)
 
 
