@@ -9,7 +9,7 @@ from models import Customer, Refund, Transaction, db
 from tests import factories
 from tests.browser.conftest import browser_login
 from tests.conftest import PASSWORD, make_admin
-from tests.fakes.stripe_fake import API_KEY
+from tests.gateway_sandbox import refunded_cents, stripe_settings
 
 expect = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright").expect
 pytestmark = pytest.mark.browser
@@ -164,14 +164,13 @@ def test_profile_popup_shows_value_transactions_and_subscriptions(page, profile_
     _no_js_errors(page)
 
 
-def test_partial_refund_from_the_profile_updates_the_profile(app, page, stripe_fake):
-    app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=stripe_fake.url,
-                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2)
+def test_partial_refund_from_the_profile_updates_the_profile(app, page, sandbox):
+    app.config.update(stripe_settings(sandbox, STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2))
     grace = factories.customer(name="Grace Hopper", email="grace@example.com")
     factories.payment(grace, 2500, description="Workshop")
     tx = factories.payment(grace, 5000, description="Compiler course")
     db.session.commit()
-    tx_id, grace_id = tx.id, grace.id
+    tx_id, grace_id, tx_ref = tx.id, grace.id, tx.gateway_ref  # at the sandbox too
     browser_login(page, "finance")
 
     modal = _open_profile(page, "Grace Hopper")
@@ -194,10 +193,12 @@ def test_partial_refund_from_the_profile_updates_the_profile(app, page, stripe_f
     expect(modal.locator(f"tr[data-transaction-id='{tx_id}'] .md-refund")).to_contain_text(
         "Refund $20.00 · succeeded")
 
-    assert len(stripe_fake.calls) == 1
-    assert stripe_fake.calls[0].form["amount"] == "2000"
+    calls = [c for c in sandbox.sandbox.calls if c.vendor == "stripe"]
+    assert len(calls) == 1
+    assert calls[0].form["amount"] == "2000"
     db.session.expire_all()
     assert db.session.get(Transaction, tx_id).refunded_cents == 2000
+    assert refunded_cents(sandbox, "stripe", tx_ref) == 2000
     _no_js_errors(page)
 
 

@@ -7,7 +7,7 @@ import pytest
 from models import Refund, Transaction, db
 from tests import factories
 from tests.browser.conftest import browser_login
-from tests.fakes.stripe_fake import API_KEY
+from tests.gateway_sandbox import active, refunded_cents, stripe_settings
 
 expect = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright").expect
 pytestmark = pytest.mark.browser
@@ -37,9 +37,8 @@ def _on_top(page, locator):
 
 
 @pytest.fixture
-def stripe_page(app, page, stripe_fake):
-    app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=stripe_fake.url,
-                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2)
+def stripe_page(app, page, sandbox):
+    app.config.update(stripe_settings(sandbox, STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=2))
     return page
 
 
@@ -50,9 +49,24 @@ def grace():
     db.session.add(Refund(transaction_id=tx.id, amount_cents=1100, currency="USD",
                           status="succeeded"))
     tx.refunded_cents, customer.lifetime_value_cents = 1100, 3900
+    sb = active()
+    if sb is not None:  # the sandbox's Stripe made that refund too
+        with sb.lock:
+            charge = sb.stripe.charges[sb.stripe.payment_intents[tx.gateway_ref]
+                                       ["latest_charge"]]
+            sb.stripe.add_refund(charge, amount=1100, created=sb.now())
     factories.subscription(customer, factories.plan())
     db.session.commit()
     return tx.id
+
+
+def at_stripe(sandbox, tx_id):
+    return refunded_cents(sandbox, "stripe", db.session.get(Transaction, tx_id).gateway_ref)
+
+
+def stripe_calls(sandbox):
+    with sandbox.sandbox.lock:
+        return [c for c in sandbox.sandbox.calls if c.vendor == "stripe"]
 
 
 def test_cancel_and_close_go_back_to_the_profile(page, grace):
@@ -78,7 +92,7 @@ def test_cancel_and_close_go_back_to_the_profile(page, grace):
 @pytest.mark.parametrize("typed, message", [
     ("abc", "“abc” is not an amount."), ("0", "Enter an amount greater than zero."),
     ("10.001", "USD amounts have at most 2 decimal places.")])
-def test_invalid_amounts_are_answered_inside_the_popup(stripe_page, stripe_fake, grace, typed,
+def test_invalid_amounts_are_answered_inside_the_popup(stripe_page, sandbox, grace, typed,
                                                       message):
     page = stripe_page
     browser_login(page, "finance")
@@ -91,7 +105,7 @@ def test_invalid_amounts_are_answered_inside_the_popup(stripe_page, stripe_fake,
     expect(modal.locator("[name=amount]")).to_have_value(typed)
     # no full-page form: still the list, naming the open profile
     expect(page).to_have_url(re.compile(r"/admin/customer/\?profile=[0-9]+$"))
-    assert not stripe_fake.calls
+    assert not stripe_calls(sandbox) and at_stripe(sandbox, grace) == 1100
     # Cancel still goes back to the profile from there.
     modal.get_by_role("link", name="Close").click()
     expect(modal.locator("#md-profile")).to_be_visible()
@@ -99,7 +113,7 @@ def test_invalid_amounts_are_answered_inside_the_popup(stripe_page, stripe_fake,
 
 
 def test_a_refused_refund_keeps_the_form_then_the_outcome_shows_in_the_profile(
-        stripe_page, stripe_fake, grace):
+        stripe_page, sandbox, grace):
     page = stripe_page
     browser_login(page, "finance")
     modal = _open_profile(page, "Grace Hopper")
@@ -113,7 +127,7 @@ def test_a_refused_refund_keeps_the_form_then_the_outcome_shows_in_the_profile(
     assert _on_top(page, error)
     expect(modal.locator("[name=amount]")).to_have_value("45.00")
     expect(modal.locator("[name=note]")).to_have_value("Asked by phone")
-    assert not stripe_fake.calls
+    assert not stripe_calls(sandbox)
 
     modal.locator("[name=amount]").fill("20.00")
     modal.get_by_role("button", name="Refund", exact=True).click()
@@ -123,14 +137,16 @@ def test_a_refused_refund_keeps_the_form_then_the_outcome_shows_in_the_profile(
     expect(outcome).to_contain_text("Refunded $20.00 through Stripe.")
     assert _on_top(page, outcome)
     expect(modal.locator("#md-ltv")).to_have_text("$19.00")
-    assert len(stripe_fake.calls) == 1 and stripe_fake.calls[0].form["amount"] == "2000"
+    calls = stripe_calls(sandbox)
+    assert len(calls) == 1 and calls[0].form["amount"] == "2000"
+    assert at_stripe(sandbox, grace) == 1100 + 2000
     assert page.js_errors == []
 
 
-def test_a_declined_refund_can_be_sent_again_from_the_same_popup(stripe_page, stripe_fake,
+def test_a_declined_refund_can_be_sent_again_from_the_same_popup(stripe_page, sandbox,
                                                                  grace):
     page = stripe_page
-    stripe_fake.fail(402, "card_error", "card_declined", "Your card was declined.")
+    sandbox.sandbox.add_fault("stripe", "decline")  # the next refund: 402 card_declined
     browser_login(page, "finance")
     modal = _open_profile(page, "Grace Hopper")
     _open_action(modal, grace, "refund")
@@ -139,11 +155,12 @@ def test_a_declined_refund_can_be_sent_again_from_the_same_popup(stripe_page, st
     expect(modal.locator(".md-action-error")).to_contain_text("declined")
     expect(modal.locator("[name=amount]")).to_have_value("5.00")
 
-    stripe_fake.refund_status("succeeded")  # the gateway accepts again
-    modal.get_by_role("button", name="Refund", exact=True).click()
+    assert at_stripe(sandbox, grace) == 1100  # declined: nothing refunded
+    modal.get_by_role("button", name="Refund", exact=True).click()  # the gateway accepts again
     expect(modal.locator(".md-outcome")).to_contain_text("Refunded $5.00 through Stripe.")
-    keys = [c.headers["Idempotency-Key"] for c in stripe_fake.calls]
+    keys = [c.headers["Idempotency-Key"] for c in stripe_calls(sandbox)]
     assert len(keys) == 2 and keys[0] != keys[1]  # a new attempt, not the declined one again
+    assert at_stripe(sandbox, grace) == 1100 + 500
 
 
 def test_edit_sale_shows_affiliate_and_commission_in_the_profile(page):
