@@ -96,7 +96,8 @@ class App:
         if fault == "timeout":
             if self.sb.hang_seconds:
                 time.sleep(self.sb.hang_seconds)
-            else:  # the test transport raises its read timeout at once (tests/fakes/faults)
+            else:  # the tests' transport raises its read timeout at once
+                # (tests/gateway_sandbox.lost_answers)
                 response.headers[LOST_ANSWER] = "timeout"
         return response
 

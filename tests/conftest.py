@@ -11,15 +11,14 @@ from sqlalchemy.engine import make_url
 
 from admin_app import create_app
 from models import AdminUser, db
-from tests.fakes.faults import lost_answers
+from tests.gateway_sandbox import lost_answers
 
-pytest_plugins = ["tests.gateway_sandbox", "tests.fakes.stripe_fake", "tests.fakes.paypal_fake",
-                  "tests.fakes.s3_server",
+pytest_plugins = ["tests.gateway_sandbox", "tests.fakes.s3_server",
                   "tests.fakes.localstripe_server", "tests.fakes.smtp_server",
                   "tests.redis_support", "tests.reliability"]
 
 
-lost_answers()  # a fake's lost answer is a timeout at once: no test waits for a hang
+lost_answers()  # the sandbox's lost answer is a timeout at once: no test waits for a hang
 
 
 def _on_server(url, statement):

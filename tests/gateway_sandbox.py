@@ -8,8 +8,36 @@ import pytest
 
 from sandbox import Server
 from sandbox.core import STRIPE_API_KEY
+from sandbox.server import LOST_ANSWER
 
 _active = {"server": None}
+#: the faults the subscription tests put each change through (sandbox.core.FAULTS: all)
+FAULTS = ("timeout", "reset", 404, 409, 422, 429, 500)
+#: the vendor acts, then answers 500 anyway (a change applied but reported as failed)
+APPLIED_500 = "applied_500"
+#: the answer waits until release() (a slow gateway; the sandbox's `holding` is set)
+HOLD = "hold"
+
+
+def lost_answers():
+    """Make requests raise ReadTimeout at once for answers the sandbox marks lost (a
+    "timeout" fault with hang_seconds 0): the vendor acted, the client never heard (what a
+    timeout is), without waiting for one."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    if getattr(HTTPAdapter.send, "_lost_answers", False):
+        return
+    send = HTTPAdapter.send
+
+    def send_or_lose(self, request, **kwargs):
+        response = send(self, request, **kwargs)
+        if response.headers.get(LOST_ANSWER):
+            response.close()
+            raise requests.exceptions.ReadTimeout(
+                f"(test) {request.url}: read timed out", request=request)
+        return response
+    send_or_lose._lost_answers = True
+    HTTPAdapter.send = send_or_lose
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +53,7 @@ def _sandbox_http():
 def sandbox(_sandbox_http):
     """The running sandbox server with a clean state; `.sandbox` is its state."""
     sb = _sandbox_http.reset()
-    sb.hang_seconds = 0  # a "timeout" fault is a lost answer, at once (tests/fakes/faults)
+    sb.hang_seconds = 0  # a "timeout" fault is a lost answer, at once (lost_answers())
     _active["server"] = _sandbox_http
     try:
         yield _sandbox_http

@@ -18,7 +18,7 @@ from actions.sync.events import lane_of, process_event, store_event
 from models import AdminUser, SubscriptionChange, db
 from models.access import access_ends_at
 from tests.fakes import paypal_webhooks as pw
-from tests.fakes.faults import HOLD
+from tests.gateway_sandbox import HOLD
 from tests.integration.subscription_setup import deps_at, finance, paypal_setup  # noqa: F401
 
 pytestmark = pytest.mark.timeout(90)

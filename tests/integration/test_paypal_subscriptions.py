@@ -5,7 +5,7 @@ import pytest
 
 from actions.errors import GatewayDeclined, GatewayUnavailable, InvalidRequest
 from actions.gateways.paypal import PayPalGateway
-from tests.fakes.faults import FAULTS
+from tests.gateway_sandbox import FAULTS
 from sandbox.core import PAYPAL_CLIENT_ID as CLIENT_ID
 from sandbox.core import PAYPAL_CLIENT_SECRET as CLIENT_SECRET
 

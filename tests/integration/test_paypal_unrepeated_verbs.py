@@ -8,7 +8,7 @@ from actions.subscription_cancel import cancel_subscription
 from actions.subscription_pause import pause_subscription, resume_subscription
 from actions.subscription_price import change_subscription_price
 from models import SubscriptionChange, db
-from tests.fakes.faults import APPLIED_500
+from tests.gateway_sandbox import APPLIED_500
 from tests.integration.subscription_setup import deps_at, finance, paypal_setup  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)

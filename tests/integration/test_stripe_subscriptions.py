@@ -5,7 +5,7 @@ import pytest
 
 from actions.errors import GatewayDeclined, GatewayUnavailable
 from actions.gateways.stripe import StripeGateway
-from tests.fakes.faults import FAULTS
+from tests.gateway_sandbox import FAULTS
 from sandbox.core import STRIPE_API_KEY as API_KEY
 
 pytestmark = pytest.mark.timeout(60)

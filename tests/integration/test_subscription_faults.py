@@ -9,7 +9,7 @@ from actions.subscription_pause import pause_subscription
 from actions.subscription_plan import change_subscription_plan
 from actions.subscription_price import change_subscription_price
 from models import SubscriptionChange, db
-from tests.fakes.faults import FAULTS
+from tests.gateway_sandbox import FAULTS
 from tests.integration.subscription_setup import deps_at, finance, setup  # noqa: F401
 
 pytestmark = pytest.mark.timeout(90)

@@ -26,7 +26,7 @@ from sandbox import Server
 from sandbox.paypal_api import PayPal
 from sandbox.server import App
 from sandbox.stripe_api import Stripe
-from tests.fakes.faults import lost_answers
+from tests.gateway_sandbox import lost_answers
 
 STORE = "USD"
 
