@@ -24,13 +24,66 @@ def counting_clause(store_currency):
                 Transaction.settlement_currency == store_currency)
 
 
+#: db.session.info key: a webhook batch's lifetime-value changes, applied before its commit
+_DEFERRED = "memberdesk_deferred_ltv"
+
+
 def adjust(customer_id, delta_cents, currency, store_currency):
     """Add delta (a settlement amount) to a customer's lifetime value in the caller's
-    transaction; amounts not in the store currency are never added in."""
+    transaction; amounts not in the store currency are never added in. While a batch defers
+    them (defer_adjustments), the change is kept until apply_deferred()."""
     if currency != store_currency or not delta_cents:
+        return
+    deferred = db.session.info.get(_DEFERRED)
+    if deferred is not None and customer_id is not None:
+        deferred[customer_id] = deferred.get(customer_id, 0) + delta_cents
         return
     db.session.execute(update(Customer).where(Customer.id == customer_id).values(
         lifetime_value_cents=Customer.lifetime_value_cents + delta_cents))
+
+
+def defer_adjustments():
+    """Keep this transaction's adjustments until apply_deferred(), just before a webhook
+    batch commits: the customers' rows are then locked for the batch's last statements only,
+    in the order of their ids, instead of from an event in the middle of the batch to its
+    commit in whatever order its events came. Two workers' batches (two lanes) touching the
+    same customers then neither wait for each other's whole batch nor deadlock."""
+    db.session.info[_DEFERRED] = {}
+
+
+def deferred_mark():
+    """What is deferred so far (for undoing one event of a batch), or None."""
+    deferred = db.session.info.get(_DEFERRED)
+    return None if deferred is None else dict(deferred)
+
+
+def restore_deferred(mark):
+    """Back to `mark` (deferred_mark()): the adjustments of an event that was undone go."""
+    if mark is not None:
+        db.session.info[_DEFERRED] = mark
+
+
+def apply_deferred():
+    """Write the deferred adjustments, one update per customer, in the order of their ids."""
+    deferred = db.session.info.pop(_DEFERRED, None) or {}
+    for customer_id in sorted(deferred):
+        if deferred[customer_id]:
+            db.session.execute(
+                update(Customer).where(Customer.id == customer_id)
+                .values(lifetime_value_cents=Customer.lifetime_value_cents
+                        + deferred[customer_id])
+                .execution_options(synchronize_session=False))
+
+
+def forget_deferred():
+    db.session.info.pop(_DEFERRED, None)
+
+
+def stored_value(customer):
+    """The customer's stored lifetime value as this transaction leaves it (what the audit
+    shows), counting adjustments still deferred."""
+    return customer.lifetime_value_cents + \
+        (db.session.info.get(_DEFERRED) or {}).get(customer.id, 0)
 
 
 def payment_value(tx):

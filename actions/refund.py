@@ -161,7 +161,7 @@ def apply_outcome(deps, actor, refund_id, status, reference, failure_message, *,
     if refund.status != "pending":
         return None
     before = {"refunded_cents": tx.refunded_cents, "commission_cents": tx.commission_cents,
-              "lifetime_value_cents": tx.customer.lifetime_value_cents}
+              "lifetime_value_cents": ltv.stored_value(tx.customer)}
     refund.gateway_ref, refund.status = reference, status
     amount = deps.money(refund.amount_cents, refund.currency)
     if status == "succeeded":
@@ -188,7 +188,7 @@ def apply_outcome(deps, actor, refund_id, status, reference, failure_message, *,
     audit.record(actor, "refund", tx, outcome=status, gateway_ref=reference, before=before,
                  after={"refund_id": refund.id, "refunded_cents": tx.refunded_cents,
                         "commission_cents": tx.commission_cents,
-                        "lifetime_value_cents": tx.customer.lifetime_value_cents})
+                        "lifetime_value_cents": ltv.stored_value(tx.customer)})
     return message
 
 

@@ -17,16 +17,21 @@ def _newer(incoming, stored):
     return stored is None or (incoming is not None and incoming >= stored)
 
 
-def find_customer(rec):
-    """Our customer for a gateway customer (locked): by its gateway id, else by e-mail."""
+def find_customer(rec, lock=False):
+    """Our customer for a gateway customer: by its gateway id, else by e-mail (`lock`: FOR
+    UPDATE)."""
     column = getattr(Customer, GATEWAY_ID[rec.gateway])
     found = None
     if rec.ref:
-        found = db.session.scalar(select(Customer).where(column == rec.ref).with_for_update())
+        found = db.session.scalar(_locked(select(Customer).where(column == rec.ref), lock))
     if found is None and rec.email:
-        found = db.session.scalar(select(Customer).where(
-            func.lower(Customer.email) == rec.email.lower()).with_for_update())
+        found = db.session.scalar(_locked(select(Customer).where(
+            func.lower(Customer.email) == rec.email.lower()), lock))
     return found
+
+
+def _locked(query, lock):
+    return query.with_for_update() if lock else query
 
 
 def apply_customer(deps, actor, rec, fetch=None):
@@ -36,6 +41,11 @@ def apply_customer(deps, actor, rec, fetch=None):
     not older than what was applied before; one without (details from a payment) only fills
     a customer we do not have. `fetch(ref)` gives the gateway's record when the one given has
     no e-mail to create a customer with.
+
+    The customer's row is locked only when there is something to write to it (then read
+    again under the lock): a payment of a customer we have takes no lock on the customer, so
+    webhook batches of two lanes (a charge's, its customer's) paying the same customers do
+    not wait for each other (their lifetime values are added at the batches' ends).
     """
     customer = find_customer(rec)
     if customer is not None:
@@ -53,19 +63,12 @@ def apply_customer(deps, actor, rec, fetch=None):
         audit.record(actor, "customer.imported", customer, outcome="succeeded",
                      after={"gateway": rec.gateway, "ref": rec.ref, "email": customer.email})
         return customer, "created"
-    changes = {}
-    if rec.ref and getattr(customer, GATEWAY_ID[rec.gateway]) != rec.ref \
-            and not getattr(customer, GATEWAY_ID[rec.gateway]):
-        changes[GATEWAY_ID[rec.gateway]] = rec.ref
-    if rec.updated_at is not None and _newer(rec.updated_at, customer.gateway_updated_at):
-        for name in ("email", "name", "country"):
-            value = getattr(rec, name)
-            if name == "email" and value:
-                value = value.lower()
-            if value and getattr(customer, name) != value:
-                changes[name] = value
-        if customer.gateway_updated_at != rec.updated_at:
-            customer.gateway_updated_at = rec.updated_at
+    changes, stamp = _changes(customer, rec)
+    if changes or stamp:  # something to write: lock the row and look again under the lock
+        db.session.refresh(customer, with_for_update=True)
+        changes, stamp = _changes(customer, rec)
+    if stamp:
+        customer.gateway_updated_at = rec.updated_at
     if not changes:
         return customer, "unchanged"
     before = {k: getattr(customer, k) for k in changes}
@@ -74,6 +77,24 @@ def apply_customer(deps, actor, rec, fetch=None):
     audit.record(actor, "customer.synced", customer, outcome="succeeded", before=before,
                  after=changes)
     return customer, "updated"
+
+
+def _changes(customer, rec):
+    """({column: new value} the record brings to `customer`, whether its stamp moves)."""
+    changes = {}
+    if rec.ref and getattr(customer, GATEWAY_ID[rec.gateway]) != rec.ref \
+            and not getattr(customer, GATEWAY_ID[rec.gateway]):
+        changes[GATEWAY_ID[rec.gateway]] = rec.ref
+    stamp = False
+    if rec.updated_at is not None and _newer(rec.updated_at, customer.gateway_updated_at):
+        for name in ("email", "name", "country"):
+            value = getattr(rec, name)
+            if name == "email" and value:
+                value = value.lower()
+            if value and getattr(customer, name) != value:
+                changes[name] = value
+        stamp = customer.gateway_updated_at != rec.updated_at
+    return changes, stamp
 
 
 def _name_from(email, ref):

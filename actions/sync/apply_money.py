@@ -206,7 +206,7 @@ def _settle(deps, actor, tx, refund, settlement):
         return False
     before = {"settlement_cents": refund.settlement_cents,
               "settlement_currency": refund.settlement_currency,
-              "lifetime_value_cents": tx.customer.lifetime_value_cents}
+              "lifetime_value_cents": ltv.stored_value(tx.customer)}
     ltv.adjust(tx.customer_id, refund.settlement_cents or 0, refund.settlement_currency,
                deps.store_currency)
     ltv.adjust(tx.customer_id, -settlement.cents, settlement.currency, deps.store_currency)
@@ -216,7 +216,7 @@ def _settle(deps, actor, tx, refund, settlement):
     audit.record(actor, "refund.settled", tx, outcome="succeeded", gateway_ref=refund.gateway_ref,
                  before=before, after={"settlement_cents": settlement.cents,
                                        "settlement_currency": settlement.currency,
-                                       "lifetime_value_cents": tx.customer.lifetime_value_cents})
+                                       "lifetime_value_cents": ltv.stored_value(tx.customer)})
     return True
 
 
@@ -255,7 +255,7 @@ def apply_dispute(deps, actor, rec):
                           reason=rec.reason, created_at=rec.created_at)
         db.session.add(dispute)
     before = {"status": dispute.status, "settlement_cents": dispute.settlement_cents,
-              "lifetime_value_cents": tx.customer.lifetime_value_cents}
+              "lifetime_value_cents": ltv.stored_value(tx.customer)}
     if rec.settlement and rec.settlement.exact or dispute.settlement_cents is None:
         s = rec.settlement or _proportional(tx, rec.amount_cents)
         if dispute.status == "lost" and s.cents != dispute.settlement_cents:
@@ -276,7 +276,7 @@ def apply_dispute(deps, actor, rec):
     db.session.refresh(tx.customer)
     audit.record(actor, f"dispute.{dispute.status}", tx, outcome="succeeded",
                  gateway_ref=rec.ref, before=before,
-                 after=after | {"lifetime_value_cents": tx.customer.lifetime_value_cents})
+                 after=after | {"lifetime_value_cents": ltv.stored_value(tx.customer)})
     return dispute, "created" if created else "updated"
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.dialects import postgresql, sqlite
 
-from actions import audit
+from actions import audit, ltv
 from actions.errors import GatewayNotConfigured, InvalidRequest
 from actions.permissions import require
 from actions.sync.apply_money import defer_invoice_numbers, forget_deferred, number_deferred
@@ -172,6 +172,7 @@ def _apply(deps, event, max_attempts, delay, savepoint=True, failed=None, reads=
     if reader is not None and reads is not None:
         reader = CachedReader(reader, reads)
     ctx = Context(deps, reader, actor)
+    mark = ltv.deferred_mark()
     try:
         if savepoint:
             with db.session.begin_nested():
@@ -183,6 +184,7 @@ def _apply(deps, event, max_attempts, delay, savepoint=True, failed=None, reads=
     except Exception as exc:  # noqa: BLE001 - any failure: undone, recorded, tried later
         if not savepoint:
             raise _Failed(event.id, exc) from exc
+        ltv.restore_deferred(mark)  # its lifetime-value changes are undone with it
         return _failure(event, exc, attempts, max_attempts, delay)
     event.status, event.processed_at, event.last_error = "processed", deps.clock(), None
     event.attempts, event.next_attempt_at = attempts, None
@@ -230,16 +232,21 @@ def apply_batch(deps, lane=None, *, limit=200, max_attempts=DEFAULT_MAX_ATTEMPTS
                             reads=reads)
     except _Failed as first:
         db.session.rollback()
-        forget_deferred()
+        _forget_deferred()
         failed = {first.event_id: first.error}
     except BaseException:
-        forget_deferred()
+        _forget_deferred()
         raise
     try:
         return _apply_batch(deps, lane, limit, max_attempts, delay, savepoint=True,
                             failed=failed, reads=reads)
     finally:
-        forget_deferred()
+        _forget_deferred()
+
+
+def _forget_deferred():
+    forget_deferred()
+    ltv.forget_deferred()
 
 
 def _due_query(lane):
@@ -253,11 +260,13 @@ def _apply_batch(deps, lane, limit, max_attempts, delay, savepoint, failed=None,
     batch = db.session.scalars(_due_query(lane).order_by(WebhookEvent.id).limit(limit)
                                .with_for_update(skip_locked=True)).all()
     defer_invoice_numbers()
+    ltv.defer_adjustments()
     done = {}
     for event in batch:
         status = _apply(deps, event, max_attempts, delay, savepoint,
                         (failed or {}).get(event.id), reads)
         done[status] = done.get(status, 0) + 1
+    ltv.apply_deferred()  # the customers' rows, locked from here to the commit, by id
     number_deferred()
     db.session.commit()
     return done
