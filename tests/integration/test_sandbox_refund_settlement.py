@@ -173,6 +173,14 @@ def test_the_controls_answer_over_http(served):
     refused = requests.get(f"{served.paypal_base}/v2/payments/captures/{capture}",
                            headers=bearer, timeout=10)
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+    # ... and so is an expired one (expires_in as PayPal said when it issued it)
+    sb.paypal.token_lifetime = 0
+    token = requests.post(f"{served.paypal_base}/v1/oauth2/token", auth=sb.paypal_client,
+                          data={"grant_type": "client_credentials"}, timeout=10).json()
+    assert token["expires_in"] == 0
+    assert requests.get(f"{served.paypal_base}/v2/payments/captures/{capture}", timeout=10,
+                        headers={"Authorization": f"Bearer {token['access_token']}"}
+                        ).status_code == 401
     # unknown controls and bad values are refused with a reason
     bad = requests.post(f"{served.url}/_sandbox/refund_status",
                         json={"vendor": "paypal", "status": "ALMOST"}, timeout=10)
