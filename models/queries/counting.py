@@ -44,14 +44,27 @@ def estimate_rows(session, table):
     # an overestimate, which is fine for "about".
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        value = session.execute(text("SELECT reltuples FROM pg_class WHERE oid = "
-                                     "to_regclass(:name)"), {"name": f'"{table.name}"'}).scalar()
+        value = session.execute(_RELTUPLES, {"name": f'"{table.name}"'}).scalar()
         return int(value) if value is not None and value >= 0 else None
-    if dialect == "sqlite":  # one aggregate per SELECT, or SQLite scans instead of seeking
+    if dialect == "sqlite":
+        return int(session.execute(_rowid_span(table)).scalar() or 0)
+    return None
+
+
+_RELTUPLES = text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)")
+_ROWID_SPANS = {}
+
+
+def _rowid_span(table):
+    """SELECT max(pk) - min(pk) + 1, built once per table (every list page asks; building it
+    cost more than SQLite's two seeks). One aggregate per SELECT, or SQLite scans instead of
+    seeking."""
+    statement = _ROWID_SPANS.get(table)
+    if statement is None:
         pk = list(table.primary_key.columns)[0]
         highest, lowest = (select(agg(pk)).scalar_subquery() for agg in (func.max, func.min))
-        return int(session.execute(select(highest - lowest + 1)).scalar() or 0)
-    return None
+        statement = _ROWID_SPANS[table] = select(highest - lowest + 1)
+    return statement
 
 
 def _rows_query(query, model):
