@@ -1,5 +1,5 @@
 """Base views: login required, role checks, CSRF on every form, stable sort order, cheap counts."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from markupsafe import Markup
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
@@ -40,13 +40,32 @@ def date_formatter(view, context, model, name):
     return date(getattr(model, name))
 
 
+_PAGE_MARK = 987654321987  # a page number no list reaches, replaced in the pager's links
+_STATIC_URLS = {}  # (site root, endpoint, arguments) -> the static file's address
+
+
 class AccessMixin:
     """Every exposed method of the view requires a logged-in admin with `permission`."""
 
     permission = "view"
 
     def is_accessible(self):
-        return current_user.is_authenticated and current_user.can(self.permission)
+        user = current_user._get_current_object()  # one look-up: the menu asks every view
+        return user.is_authenticated and user.can(self.permission)
+
+    def get_url(self, endpoint, **kwargs):
+        """Flask-Admin's get_url; a static file's address (about twenty a page: the scripts
+        and styles, each with its version) built once per site root, not per page (issue 22).
+        """
+        if not endpoint.endswith(".static") or any(k.startswith("_") for k in kwargs):
+            return super().get_url(endpoint, **kwargs)
+        key = (request.script_root, endpoint, tuple(sorted(kwargs.items())))
+        url = _STATIC_URLS.get(key)
+        if url is None:
+            url = super().get_url(endpoint, **kwargs)
+            if len(_STATIC_URLS) < 1000:
+                _STATIC_URLS[key] = url
+        return url
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
@@ -120,6 +139,24 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
         args = super()._get_list_extra_args()
         page_number(args.page, self.get_safe_page_size(args.page_size) or self.page_size)
         return args
+
+    def _get_list_url(self, view_args):
+        """Flask-Admin's list address; the pager's links (a dozen a page, the same address
+        but for the page number, which Flask-Admin puts first) come from one address built per
+        request, its page number put in (issue 22)."""
+        if not view_args.page:
+            return super()._get_list_url(view_args)
+        cache = g.setdefault("_md_list_urls", {})
+        key = (self.endpoint, view_args.page_size, view_args.sort, view_args.sort_desc,
+               view_args.search, repr(view_args.filters), repr(view_args.extra_args))
+        template = cache.get(key)
+        if template is None:
+            url = super()._get_list_url(view_args.clone(page=_PAGE_MARK))
+            template = cache[key] = url.split(f"?page={_PAGE_MARK}&") if (
+                url.count(str(_PAGE_MARK)) == 1) else ()
+        if len(template) != 2:
+            return super()._get_list_url(view_args)
+        return f"{template[0]}?page={int(view_args.page)}&{template[1]}"
 
     def get_save_return_url(self, model, is_created=False):
         """After saving: the `url` argument when it is a path on this site, else the list."""
