@@ -94,8 +94,15 @@ def create_job(actor, action_name, scope, params=None, *, title=None, retry_of=N
 
 
 def rq_job_id(job_id):
-    """The RQ job id of our job: fixed, so a worker can tell whether Redis still has it."""
-    return f"memberdesk-job-{job_id}"
+    """The RQ job id of our job: fixed, so a worker can tell whether Redis still has it. It
+    names the queue: installations (or test runs, or benchmarks) sharing one Redis have the
+    same job numbers, and one's RQ job must never pass for the other's (a chunk taken for
+    "already queued" because another queue's chunk of that number was left unrun)."""
+    return f"{_rq_prefix()}-job-{job_id}"
+
+
+def _rq_prefix():
+    return f"memberdesk-{getattr(queue.backend(), 'queue_name', 'local')}"
 
 
 def _queue_job(job_id):
@@ -103,7 +110,7 @@ def _queue_job(job_id):
 
 
 def rq_chunk_id(chunk):
-    return f"memberdesk-job-{chunk.job_id}-chunk-{chunk.number}"
+    return f"{rq_job_id(chunk.job_id)}-chunk-{chunk.number}"
 
 
 def _queue_chunk(chunk):
