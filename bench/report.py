@@ -103,12 +103,15 @@ def print_table(args, data, mine, theirs, exports, goals):
             print(f"{name} failed: {mine[name]['error']}")
     ours_export, base_export = exports
     if ours_export:
-        print(f"\n{'export':<24}{'rows':>12}{'rows/s':>12}{'peak RSS MB':>14}{'ratio':>8}")
+        print(f"\n{'export':<24}{'rows':>12}{'rows/s':>12}{'peak RSS MB':>14}{'ratio':>8}"
+              f"{'rows/CPU s':>12}{'CPU ratio':>10}")
         rows = [(f"ours ({path})", e) for path, e in ours_export.items()]
         for label, e in rows + [("baseline", base_export)]:
             print(f"{label:<24}{e['rows']:>12,}{e['rows_per_s']:>12,.0f}"
                   f"{e['peak_rss_mb']:>14.0f}"
-                  f"{e['rows_per_s'] / base_export['rows_per_s']:>8.2f}")
+                  f"{e['rows_per_s'] / base_export['rows_per_s']:>8.2f}"
+                  f"{e['rows_per_cpu_s']:>12,.0f}"
+                  f"{e['rows_per_cpu_s'] / base_export['rows_per_cpu_s']:>10.2f}")
         print(f"goals on every path: >= {EXPORT_SPEEDUP}x the baseline's rows/s, "
               f"<= {EXPORT_MAX_RSS_MB} MB peak RSS")
     if args.customers != GOALS_AT:
@@ -141,9 +144,13 @@ def print_lines(args, data, mine, theirs, exports, goals):
                       (f"ours_export_{path}_rows_per_s", fmt(e["rows_per_s"], 0)),
                       (f"ours_export_{path}_peak_rss_mb", fmt(e["peak_rss_mb"], 0)),
                       (f"ratio_export_{path}_rows_per_s",
-                       fmt(e["rows_per_s"] / base_export["rows_per_s"]))]
+                       fmt(e["rows_per_s"] / base_export["rows_per_s"])),
+                      (f"ours_export_{path}_rows_per_cpu_s", fmt(e["rows_per_cpu_s"], 0)),
+                      (f"ratio_export_{path}_rows_per_cpu_s",
+                       fmt(e["rows_per_cpu_s"] / base_export["rows_per_cpu_s"]))]
         lines += [("baseline_export_rows", base_export["rows"]),
                   ("baseline_export_rows_per_s", fmt(base_export["rows_per_s"], 0)),
+                  ("baseline_export_rows_per_cpu_s", fmt(base_export["rows_per_cpu_s"], 0)),
                   ("baseline_export_peak_rss_mb", fmt(base_export["peak_rss_mb"], 0))]
     lines += [(f"goal_{goal}", result) for goal, result in goals.items()]
     for name, value in lines:

@@ -98,12 +98,15 @@ def export(args):
         values, rss = run_measured("bench.export_bench", [
             args.database_url, "--path", path, "--job-threshold", str(threshold)])
         mine[path] = {"rows": int(values["export_rows"]),
-                      "rows_per_s": float(values["export_rows_per_s"]), "peak_rss_mb": rss}
+                      "rows_per_s": float(values["export_rows_per_s"]),
+                      "rows_per_cpu_s": float(values["export_rows_per_cpu_s"]), "peak_rss_mb": rss}
     log("baseline: export in a subprocess (python -m bench.vanilla_export)")
     theirs, theirs_rss = run_measured("bench.vanilla_export",
                                       [str(args.baseline), args.database_url])
     return mine, {"rows": int(theirs["export_rows"]),
-                  "rows_per_s": float(theirs["export_rows_per_s"]), "peak_rss_mb": theirs_rss}
+                  "rows_per_s": float(theirs["export_rows_per_s"]),
+                  "rows_per_cpu_s": float(theirs["export_rows_per_cpu_s"]),
+                  "peak_rss_mb": theirs_rss}
 
 
 def main(argv=None):
