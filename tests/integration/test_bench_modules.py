@@ -40,3 +40,10 @@ def test_export_bench_follows_the_job_above_the_threshold(app, database_url):
     below = bench("--path", "job", "--job-threshold", "100")
     assert below.returncode != 0
     assert "expected the job page" in below.stderr
+
+
+def test_the_export_bench_counts_a_record_whose_line_end_is_split_between_two_reads():
+    from bench.export_bench import records
+    stream = b"Name\r\nAda,\"a\nb\"\r\nBob\r\n"
+    for cut in range(len(stream) + 1):
+        assert records(iter([stream[:cut], stream[cut:]])) == (3, len(stream)), cut
