@@ -1,11 +1,13 @@
 """The sandbox on loopback: one threaded HTTP server, Stripe under /stripe, PayPal under
 /paypal, and its own controls (the clock, faults, disputes) under /_sandbox."""
+import io
 import json
 import re
 import socket
 import struct
 import threading
 import time
+import traceback
 
 from werkzeug import Request, Response
 from werkzeug.datastructures import Headers
@@ -211,12 +213,52 @@ def _json(body, status, headers=None):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler, except that a connection stays open for the client's next call
+    (werkzeug closes every one): a call costs no TCP connection and no new thread, as with
+    the vendors' own kept-alive HTTPS connections. A "reset" fault still drops it."""
+
     #: answer at once: without TCP_NODELAY a kept-alive connection waits for the client's
     #: delayed ACK between the headers and the body (about 5 ms a call on loopback)
     disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, *args, **kwargs):
         pass  # the panel's own log says what it asked
+
+    def run_wsgi(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower() or \
+                self.headers.get("Expect", "").lower().strip() == "100-continue":
+            return super().run_wsgi()  # werkzeug's way, the connection closed after
+        environ = self.make_environ()
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        # the body read whole: the next request on this connection starts right after it
+        environ["wsgi.input"] = io.BytesIO(self.rfile.read(length) if length > 0 else b"")
+        self.environ = environ
+        started = []
+
+        def start_response(status, headers, exc_info=None):
+            started[:] = [status, headers]
+            return lambda data: None
+        try:
+            body = b"".join(self.server.app(environ, start_response))
+        except Exception:  # noqa: BLE001 - a sandbox bug answers 500, as werkzeug's would
+            self.server.log("error", "Error on request:\n%s", traceback.format_exc())
+            started[:] = ["500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")]]
+            body, self.close_connection = b"Internal Server Error", True
+        code, _, reason = started[0].partition(" ")
+        try:
+            self.send_response(int(code), reason)
+            names = set()
+            for name, value in started[1]:
+                self.send_header(name, value)
+                names.add(name.lower())
+            if "content-length" not in names:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except OSError:  # a "reset" fault shut the socket: no answer, no next request
+            self.close_connection = True
 
 
 class Server:
