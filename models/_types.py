@@ -13,9 +13,23 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 _CLOCK_OFFSET = [timedelta(0)]
 
 
+#: None: the business clock runs with real time; an aware datetime: it stands there (moved
+#: on only by set_clock_offset), as the simulation's frozen sandbox clock does
+_FROZEN_AT = [None]
+
+
 def utcnow():
     """Timezone-aware now in UTC (on the business clock, see set_clock_offset)."""
-    return datetime.now(timezone.utc) + _CLOCK_OFFSET[0]
+    frozen = _FROZEN_AT[0]
+    return (datetime.now(timezone.utc) if frozen is None else frozen) + _CLOCK_OFFSET[0]
+
+
+def freeze_clock(at):
+    """Stop the business clock at `at` (an aware datetime; None: real time again); the
+    offset still moves it on (tests/simulation: the sandbox's frozen clock)."""
+    if at is not None and at.tzinfo is None:
+        raise ValueError("naive datetime given; use an aware UTC datetime")
+    _FROZEN_AT[0] = at
 
 
 def set_clock_offset(seconds):

@@ -68,6 +68,10 @@ class Sandbox:
         from sandbox.stripe_api import Stripe
         self.lock = threading.RLock()
         self.offset = 0  # seconds the clock was moved forward
+        #: None: the clock is real time plus `offset`; a Unix time: the clock stands there
+        #: (plus `offset`) and only advance() moves it — no outcome depends on real time (a
+        #: simulation's histories replay)
+        self.frozen_at = None
         self.clock_listeners = []  # called with the offset after every move
         self.url = None  # set by the server: http://127.0.0.1:PORT
         self.stripe_key, self.webhook_secret = stripe_key, webhook_secret
@@ -91,8 +95,11 @@ class Sandbox:
 
     # --- the clock -------------------------------------------------------------------
     def now(self):
-        """The sandbox's Unix time (real time plus how far the clock was moved)."""
-        return int(time.time()) + self.offset
+        """The sandbox's Unix time (real or frozen time plus how far the clock was moved)."""
+        return self._base() + self.offset
+
+    def _base(self):
+        return int(time.time()) if self.frozen_at is None else int(self.frozen_at)
 
     def now_dt(self):
         return datetime.fromtimestamp(self.now(), timezone.utc)
@@ -110,9 +117,9 @@ class Sandbox:
                 if due is None:
                     break
                 when, vendor, ref = due
-                self.offset = max(self.offset, when - int(time.time()))
+                self.offset = max(self.offset, when - self._base())
                 happened.extend(getattr(self, vendor).fall_due(ref, when))
-            self.offset = target - int(time.time())
+            self.offset = target - self._base()
             for listener in self.clock_listeners:
                 listener(self.offset)
         return happened

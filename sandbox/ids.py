@@ -5,6 +5,7 @@ its OpenAPI descriptions): payer ids ``^[2-9A-HJ-NP-Z]{13}$``; captures, refunds
 v1 sales 17 characters of ``[0-9A-Z]``; subscriptions ``I-`` + 12, plans ``P-`` + 24;
 webhook events ``WH-``…; disputes ``PP-D-`` + digits.
 """
+import random
 import secrets
 import string
 
@@ -14,8 +15,19 @@ PAYER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # [2-9A-HJ-NP-Z]
 PAYER_ID_PATTERN = r"^[2-9A-HJ-NP-Z]{13}$"
 
 
+#: where the ids' characters come from: the system's randomness, or a seeded generator
+_source = [secrets.SystemRandom()]
+
+
+def seed(value=None):
+    """Ids from a generator seeded with `value` from now on (the same sequence every time:
+    lists sorted by (created, id) come in the same order); None: random again."""
+    _source[0] = secrets.SystemRandom() if value is None else random.Random(value)
+
+
 def _pick(alphabet, length):
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    choice = _source[0].choice
+    return "".join(choice(alphabet) for _ in range(length))
 
 
 def stripe(prefix, length=24):
@@ -45,7 +57,7 @@ def event_id():
 
 
 def dispute_id():
-    return "PP-D-" + "".join(secrets.choice(string.digits) for _ in range(6))
+    return "PP-D-" + _pick(string.digits, 6)
 
 
 def token():

@@ -12,6 +12,8 @@ from actions.gateways.base import METADATA_KEY
 from sandbox.paypal_api import cents as paypal_cents
 from sandbox.times import add_interval, parse_iso
 
+#: how long after the history's last step its checks run (simulated seconds)
+FINAL_SECONDS = 60
 #: PayPal subscription -> the end of the period paid for, as PayPal said before it
 #: cancelled or suspended it (PayPal drops next_billing_time when it cancels)
 _paid_until = {}
@@ -121,6 +123,10 @@ def final(world, machine):
     sb = world.sb
     with sb.lock:
         sb.faults = {"stripe": [], "paypal": []}
+        remember_paid_until(sb)
+    # the checks come a minute after the last step (a sync lists what was made before it
+    # started: PayPal's transaction search ends at the second it is asked for, exclusive)
+    sb.advance(FINAL_SECONDS)
     world.deliver_all()
     _restart_worker(world)
     world.deliver_all()

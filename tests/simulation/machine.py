@@ -5,7 +5,6 @@ members' access is compared with the gateways'; after the history, a final deliv
 nightly sync and the worker's restart, the money invariants (invariants.py) must hold."""
 import dataclasses
 import sys
-import uuid
 from datetime import timedelta
 
 from hypothesis import strategies as st
@@ -20,6 +19,8 @@ from tests.simulation.world import STORE
 PICK = st.integers(min_value=0, max_value=10_000)
 PRORATIONS = ("none", "create_prorations", "always_invoice")
 PRICES = (1500, 2900, 3900, 5900, 12900)
+#: how long a step takes on the simulated clock (what happens in it shares one second)
+STEP_SECONDS = 1
 
 
 class WorkerKilled(BaseException):
@@ -52,6 +53,7 @@ class History(RuleBasedStateMachine):
         self.log = ["state = Run()"]
         self.problems = []
         self.intents = 0
+        self.keys = 0
         counts = type(self).counts
         if self.progress and counts["histories"] % self.progress == 0 and \
                 counts["histories"] != self._reported:
@@ -80,6 +82,7 @@ class History(RuleBasedStateMachine):
         self.log.append(f"state.{frame.f_code.co_name}({args})")
         with self.w.sb.lock:
             invariants.remember_paid_until(self.w.sb)
+        self.w.sb.advance(STEP_SECONDS)  # the clock stands still only within a step
         self.steps += 1
         type(self).counts["steps"] += 1
 
@@ -104,6 +107,11 @@ class History(RuleBasedStateMachine):
             raise Violation("\n".join(problems[:20]))
 
     # --- helpers ---------------------------------------------------------------------------
+    def key(self):
+        """A form's request key: counted, not random (the same history, the same keys)."""
+        self.keys += 1
+        return f"{self.keys:032x}"
+
     def act(self, what, call):
         """Run a panel action as the owner, in a context of its own: an ActionError is the
         panel saying no (fine); anything else is what a 500 would be."""
@@ -159,7 +167,7 @@ class History(RuleBasedStateMachine):
         with self.w.context():
             left = db.session.get(Transaction, tx_id).refundable_cents
         amount = None if full else max(1, left * percent // 100)
-        key = uuid.uuid4().hex
+        key = self.key()
         self.intents += 1
         for _ in range(2 if twice else 1):
             self.act("refund", lambda deps, actor: refund_transaction(
@@ -208,7 +216,7 @@ class History(RuleBasedStateMachine):
         self.intents += 1
         self.act("change price", lambda deps, actor: change_subscription_price(
             deps, actor, sub_id, price, effective="now" if now else "next_renewal",
-            request_key=uuid.uuid4().hex))
+            request_key=self.key()))
 
     @precondition(live)
     @rule(pick=PICK, plan=st.integers(0, 2), proration=st.sampled_from(PRORATIONS))
@@ -224,7 +232,7 @@ class History(RuleBasedStateMachine):
         plan_id = plans[plan % len(plans)]
         self.intents += 1
         self.act("change plan", lambda deps, actor: change_subscription_plan(
-            deps, actor, sub_id, plan_id, proration=proration, request_key=uuid.uuid4().hex))
+            deps, actor, sub_id, plan_id, proration=proration, request_key=self.key()))
 
     @precondition(live)
     @rule(pick=PICK, now=st.booleans())
@@ -243,7 +251,7 @@ class History(RuleBasedStateMachine):
         if sub_id is not None:
             self.act("cancel", lambda deps, actor: cancel_subscription(
                 deps, actor, sub_id, when="now" if now else "period_end",
-                request_key=uuid.uuid4().hex))
+                request_key=self.key()))
 
     @precondition(live)
     @rule(pick=PICK)
@@ -254,7 +262,7 @@ class History(RuleBasedStateMachine):
         sub_id = self.pick_sub(pick)
         if sub_id is not None:
             self.act("undo cancel", lambda deps, actor: undo_cancel(
-                deps, actor, sub_id, request_key=uuid.uuid4().hex))
+                deps, actor, sub_id, request_key=self.key()))
 
     @precondition(live)
     @rule(pick=PICK, days=st.one_of(st.none(), st.integers(1, 45)))
@@ -267,7 +275,7 @@ class History(RuleBasedStateMachine):
             return
         until = self.w.now() + timedelta(days=days) if days else None
         self.act("pause", lambda deps, actor: pause_subscription(
-            deps, actor, sub_id, resumes_at=until, request_key=uuid.uuid4().hex))
+            deps, actor, sub_id, resumes_at=until, request_key=self.key()))
 
     @precondition(live)
     @rule(pick=PICK)
@@ -278,7 +286,7 @@ class History(RuleBasedStateMachine):
         sub_id = self.pick_sub(pick)
         if sub_id is not None:
             self.act("resume", lambda deps, actor: resume_subscription(
-                deps, actor, sub_id, request_key=uuid.uuid4().hex))
+                deps, actor, sub_id, request_key=self.key()))
 
     @precondition(live)
     @rule(pick=PICK)
@@ -319,7 +327,7 @@ class History(RuleBasedStateMachine):
             try:
                 job = jobs.create_job(actor, kind, {"view": "subscription" if subs
                                                     else "transaction", "ids": ids},
-                                      params, request_key=uuid.uuid4().hex)
+                                      params, request_key=self.key())
                 job_id = job.id
             except Exception as e:  # noqa: BLE001
                 self.problems.append(f"step {self.steps}: bulk {kind} refused: {e}")

@@ -22,9 +22,15 @@ class Result:
     report: str = ""
 
 
+#: how long hypothesis may shrink a failing history (seconds, by default): then it stops
+#: and prints the shortest history it found so far
+SHRINK_SECONDS = 120
+
+
 def run(histories, seed, *, database_url=None, min_steps=20, max_steps=200, progress=0,
-        world=None, shrink=True, keep_going=False):
-    """Run `histories` histories; a violation stops the run after hypothesis shrank it."""
+        world=None, shrink=True, keep_going=False, shrink_seconds=SHRINK_SECONDS):
+    """Run `histories` histories; a violation stops the run after hypothesis shrank it (for
+    at most `shrink_seconds`)."""
     if not 20 <= min_steps <= max_steps <= 200:
         raise ValueError("steps per history: 20 <= min <= max <= 200")
     own = world is None
@@ -43,7 +49,7 @@ def run(histories, seed, *, database_url=None, min_steps=20, max_steps=200, prog
     test = with_seed(seed)(test)
     out = io.StringIO()
     try:
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out), shrinking_for(shrink_seconds):
             test()
     except Exception as e:  # noqa: BLE001 - the violation, with the history that shows it
         generated = Run.generated or counts["histories"]
@@ -58,6 +64,22 @@ def run(histories, seed, *, database_url=None, min_steps=20, max_steps=200, prog
             "\n\nThe first one in full:\n" + "\n".join(Run.failures[0])
         return Result(counts["histories"], counts["steps"], len(Run.failures), report)
     return Result(counts["histories"], counts["steps"], 0)
+
+
+@contextlib.contextmanager
+def shrinking_for(seconds):
+    """Hypothesis stops shrinking after `seconds` (its own limit is five minutes, and has no
+    setting: the engine's constant, set for the run and put back)."""
+    from hypothesis.internal.conjecture import engine
+    before = getattr(engine, "MAX_SHRINKING_SECONDS", None)
+    if before is None:  # another hypothesis: its own limit stands
+        yield
+        return
+    engine.MAX_SHRINKING_SECONDS = seconds
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = before
 
 
 def _kind(problem):

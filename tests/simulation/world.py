@@ -21,14 +21,21 @@ from sqlalchemy import text
 from admin_app import create_app
 from admin_app.queue import ThreadBackend, run_in
 from models import db
-from models._types import set_clock_offset
-from sandbox import Server
+from models._types import freeze_clock, set_clock_offset
+from sandbox import Server, ids
 from sandbox.paypal_api import PayPal
 from sandbox.server import App
 from sandbox.stripe_api import Stripe
 from tests.gateway_sandbox import lost_answers
 
 STORE = "USD"
+#: where every history's clock starts (Unix time): 12 Feb 2026, 09:00 UTC. The clocks of
+#: the sandbox and the panel stand there and move only when the history moves them, so a
+#: seed gives the same history every time and a shrunk one replays. (The shop's members
+#: joined 5-14 days earlier: one on 29 Jan, renewing on 28 Feb.)
+EPOCH = 1770886800
+#: the seeds of the sandbox's ids: the shop's, then each history's own
+SHOP_IDS, HISTORY_IDS = 17, 18
 
 
 class SimQueue(ThreadBackend):
@@ -47,6 +54,18 @@ class SimQueue(ThreadBackend):
 
     def enqueue_in(self, seconds, path, args, kwargs):
         self.waiting.append((path, tuple(args), dict(kwargs)))
+
+    def flag(self, name, seconds):
+        """Set `name` for `seconds` of the simulated clock (the thread backend's flags run on
+        real time, which would make the history depend on how fast it ran)."""
+        now = self.clock()
+        if self._flags.get(name, 0) > now:
+            return False
+        self._flags[name] = now + seconds
+        return True
+
+    def clock(self):
+        return 0
 
     def run(self, keep=lambda path: True, rounds=50):
         """Run the waiting jobs (and what they queue) whose path `keep` accepts."""
@@ -92,6 +111,11 @@ class World:
         self.app = create_app(config)
         self.app.test_client_class = FreshContextClient
         self.queue = SimQueue(self.app)
+        self.queue.clock = self.sb.now
+        self.sb.frozen_at = EPOCH
+        # the panel's clock half a second past the sandbox's whole seconds, as a real
+        # server's clock (with microseconds) is past the second a gateway stamps
+        freeze_clock(datetime.fromtimestamp(EPOCH + 0.5, timezone.utc))
         self.app.extensions["memberdesk_queue"] = self.queue
         self.client = self.app.test_client()
         if migrate:
@@ -112,6 +136,9 @@ class World:
             upgrade()
 
     def close(self):
+        freeze_clock(None)
+        set_clock_offset(0)
+        ids.seed(None)
         self.server.stop()
         with self.app.app_context():
             db.engine.dispose()
@@ -123,11 +150,13 @@ class World:
         objects; a history is as cheap as its own steps)."""
         self.reset()
         if self._snapshot is None:
+            ids.seed(SHOP_IDS)
             result = build(self)
             self._snapshot = (self._take(), result)
         else:
             self._restore(self._snapshot[0])
             self.listen()
+        ids.seed(HISTORY_IDS)  # the same ids in the same history, whichever ran before
         return self._snapshot[1]
 
     _SANDBOX_SKIP = ("sb", "routes", "_lock")
@@ -173,7 +202,7 @@ class World:
         set_clock_offset(offset)
 
     def reset(self):
-        """Empty tables, a sandbox with nothing in it, the clock back at real time."""
+        """Empty tables, a sandbox with nothing in it, the clock back at EPOCH."""
         with self.app.app_context():
             tables = [t.name for t in reversed(db.metadata.sorted_tables)]
             if db.engine.dialect.name == "postgresql":
@@ -192,6 +221,7 @@ class World:
             sb.paypal.tokens = tokens
             self.server._server.app = App(sb)  # PayPal's routes hold its dicts
             sb.faults = {"stripe": [], "paypal": []}
+            sb.calls.clear()
             sb.offset = 0
             sb.targets = {}
             while not sb.deliveries.queue.empty():
