@@ -16,7 +16,11 @@ IDEMPOTENCY_MISMATCH = ("Keys for idempotent requests can only be used with the 
                         "'{}' if you meant to execute a different request.")
 LIST_PATHS = {"customers": "customers", "charges": "charges", "refunds": "refunds",
               "disputes": "disputes", "subscriptions": "subscriptions",
-              "invoices": "invoices", "payment_intents": "payment_intents"}
+              "invoices": "invoices", "payment_intents": "payment_intents",
+              "prices": "prices"}
+#: how long Stripe keeps an idempotency key (at least 24 hours; the sandbox: exactly that,
+#: on its own clock): a key sent again later is a new request
+IDEMPOTENCY_SECONDS = DAY
 
 
 INVOICE_DEFAULTS = {
@@ -93,7 +97,7 @@ class Stripe:
         #: the account's tax on invoices, in basis points (1000: 10 %), exclusive
         self.tax_rate_bp = 0
         self.effects = []  # (what, subscription id) for every change made to a subscription
-        self._replies = {}  # Idempotency-Key -> (signature, answer)
+        self._replies = {}  # Idempotency-Key -> (signature, answer, when it was first sent)
         #: how Stripe answers the refunds made from now on: "succeeded", or "pending" /
         #: "requires_action" (settled later: settle_refund), "failed", "canceled"; with the
         #: failure_reason of a failed one
@@ -120,7 +124,7 @@ class Stripe:
             ("DELETE", sub, self.cancel_subscription),
             ("POST", r"/v1/invoices/create_preview", self.preview),
             ("GET", r"/v1/(?P<kind>customers|charges|refunds|disputes|subscriptions|invoices"
-                    r"|payment_intents)", self.list),
+                    r"|payment_intents|prices)", self.list),
         ]
 
     # --- building objects ----------------------------------------------------------------
@@ -137,7 +141,7 @@ class Stripe:
         return cus
 
     def price(self, *, amount, currency, interval, interval_count=1, product=None,
-              nickname=None, ref=None, active=True, metadata=None):
+              nickname=None, ref=None, active=True, metadata=None, lookup_key=None):
         if product is None or product not in self.products:
             product = product or ids.stripe("prod_", 14)
             self.products[product] = {"id": product, "object": "product", "active": True,
@@ -145,7 +149,7 @@ class Stripe:
                                       "created": self.sb.now(), "metadata": {}}
         price = {"id": ref or ids.stripe("price_1"), "object": "price", "active": active,
                  "billing_scheme": "per_unit", "created": self.sb.now(),
-                 "currency": currency.lower(), "livemode": False, "lookup_key": None,
+                 "currency": currency.lower(), "livemode": False, "lookup_key": lookup_key,
                  "metadata": dict(metadata or {}), "nickname": nickname, "product": product,
                  "recurring": {"interval": interval, "interval_count": int(interval_count),
                                "meter": None, "usage_type": "licensed"},
@@ -404,6 +408,16 @@ class Stripe:
         for field in ("charge", "customer", "payment_intent", "subscription"):
             if params.get(field):
                 rows = [r for r in rows if r.get(field) == params[field]]
+        if kind == "prices":
+            for field in ("product", "currency"):
+                if params.get(field):
+                    rows = [r for r in rows if r.get(field) == params[field]]
+            if params.get("active") in ("true", "false"):
+                rows = [r for r in rows if r["active"] == (params["active"] == "true")]
+            keys = params.get("lookup_keys")
+            if keys is not None:
+                keys = keys if isinstance(keys, list) else [keys]
+                rows = [r for r in rows if r.get("lookup_key") in keys]
         if kind == "subscriptions":
             status = params.get("status")
             if status != "all":
@@ -426,17 +440,21 @@ class Stripe:
                      "has_more": len(rows) > limit}
 
     def idempotent(self, request, params, act):
-        """Stripe's idempotency: the same key and parameters replay the first answer."""
+        """Stripe's idempotency: the same key and parameters replay the first answer, for
+        IDEMPOTENCY_SECONDS of the sandbox's clock; later the key is a new request."""
         key = request.headers.get("Idempotency-Key")
         signature = (request.method, request.path, json.dumps(params, sort_keys=True))
         if key and key in self._replies:
-            stored, answer = self._replies[key]
-            if stored != signature:
+            stored, answer, at = self._replies[key]
+            if self.sb.now() - at >= IDEMPOTENCY_SECONDS:
+                del self._replies[key]  # pruned
+            elif stored != signature:
                 return error(IDEMPOTENCY_MISMATCH.format(key), error_type="idempotency_error")
-            return answer
+            else:
+                return answer
         answer = act()
         if key and answer[0] < 500:
-            self._replies[key] = (signature, answer)
+            self._replies[key] = (signature, answer, self.sb.now())
         return answer
 
     def create_refund(self, request, params):
@@ -503,11 +521,19 @@ class Stripe:
             return error("Missing required param: currency.", "parameter_missing",
                          "currency")
         metadata = params.get("metadata") if isinstance(params.get("metadata"), dict) else {}
+        lookup_key = params.get("lookup_key") or None
+        holder = next((p for p in self.prices.values()
+                       if lookup_key and p["lookup_key"] == lookup_key), None)
+        if holder is not None:  # a lookup key names one Price (unless transferred)
+            if params.get("transfer_lookup_key") != "true":
+                return error(f"A price ({holder['id']}) already uses that lookup key.",
+                             "lookup_key_exists", "lookup_key")
+            holder["lookup_key"] = None
         return 200, self.price(amount=int(amount), currency=params["currency"],
                                interval=recurring["interval"],
                                interval_count=int(recurring.get("interval_count", 1)),
                                product=params["product"], nickname=params.get("nickname"),
-                               metadata=metadata)
+                               metadata=metadata, lookup_key=lookup_key)
 
     def _subscription_or_404(self, ref):
         sub = self.subscriptions.get(ref)

@@ -45,15 +45,17 @@ class StripeSubscriptions:
     def change_price(self, ref, amount_cents, currency, interval, interval_count, *,
                      proration, idempotency_key, proration_date=None):
         """Create a Price of amount_cents per cycle on the item's product, carrying our key
-        (metadata memberdesk_key; created with a key derived from ours, so a retry finds
-        the same Price instead of making another), then put the item on it."""
+        (metadata memberdesk_key, and lookup_key: a retry finds the same Price instead of
+        making another, past Stripe's 24-hour idempotency window too), then put the item on
+        it."""
         _check_proration(proration)
         state = self.get_subscription(ref)
         _require_item(state)  # none: refused before anything is created
-        price = self._sub_call("change_price", ref, lambda: self._client.v1.prices.create(
-            _price_params(state, amount_cents, currency, interval, interval_count,
-                          idempotency_key),
-            options={"idempotency_key": price_key(idempotency_key)}))
+        params = _price_params(state, amount_cents, currency, interval, interval_count,
+                               idempotency_key)
+        price = self._price_by_lookup_key(ref, params["lookup_key"]) or self._sub_call(
+            "change_price", ref, lambda: self._client.v1.prices.create(
+                params, options={"idempotency_key": price_key(idempotency_key)}))
         item = {"id": state.item_ref, "price": price["id"]}
         return self._update("change_price", ref, _change(item, proration, proration_date),
                             idempotency_key)
@@ -105,6 +107,12 @@ class StripeSubscriptions:
         status = "payment_pending" if sub.get("pending_update") else "succeeded"
         return SubscriptionResult(ref, status, state_of(sub), raw=sub)
 
+    def _price_by_lookup_key(self, ref, lookup_key):
+        """The Price an earlier attempt of this change created (its answer lost), or None."""
+        found = self._sub_call("change_price", ref, lambda: self._client.v1.prices.list(
+            {"lookup_keys": [lookup_key], "limit": 1}))
+        return next(iter(found.get("data") or []), None)
+
     def _sub_call(self, verb, ref, call):
         """call() -> the vendor object as a dict; StripeError -> our GatewayError."""
         try:
@@ -133,7 +141,9 @@ def _price_params(state, amount_cents, currency, interval, interval_count, idemp
     return {"currency": currency.lower(), "product": state.product_ref,
             "unit_amount": to_stripe(amount_cents, currency, "charged"),
             "recurring": {"interval": interval, "interval_count": int(interval_count)},
-            "metadata": {METADATA_KEY: idempotency_key}}
+            "metadata": {METADATA_KEY: idempotency_key},
+            # one Price per change: Stripe refuses a second Price with this key
+            "lookup_key": price_key(idempotency_key)}
 
 
 def _check_proration(proration):

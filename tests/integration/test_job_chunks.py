@@ -106,7 +106,7 @@ def _keys_per_subscription(sb):
     """How many different idempotency keys changed each subscription at the gateway (two
     would be two cancels; a replayed request reuses its key)."""
     keys = {}
-    for signature, _ in sb.stripe._replies.values():
+    for signature, *_ in sb.stripe._replies.values():
         method, path, _ = signature
         if method == "POST" and path.startswith("/stripe/v1/subscriptions/"):
             ref = path.rsplit("/", 1)[-1]

@@ -57,7 +57,8 @@ def test_change_price_creates_a_price_carrying_our_key_then_puts_the_item_on_it(
     assert created.form == {
         "currency": "eur", "product": state.product_ref, "unit_amount": "4500",
         "recurring[interval]": "month", "recurring[interval_count]": "1",
-        "metadata[memberdesk_key]": "md-inst-change-7-ab12"}
+        "metadata[memberdesk_key]": "md-inst-change-7-ab12",
+        "lookup_key": "md-inst-change-7-ab12-price"}
     assert created.headers["Idempotency-Key"] == "md-inst-change-7-ab12-price"
     [price] = [p for p in stripe_sb.subs.prices.values()
                if p.get("metadata") == {"memberdesk_key": "md-inst-change-7-ab12"}]
@@ -75,6 +76,44 @@ def test_change_price_creates_a_price_carrying_our_key_then_puts_the_item_on_it(
     assert again.state.price_ref == price["id"]
     assert [p["id"] for p in stripe_sb.subs.prices.values()
             if p.get("metadata", {}).get("memberdesk_key")] == [price["id"]]
+
+
+def test_a_price_change_retried_after_stripes_idempotency_window_makes_no_second_price(
+        sandbox, stripe_sb, gateway, sub):
+    """The Price was created but its answer lost; the change is sent again 25 hours later,
+    when Stripe has forgotten the idempotency key: the Price is found by our key (its
+    lookup_key), not created twice."""
+    sandbox.sandbox.add_fault("stripe", "timeout")  # the Price is made, the answer lost
+    with pytest.raises(GatewayUnavailable):
+        gateway.change_price(sub, 4500, "EUR", "month", 1, proration="none",
+                             idempotency_key="md-inst-change-8-cd34")
+    sandbox.sandbox.advance(25 * 3600)
+
+    result = gateway.change_price(sub, 4500, "EUR", "month", 1, proration="none",
+                                  idempotency_key="md-inst-change-8-cd34")
+
+    ours = [p["id"] for p in stripe_sb.subs.prices.values()
+            if p.get("metadata", {}).get("memberdesk_key") == "md-inst-change-8-cd34"]
+    assert len(ours) == 1, ours
+    assert result.state.price_ref == ours[0] and result.state.amount_cents == 4500
+    assert [(c.method, c.path) for c in stripe_sb.calls].count(("POST", "/v1/prices")) == 1
+
+
+def test_the_sandbox_forgets_an_idempotency_key_after_24_hours(sandbox, stripe_sb, gateway,
+                                                               sub):
+    """What the test above stands on: a create sent again with the same key within 24 hours
+    replays the first answer; after them it is a new request."""
+    state = gateway.get_subscription(sub)
+
+    def create():
+        return gateway._client.v1.prices.create(
+            {"currency": "eur", "product": state.product_ref, "unit_amount": 100,
+             "recurring": {"interval": "month"}}, options={"idempotency_key": "k-1"})["id"]
+    first = create()
+    sandbox.sandbox.advance(23 * 3600)
+    assert create() == first
+    sandbox.sandbox.advance(3600)
+    assert create() != first
 
 
 @pytest.mark.parametrize(("proration", "proration_cents", "due_now", "next_invoice"), [
