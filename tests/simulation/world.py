@@ -38,6 +38,16 @@ EPOCH = 1770886800
 SHOP_IDS, HISTORY_IDS = 17, 18
 
 
+def _no_disk_wait(url):
+    """PostgreSQL: commits that do not wait for the disk (synchronous_commit off: what
+    another session sees is the same; only a crash of the server could lose the last
+    commits, and the simulation's database is thrown away). A history commits hundreds of
+    times."""
+    if not url.startswith("postgresql") or "synchronous_commit" in url:
+        return url
+    return url + ("&" if "?" in url else "?") + "options=-c%20synchronous_commit%3Doff"
+
+
 class SimQueue(ThreadBackend):
     """The panel's in-process job backend, except that jobs wait in a list until the history
     runs them (in this thread): a drain of the webhook lanes, a bulk job, a retry."""
@@ -94,7 +104,7 @@ class World:
         # the database in memory-backed files where there are (a commit is no disk sync)
         shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
         self.tmp = tempfile.mkdtemp(prefix="memberdesk-sim-", dir=shm)
-        self.database_url = database_url or f"sqlite:///{self.tmp}/sim.db"
+        self.database_url = _no_disk_wait(database_url or f"sqlite:///{self.tmp}/sim.db")
         self.server = Server().start()
         self.sb = self.server.sandbox
         self.sb.hang_seconds = 0
