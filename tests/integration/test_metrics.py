@@ -307,3 +307,68 @@ def test_flask_metrics_rebuild_and_refresh(app):
     result = runner.invoke(args=["metrics", "refresh"])
     assert result.exit_code == 0 and "Days up to date" in result.output
     assert stored_days() == before and before[-1]["mrr_cents"] == independent_mrr(utcnow())
+
+
+def test_money_per_store_day_is_the_rows_of_that_day_at_the_edges_of_local_days(app):
+    """The day's payments, refunds and disputes (summed by the database) are those whose
+    instant falls in the store's local day: at local midnight exactly, a microsecond before
+    it and after it, in a time zone with daylight saving (its change in the window when
+    there is one); other currencies, failed payments, pending refunds and won disputes
+    left out of the amounts. Written again here in Python, row by row."""
+    from zoneinfo import ZoneInfo
+    from models import Dispute
+    from models.dates import day_start, store_day
+    tz = "America/Los_Angeles"
+    now = utcnow()
+    person = factories.customer()
+    rows, n = [], 0
+    for back in range(0, 45, 3):
+        midnight = day_start(store_day(now, tz) - timedelta(days=back), tz)
+        for edge in (timedelta(0), timedelta(microseconds=-1), timedelta(microseconds=1),
+                     timedelta(hours=7, minutes=back)):
+            at = midnight + edge
+            if at >= now:
+                continue
+            n += 1
+            status = "failed" if n % 7 == 0 else "succeeded"
+            settled = "EUR" if n % 5 == 0 else "USD"
+            tx = factories.payment(person, 1000 + n, status=status, created_at=at,
+                                   settlement_currency=settled, settlement_cents=900 + n)
+            rows.append(("payment", at, 900 + n, status == "succeeded" and settled == "USD"))
+            refund_status = "pending" if n % 4 == 0 else "succeeded"
+            db.session.add(Refund(transaction_id=tx.id, amount_cents=10 + n, currency="USD",
+                                  status=refund_status, settlement_cents=10 + n,
+                                  settlement_currency="USD", created_at=at))
+            rows.append(("refund", at, 10 + n, refund_status == "succeeded"))
+            if n % 2:
+                dispute_status = ("lost", "won", "open")[n % 3]
+                db.session.add(Dispute(transaction_id=tx.id, gateway="stripe",
+                                       gateway_ref=f"dp_edge{n}", amount_cents=1000 + n,
+                                       currency="USD", settlement_cents=1000 + n,
+                                       settlement_currency=settled, status=dispute_status,
+                                       created_at=at))
+                rows.append(("dispute", at, 1000 + n,
+                             dispute_status == "lost" and settled == "USD"))
+    db.session.commit()
+    expected = {}
+    names = {"payment": ("payments_cents", "payment_count"),
+             "refund": ("refunds_cents", "refund_count"),
+             "dispute": ("disputes_lost_cents", "dispute_lost_count")}
+    for kind, at, cents, counted in rows:
+        day = expected.setdefault(at.astimezone(ZoneInfo(tz)).date(), dict.fromkeys(
+            ("payments_cents", "payment_count", "refunds_cents", "refund_count",
+             "disputes_lost_cents", "dispute_lost_count", "dispute_count"), 0))
+        if kind == "dispute":
+            day["dispute_count"] += 1
+        if counted:
+            day[names[kind][0]] += cents
+            day[names[kind][1]] += 1
+    assert any(day["dispute_lost_count"] for day in expected.values())
+    for step in (1, 5, 31):  # one window per day, and CASEs over several days
+        days.rebuild(now, tz, STORE, days_per_step=step)
+        stored = {row["day"]: {k: row[k] for k in next(iter(expected.values()))}
+                  for row in stored_days()}
+        for day, figures_ in expected.items():
+            assert stored[day] == figures_, (step, day)
+        assert sum(f["payment_count"] for f in stored.values()) == \
+            sum(f["payment_count"] for f in expected.values())
