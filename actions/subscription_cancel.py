@@ -14,6 +14,7 @@ from actions.errors import InvalidRequest
 from actions.subscription_changes import (Change, act, gateway_label, offered, require_live,
                                           summary)
 from actions.subscription_forms import KeyedForm, keyed, new_form, paid_until
+from models.access import period_moved_unpaid
 from models.sub_state import cancel_choices, state
 from models.subscription import status_label as status_name
 
@@ -68,15 +69,18 @@ def _apply_cancel(deps, sub, change, result, now):
                   else datetime.fromisoformat(stored) if stored else None)
     at_end = change.params["ask"]["when"] == "period_end"
     label = gateway_label(sub)
-    if period_end:
+    paused = result.state.paused if result.state else sub.paused
+    if period_end and not period_moved_unpaid(sub, period_end, paused):
         sub.current_period_end = period_end
+    period_end = sub.current_period_end or period_end  # the period paid for
     if result.status == "succeeded" and sub.gateway == "stripe" and at_end:
         sub.cancel_at_period_end = True
         return (f"The subscription cancels on {deps.day(period_end)}; the "
                 "member keeps access until then. “Undo Cancellation” withdraws it until then.")
-    keeps = at_end or result.status == "already_canceled"
-    if sub.gateway == "stripe" and result.status == "already_canceled":
-        keeps = False  # Stripe ends a subscription only when its access ends
+    # "Immediately" ends access now, also where the gateway had cancelled already (the
+    # member at PayPal, or our own call whose answer was lost); at the period end, access
+    # lasts to it, but Stripe ends a subscription only when its access ends
+    keeps = at_end and not (sub.gateway == "stripe" and result.status == "already_canceled")
     sub.status, sub.cancel_at_period_end, sub.next_payment_date = "canceled", False, None
     sub.canceled_at = sub.canceled_at or now
     # Access ends now, and never after the gateway ended it: Stripe says when (ended_at,

@@ -38,6 +38,16 @@ def _unpaid_renewal(sub):
                                         or sub.pause_resumes_at > end))
 
 
+def period_moved_unpaid(sub, period_end, paused):
+    """Whether a gateway's period end, later than ours, is a period nobody paid for: Stripe
+    starts the next period of a subscription whose payments are paused without charging it
+    (its invoice is voided). While it stays paused (ours and the gateway's), the period paid
+    for is still ours, the one that gives access."""
+    return bool(sub.gateway == "stripe" and sub.paused and paused and
+                sub.current_period_end is not None and period_end is not None and
+                period_end > sub.current_period_end)
+
+
 def has_access(sub, now):
     """Whether the member may use what the subscription pays for at `now` (aware UTC)."""
     if sub.status not in LIVE_STATUSES and sub.status != "canceled":

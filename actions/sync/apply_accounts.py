@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from actions import audit
 from models import Customer, Plan, Subscription, db
+from models.access import period_moved_unpaid
 
 GATEWAY_ID = {"stripe": "stripe_customer_id", "paypal": "paypal_payer_id"}
 PLAN_ID = {"stripe": "stripe_price_id", "paypal": "paypal_plan_id"}
@@ -138,12 +139,9 @@ def _access_until(sub, rec):
 
 
 def _unpaid_period(sub, rec):
-    """Stripe starts the next period of a subscription whose payments are paused without
-    charging it (its invoice is voided): while it stays paused, the period paid for is still
-    the one that gives access (models/access.py), not the one Stripe moved on to."""
-    return (rec.gateway == "stripe" and sub.paused and rec.paused and rec.status != "canceled"
-            and sub.current_period_end is not None and rec.current_period_end is not None
-            and rec.current_period_end > sub.current_period_end)
+    """The period Stripe moved a paused subscription on to, unpaid (models/access.py)."""
+    return rec.status != "canceled" and period_moved_unpaid(sub, rec.current_period_end,
+                                                            rec.paused)
 
 
 def apply_subscription(deps, actor, rec, fetch_customer=None):

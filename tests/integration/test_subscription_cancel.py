@@ -10,8 +10,8 @@ from actions.subscription_cancel import cancel_subscription, undo_cancel
 from models import AuditEvent, SubscriptionChange, db
 from models.access import access_ends_at, has_access
 from models.sub_state import status_label
-from tests.integration.subscription_setup import (RENEWAL, TENTH, deps_at, finance,  # noqa: F401
-                                                  setup)
+from tests.integration.subscription_setup import (RENEWAL, TENTH, configure,  # noqa: F401
+                                                  deps_at, finance, make, paypal_setup, setup)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -113,3 +113,42 @@ def test_a_scheduled_cancellation_can_be_made_immediate(app, setup, finance):
         cancel_subscription(deps_at(app), finance, setup.sub_id, when="now")
         assert setup.effects() == ["cancel_at_period_end", "cancel"]
     assert setup.sub().status == "canceled"
+
+
+def test_cancel_immediately_ends_access_now_where_paypal_had_cancelled_already(
+        app, paypal_setup, finance):
+    """The member cancelled in their PayPal account (its webhook not here yet), or our own
+    earlier call was applied but its answer lost: "Immediately" still means now."""
+    paypal_setup.fake.subscriptions[paypal_setup.ref]["status"] = "CANCELLED"
+
+    result = cancel_subscription(deps_at(app), finance, paypal_setup.sub_id, when="now")
+
+    sub = paypal_setup.sub()
+    assert (sub.status, sub.access_until) == ("canceled", TENTH)
+    assert not has_access(sub, TENTH) and paypal_setup.effects() == []
+    assert "already cancelled" in result.message and "access has ended" in result.message
+
+
+def test_cancelling_a_paused_stripe_subscription_keeps_the_period_paid_for(app, sandbox,
+                                                                          finance):
+    """Stripe moves a paused subscription's period on without charging it (the renewal's
+    invoice is voided): cancelling at the period end must not take that unpaid period as
+    paid (the randomized histories found access granted 20 days past the paid period)."""
+    configure(app, sandbox)
+    setup = make("stripe", sandbox)
+    moved_on = RENEWAL + timedelta(days=31)
+    there = setup.fake.subscriptions[setup.ref]
+    there["pause_collection"] = {"behavior": "void", "resumes_at": None}
+    for item in there["items"]["data"]:
+        item["current_period_start"] = int(RENEWAL.timestamp())
+        item["current_period_end"] = int(moved_on.timestamp())
+    sub = setup.sub()
+    sub.paused = True
+    db.session.commit()
+
+    cancel_subscription(deps_at(app), finance, setup.sub_id, when="period_end")
+
+    sub = setup.sub()
+    assert sub.cancel_at_period_end and sub.current_period_end == RENEWAL
+    assert has_access(sub, RENEWAL - timedelta(minutes=1))
+    assert not has_access(sub, RENEWAL + timedelta(days=1))

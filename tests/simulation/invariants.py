@@ -18,7 +18,7 @@ FINAL_SECONDS = 60
 #: PayPal subscription -> the end of the period paid for, as PayPal said before it
 #: cancelled or suspended it (PayPal drops next_billing_time when it cancels)
 _paid_until = {}
-#: PayPal subscription -> when the panel asked PayPal to cancel it now (access ends then)
+#: PayPal subscription -> when the panel cancelled it "Immediately" (access ends then)
 _cancel_now = {}
 
 
@@ -27,7 +27,7 @@ def reset():
     _cancel_now.clear()
 
 
-def cancel_now_asked(ref, when):
+def cancel_now_done(ref, when):
     _cancel_now.setdefault(ref, []).append(when)
 
 
@@ -60,10 +60,8 @@ def gateway_access(sb, sub, now):
     if s["status"] == "ACTIVE":
         return True
     nxt = s["billing_info"].get("next_billing_time")
-    if s["status"] == "CANCELLED":
-        ended = parse_iso(s["status_update_time"])
-        if any(abs(ended - asked) <= 5 for asked in _cancel_now.get(sub.gateway_id, ())):
-            return now < ended  # the admin's “Immediately”
+    if s["status"] == "CANCELLED" and _cancel_now.get(sub.gateway_id):
+        return now < min(_cancel_now[sub.gateway_id])  # the admin's “Immediately”
     until = parse_iso(nxt) if nxt else _paid_until.get(sub.gateway_id)
     return until is not None and now < until
 

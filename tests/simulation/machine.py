@@ -241,17 +241,17 @@ class History(RuleBasedStateMachine):
         from actions.subscription_cancel import cancel_subscription
         self._step()
         sub_id = self.pick_sub(pick)
-        if sub_id is not None and now:
+        if sub_id is None:
+            return
+        from actions.errors import ActionError
+        result = self.act("cancel", lambda deps, actor: cancel_subscription(
+            deps, actor, sub_id, when="now" if now else "period_end",
+            request_key=self.key()))
+        if now and not isinstance(result, (ActionError, Exception)):
+            # done: "Immediately" ends access now, also where PayPal had cancelled already
             from models import Subscription
-            ref = self.ref_of(Subscription, sub_id, "gateway_id")
-            with self.w.sb.lock:
-                live = self.w.sb.paypal.subscriptions.get(ref, {}).get("status") != "CANCELLED"
-            if live:
-                invariants.cancel_now_asked(ref, self.w.sb.now())
-        if sub_id is not None:
-            self.act("cancel", lambda deps, actor: cancel_subscription(
-                deps, actor, sub_id, when="now" if now else "period_end",
-                request_key=self.key()))
+            invariants.cancel_now_done(self.ref_of(Subscription, sub_id, "gateway_id"),
+                                       self.w.sb.now())
 
     @precondition(live)
     @rule(pick=PICK)
