@@ -3,11 +3,13 @@ from flask import abort, flash, jsonify, redirect, request
 from flask_admin import expose
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_login import current_user
+from markupsafe import Markup
 
 from actions import audit, get_action
 from actions.errors import ActionError
 from admin_app.composition import deps_from_app
 from admin_app.redirects import get_redirect_target
+from admin_app.templating import action_link
 from models import db
 
 # Sent by the pop-up's own form submission (templates/admin/memberdesk_base.html): the answer
@@ -43,6 +45,18 @@ class ActionButton(TemplateLinkRowAction):
     def __init__(self, action):
         super().__init__("memberdesk.row_action_button", action.title)
         self.action = action
+
+    def page_renderer(self, context):
+        """(row id, row) -> this button in a list row, as the row_action_button macro writes
+        it; whether the admin's role allows the action is asked once for the page, whether
+        the row's state allows it once per row (SecureModelView.list_rows_html, issue 22)."""
+        action, return_url = self.action, context.resolve("return_url")
+        allowed = current_user.can(action.permission)
+
+        def render(row_id, row):
+            return Markup("\n  %s\n") % action_link(action, ".row_action_view", row,
+                                                     return_url, True, allowed)
+        return render
 
 
 class RowActionsMixin:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time
 
+from models.money import babel_locale
+
 #: the one day format: 20 Dec 2026 (month abbreviation in the store locale)
 DAY_FORMAT = "d MMM y"
 NONE = "—"
@@ -43,7 +45,7 @@ def format_day(when, locale="en_US", tz="UTC"):
     if not when:
         return NONE
     day = when if not isinstance(when, datetime) else store_day(when, tz)
-    return format_date(day, DAY_FORMAT, locale=locale)
+    return format_date(day, DAY_FORMAT, locale=babel_locale(locale))
 
 
 def format_moment(when, locale="en_US", tz="UTC"):
@@ -52,7 +54,7 @@ def format_moment(when, locale="en_US", tz="UTC"):
         return NONE
     if not isinstance(when, datetime):
         return format_day(when, locale, tz)
-    moment = local(when, tz)
+    moment, locale = local(when, tz), babel_locale(locale)
     return f"{format_date(moment.date(), DAY_FORMAT, locale=locale)}, " \
            f"{format_time(moment.timetz(), 'short', locale=locale)}"
 

@@ -25,6 +25,12 @@ def _locale(identifier):
     return Locale.parse(identifier)
 
 
+def babel_locale(locale):
+    """A locale identifier as a parsed Locale (once per process); a Locale or None as is.
+    Dates too: a list's date column parsed the store locale twice per row (issue 22)."""
+    return _locale(locale) if isinstance(locale, str) else locale
+
+
 @lru_cache(maxsize=8192)  # pure; a page formats the same few amounts many times (Home)
 def format_money(cents, currency, locale="en_US"):
     """1234550, 'USD' -> '$12,345.50'."""

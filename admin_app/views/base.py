@@ -24,11 +24,11 @@ def customer_formatter(view, context, model, name):
     """The row's customer: the name links to the profile pop-up; the e-mail below it in small
     print, on one line (cut with … when too long for the column, whole on hover)."""
     customer = model.customer
-    url = profile_url(customer.id)
-    return Markup('<a href="{}" data-toggle="modal" data-target="#fa_modal_window" '
-                  'data-profile="{}">{}</a><div class="small text-muted md-email" title="{}">'
-                  '{}</div>').format(url, customer.id, customer.name, customer.email,
-                                     customer.email)
+    email = escape(customer.email)
+    return Markup(f'<a href="{escape(profile_url(customer.id))}" data-toggle="modal" '
+                  f'data-target="#fa_modal_window" data-profile="{escape(customer.id)}">'
+                  f'{escape(customer.name)}</a><div class="small text-muted md-email" '
+                  f'title="{email}">{email}</div>')
 
 
 def datetime_formatter(view, context, model, name):
@@ -42,6 +42,15 @@ def date_formatter(view, context, model, name):
 
 _PAGE_MARK = 987654321987  # a page number no list reaches, replaced in the pager's links
 _STATIC_URLS = {}  # (site root, endpoint, arguments) -> the static file's address
+
+
+def _row_renderer(context, action):
+    """(row id, row) -> a row action's markup: the action's own page_renderer where it has
+    one (decisions made once a page), else Flask-Admin's render, row by row."""
+    page_renderer = getattr(action, "page_renderer", None)
+    if page_renderer is not None:
+        return page_renderer(context)
+    return lambda row_id, row: action.render(context, row_id, row)
 
 
 class AccessMixin:
@@ -108,6 +117,7 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
             checkbox = ('\n  <td>\n    <input type="checkbox" name="rowid" '
                         'class="action-checkbox" value="{}" title="%s" />\n  </td>\n  ' % title)
         show_actions = self.column_display_actions
+        renderers = [_row_renderer(context, action) for action in row_actions]
         get_value, get_pk = self.get_list_value, self.get_pk_value
         cells = [(name, '<td class="col-%s">' % escape(name)) for name, _label in columns]
         out = []
@@ -122,7 +132,7 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
             if show_actions:
                 pk = get_pk(row)
                 out.append('\n  <td class="list-buttons-column">\n    ')
-                out += [escape(action.render(context, pk, row)) for action in row_actions]
+                out += [escape(render(pk, row)) for render in renderers]
                 out.append("\n  </td>\n  ")
             out.append("\n\n        </tr>\n        ")
         return Markup("".join(out))

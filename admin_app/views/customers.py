@@ -2,8 +2,9 @@
 the list at scale (customer_list.py), the CSV export (csv_export.py), the profile pop-up
 (profile.py) with its timeline and notes (timeline.py) and avatars (avatar.py)."""
 from flask import current_app, flash, request
-from flask_admin.model.template import TemplateLinkRowAction
+from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from actions.customer_details import update_customer
 from actions.errors import ActionError
@@ -12,6 +13,7 @@ from admin_app.bulk_views import BulkActionsMixin
 from admin_app.composition import deps_from_app
 from admin_app.forms import CustomerForm
 from admin_app.redirects import get_redirect_target
+from admin_app.templating import profile_url
 from admin_app.views.avatar import AvatarMixin
 from admin_app.views.base import SecureModelView
 from admin_app.views.csv_export import CsvExportMixin
@@ -24,6 +26,18 @@ from admin_app.views.timeline import TimelineMixin
 from models import db
 
 
+class ProfileButton(BaseListRowAction):
+    """A row's Profile button (the pop-up, ?profile=<id> in the address): written here, not
+    by a template macro called for each row (issue 22)."""
+
+    HTML = ('\n  <a class="btn btn-sm btn-primary" data-toggle="modal" '
+            'data-target="#fa_modal_window"\n     data-profile="%s" title="Profile"\n'
+            '     href="%s">\n    <span class="fa fa-user"></span> Profile</a>\n')
+
+    def render(self, context, row_id, row):
+        return Markup(self.HTML % (escape(row_id), escape(profile_url(row_id))))
+
+
 class CustomerView(OptionalColumnsMixin, CustomerListMixin, CsvExportMixin, ProfileMixin,
                    TimelineMixin, AvatarMixin, BulkActionsMixin, SecureModelView):
     list_template = "customers/list.html"
@@ -34,7 +48,7 @@ class CustomerView(OptionalColumnsMixin, CustomerListMixin, CsvExportMixin, Prof
     column_searchable_list = ["name", "email"]
     search_hint = "Name or email"
     column_default_sort = ("created_at", True)
-    column_extra_row_actions = [TemplateLinkRowAction("memberdesk.profile_button", "Profile")]
+    column_extra_row_actions = [ProfileButton("Profile")]
     column_formatters = {"lifetime_value_cents": ltv_formatter,
                          **OptionalColumnsMixin.column_formatters}
     # subscription status, country, lifetime value range, customer since (admin_app/lists.py)
