@@ -157,13 +157,18 @@ def fix_drift(rows):
     db.session.commit()
 
 
+# Built once (every profile asks; issue 22)
+_FOREIGN = select(Transaction).where(
+    Transaction.customer_id == bindparam("customer_id"), Transaction.status == "succeeded",
+    Transaction.currency != bindparam("store"),
+    Transaction.settlement_currency == bindparam("store"))
+
+
 def foreign_share(customer_id, store):
     """[(currency, net amount paid in it, what that settled at in the store currency)] for the
     payments in other currencies that count: what the profile shows beside the value."""
     totals = {}
-    rows = db.session.scalars(select(Transaction).where(
-        Transaction.customer_id == customer_id, Transaction.status == "succeeded",
-        Transaction.currency != store, Transaction.settlement_currency == store))
+    rows = db.session.scalars(_FOREIGN, {"customer_id": customer_id, "store": store})
     for tx in rows:
         paid, settled = totals.get(tx.currency, (0, 0))
         refunded = sum(r.settlement_cents or 0 for r in tx.refunds if r.status == "succeeded"

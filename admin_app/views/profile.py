@@ -2,6 +2,7 @@
 (paged) with their row actions, and the subscriptions with theirs."""
 from flask import abort, current_app, request
 from flask_admin import expose
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -14,6 +15,11 @@ from admin_app.views.transactions import TransactionView
 from models import Customer, Subscription, Transaction, db
 
 PROFILE_PAGE_SIZE = 25
+
+
+def _allowed(names):
+    user = current_user._get_current_object()
+    return [action for action in map(get_action, names) if user.can(action.permission)]
 
 
 class ProfileMixin:
@@ -42,8 +48,10 @@ class ProfileMixin:
             tx_page=page, subscriptions=subscriptions,
             uncounted=uncounted_text(uncounted_totals(
                 [customer_id], current_app.config["STORE_CURRENCY"]).get(customer_id, ())),
-            tx_actions=[get_action(n) for n in TransactionView.row_actions],
-            sub_actions=[get_action(n) for n in SubscriptionView.row_actions],
+            # the actions the admin's role allows, asked once here rather than for each
+            # payment and subscription (issue 22); each one's state is asked as it is shown
+            tx_actions=_allowed(TransactionView.row_actions),
+            sub_actions=_allowed(SubscriptionView.row_actions),
             modal=bool(request.args.get("modal")),
             return_url=self.get_url(".index_view", profile=customer_id),
             sub_return_url=self.get_url(".index_view", profile=customer_id, tab="subscriptions"))
