@@ -54,8 +54,8 @@ class ActionButton(TemplateLinkRowAction):
         allowed = current_user.can(action.permission)
 
         def render(row_id, row):
-            return Markup("\n  %s\n") % action_link(action, ".row_action_view", row,
-                                                     return_url, True, allowed)
+            link = action_link(action, ".row_action_view", row, return_url, True, allowed)
+            return Markup(f"\n  {link}\n")  # link: markup already
         return render
 
 
