@@ -99,9 +99,10 @@ STEPS = st.lists(st.tuples(
     st.integers(0, 10 ** 6)), min_size=3, max_size=22)
 
 
-def play(steps, advance):
+def play(steps, advance, tz=TZ, refresh_each_step=False):
     """A random history of subscriptions written as any code path writes them (the ORM);
-    the business clock moves between steps, and Home's refresh runs now and then."""
+    the business clock moves between steps, and Home's refresh runs now and then (or after
+    every step: mostly carrying today's figures on, days.carry_on)."""
     _empty_tables()
     people = [factories.customer() for _ in range(3)]
     plans = [factories.plan(price_cents=4900), factories.plan("Yearly", 52900, "year"),
@@ -150,8 +151,10 @@ def play(steps, advance):
         elif step == "advance":
             advance(60 + n % (9 * 86400))
         elif step == "refresh":
-            days.refresh(utcnow(), TZ, STORE)
+            days.refresh(utcnow(), tz, STORE)
         db.session.commit()
+        if refresh_each_step:
+            days.refresh(utcnow(), tz, STORE)
 
 
 @settings(max_examples=12, deadline=None,
@@ -166,6 +169,89 @@ def test_random_histories_rebuild_equals_incremental_and_the_bridge_holds(app, c
     assert stored_days() == incremental
     assert_bridge_holds(now.date())
     assert incremental[-1]["mrr_cents"] == independent_mrr(now)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=STEPS)
+def test_refreshing_after_every_change_gives_what_a_rebuild_gives(app, clock, steps):
+    """Home read after every change: today's figures carried on from the last refresh (only
+    the customers who moved since, days.carry_on) are a rebuild's, in a store time zone with
+    daylight saving."""
+    tz = "America/Los_Angeles"
+    play(steps, clock, tz, refresh_each_step=True)
+    now = utcnow()
+    days.refresh(now, tz, STORE)
+    incremental = stored_days()
+    assert days.rebuild(now, tz, STORE) == len(incremental)
+    assert stored_days() == incremental
+    assert incremental[-1]["mrr_cents"] == independent_mrr(now)
+
+
+def statements_of(call):
+    """The SQL statements a call runs (read from the engine's own events)."""
+    from sqlalchemy import event
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_change_today_carries_today_on_from_the_last_refresh(app, clock):
+    """After a refresh, changes today are classified for the customers they moved only
+    (no recompute of the day: no DELETE of metrics_day); the day's movement of a customer
+    nets out over the refreshes (expanded, then churned: one churn of the day's start), a
+    customer back from zero is a reactivation, and the figures are a rebuild's."""
+    yearly = factories.plan(price_cents=12000, interval="year")
+    monthly_ = factories.plan(price_cents=4900)
+    first, second, third = (factories.customer() for _ in range(3))
+    long_ago = utcnow() - timedelta(days=40)
+    sub = factories.subscription(first, yearly, start_date=long_ago,
+                                 current_period_end=utcnow() + timedelta(days=300))
+    gone = factories.subscription(second, monthly_, status="canceled", start_date=long_ago,
+                                  canceled_at=long_ago + timedelta(days=3),
+                                  access_until=long_ago + timedelta(days=5))
+    db.session.commit()
+    clock(86400)
+    days.refresh(utcnow(), TZ, STORE)
+    clock(1)
+    sub.price_cents = 24000
+    db.session.commit()
+    clock(1)
+    ran = statements_of(lambda: days.refresh(utcnow(), TZ, STORE))
+    assert not any("DELETE FROM metrics_day" in s for s in ran)
+    row = db.session.get(MetricsDay, store_day_now())
+    assert (row.expansion_cents, row.expansion_count, row.mrr_cents) == (1000, 1, 2000)
+    clock(1)
+    sub.status, sub.access_until, sub.canceled_at = "canceled", utcnow(), utcnow()
+    factories.subscription(second, monthly_, start_date=utcnow(),
+                           current_period_end=utcnow() + timedelta(days=30))
+    factories.subscription(third, monthly_, start_date=utcnow(),
+                           current_period_end=utcnow() + timedelta(days=30))
+    factories.payment(third, 4900, created_at=utcnow())
+    db.session.commit()
+    assert gone.status == "canceled"
+    clock(1)
+    now = utcnow()
+    ran = statements_of(lambda: days.refresh(now, TZ, STORE))
+    assert not any("DELETE FROM metrics_day" in s for s in ran)
+    row = db.session.get(MetricsDay, store_day_now())
+    assert (row.expansion_count, row.churn_cents, row.churn_count) == (0, 1000, 1)
+    assert (row.reactivation_cents, row.new_cents, row.mrr_cents) == (4900, 4900, 9800)
+    assert (row.payments_cents, row.payment_count, row.subscribers) == (4900, 1, 2)
+    carried = stored_days()
+    days.rebuild(now, TZ, STORE)
+    assert stored_days() == carried
+
+
+def store_day_now():
+    return utcnow().date()  # TZ is UTC
 
 
 def test_a_seeded_database_bridges_every_month_and_mrr_matches_the_rule(app):
