@@ -12,11 +12,15 @@ from datetime import datetime, timezone
 
 from flask import current_app, flash, session
 from flask_login import login_user, logout_user
+from sqlalchemy import bindparam, select
 
 from admin_app.extensions import login_manager
 from models import AdminUser, db
 
 SEEN_EVERY = 60  # seconds: refresh "last seen" at most once a minute (fewer new cookies)
+# Every request loads its admin: the statement built once (session.get builds it each time,
+# which cost more than running it; issue 22)
+_USER = select(AdminUser).where(AdminUser.id == bindparam("id"))
 
 
 def clock():
@@ -68,7 +72,7 @@ def load_user(user_id):
     uid, _, token = str(user_id).partition(":")
     if not uid.isdigit() or not token or len(uid) > 18:
         return None
-    user = db.session.get(AdminUser, int(uid))
+    user = db.session.execute(_USER, {"id": int(uid)}).scalar_one_or_none()
     if user is None or not user.active or not user.session_matches(token):
         _forget()
         return None
