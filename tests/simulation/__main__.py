@@ -1,5 +1,5 @@
 """python -m tests.simulation --histories N --seed S [--database URL] [--min-steps 20]
-[--max-steps 200]
+[--max-steps 200] [--shrink-seconds 300]
 
 Runs N randomized histories against the sandbox gateways and prints
 `N histories, M steps, V violations`; on a violation, the shortest failing history hypothesis
@@ -28,6 +28,9 @@ def main(argv=None):
     parser.add_argument("--keep-going", action="store_true",
                         help="count every violating history (no shrinking) instead of "
                              "stopping at the first and shrinking it")
+    parser.add_argument("--shrink-seconds", type=int, default=300,
+                        help="stop shrinking a violation after this long and print the "
+                             "shortest history found so far")
     parser.add_argument("--record", metavar="PATH",
                         help="write the figure into PATH's “Randomized histories” section "
                              "(docs/RELIABILITY.md)")
@@ -37,7 +40,8 @@ def main(argv=None):
     started = time.monotonic()
     result = run(args.histories, args.seed, database_url=args.database,
                  min_steps=args.min_steps, max_steps=args.max_steps, progress=args.progress,
-                 keep_going=args.keep_going, shrink=not args.keep_going)
+                 keep_going=args.keep_going, shrink=not args.keep_going,
+                 shrink_seconds=args.shrink_seconds)
     seconds = time.monotonic() - started
     print(f"{result.histories} histories, {result.steps} steps, "
           f"{result.violations} violations")
