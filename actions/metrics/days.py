@@ -217,11 +217,17 @@ def refresh(now, tz, store):
     # it runs keeps its touch for the next refresh
     touches = db.session.execute(select(MetricsTouch.id, MetricsTouch.at)).all()
     today = store_day(now, tz)
-    stored = (db.session.get(MetricsDay, today, populate_existing=True)
-              if first == today else None)
+    last = db.session.scalar(select(func.max(MetricsDay.day)))
+    stored = (db.session.get(MetricsDay, first, populate_existing=True)
+              if first == last else None)
     if stored is not None and stored.computed_until <= now and \
             all(at >= stored.computed_until for _, at in touches):
-        carry_on(stored, now, tz, store)
+        # nothing before the last refresh changed: carry its day on, then sweep the days
+        # after it (the first Home of a day: since midnight only)
+        carry_on(stored, min(day_end(first, tz), now), tz, store)
+        if first < today:
+            sweep = Sweep(tz, store, stored.mrr_cents, stored.subscribers, complete=False)
+            _write(sweep.run(first + timedelta(days=1), today, now), first + timedelta(days=1))
     else:
         _recompute(first, today, now, tz, store)
     ids = [id_ for id_, _ in touches]
@@ -246,11 +252,11 @@ def _recompute(first, today, now, tz, store):
 
 
 def carry_on(stored, now, tz, store):
-    """Today's stored figures, taken at `cut` (stored.computed_until), carried on to `now`
-    when nothing before `cut` has changed since (every touch is at `cut` or later): only
-    the customers whose MRR moved in [cut, now) are classified again, and only the money of
-    [cut, now) is added, instead of all of today's (tens of thousands of span changes and
-    payments at 1M customers).
+    """A day's stored figures, taken at `cut` (stored.computed_until), carried on to `now`
+    (at most the day's end) when nothing before `cut` has changed since (every touch is at
+    `cut` or later): only the customers whose MRR moved in [cut, now) are classified again,
+    and only the money of [cut, now) is added, instead of all of the day's (tens of
+    thousands of span changes and payments at 1M customers).
 
     The same figures as a recompute of the day: a customer's movement of the day is
     classify(MRR at the day's start, MRR at its end); for a customer who moved since `cut`

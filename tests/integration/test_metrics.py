@@ -245,6 +245,27 @@ def test_a_change_today_carries_today_on_from_the_last_refresh(app, clock):
     assert (row.expansion_count, row.churn_cents, row.churn_count) == (0, 1000, 1)
     assert (row.reactivation_cents, row.new_cents, row.mrr_cents) == (4900, 4900, 9800)
     assert (row.payments_cents, row.payment_count, row.subscribers) == (4900, 1, 2)
+    assert any(s.startswith("UPDATE metrics_day") for s in ran)
+    carried = stored_days()
+    days.rebuild(now, TZ, STORE)
+    assert stored_days() == carried
+    # the first refresh of the next day: the last refresh's day carried on to its end (a
+    # change late in it), the new day swept from its start
+    clock(1)
+    third_sub = factories.subscription(third, yearly, start_date=utcnow(),
+                                       current_period_end=utcnow() + timedelta(days=365))
+    db.session.commit()
+    clock(86400)
+    factories.payment(first, 700, created_at=utcnow())
+    db.session.commit()
+    now = utcnow()
+    ran = statements_of(lambda: days.refresh(now, TZ, STORE))
+    assert any(s.startswith("UPDATE metrics_day") for s in ran)
+    yesterday = db.session.get(MetricsDay, store_day_now() - timedelta(days=1))
+    # the third customer's day: from nothing to 4900 + 1000, one new customer
+    assert (yesterday.new_cents, yesterday.new_count, yesterday.expansion_count) == \
+        (5900, 1, 0)
+    assert third_sub.customer_id == third.id
     carried = stored_days()
     days.rebuild(now, TZ, STORE)
     assert stored_days() == carried
