@@ -266,7 +266,8 @@ def carry_on(stored, now, tz, store):
     starts or ends then, or an end still to come moves), so nothing before `cut` moved."""
     cut, start = stored.computed_until, day_start(stored.day, tz)
     if cut < now:
-        for _customer, old, mid, new, seen in db.session.execute(moved(start, cut, now)):
+        money = Sweep(tz, store)._money(cut, now, [now]).get(0, {})  # read all, then write
+        for _customer, old, mid, new, seen in moved(start, cut, now):
             old, mid, new = int(old), int(mid), int(new)
             for sign, value in ((-1, mid), (1, new)):
                 kind, cents = classify(old, value, bool(seen))
@@ -275,7 +276,7 @@ def carry_on(stored, now, tz, store):
                     _add(stored, f"{kind}_count", sign)
             stored.mrr_cents += new - mid
             stored.subscribers += (new > 0) - (mid > 0)
-        for name, value in Sweep(tz, store)._money(cut, now, [now]).get(0, {}).items():
+        for name, value in money.items():
             _add(stored, name, value)
     stored.computed_until = now
 
@@ -285,23 +286,30 @@ def _add(row, name, value):
 
 
 def moved(start, cut, end):
-    """SELECT customer, MRR at start, at cut, at end, had MRR before start: the customers
+    """[(customer, MRR at start, at cut, at end, had MRR before start)] of the customers
     whose MRR moved in [cut, end) (a counted span starting or ending in it). A customer's
     MRR at an instant: their counted spans started before it and not ended before it (a
-    change at the instant itself belongs to what follows, as in the sweep)."""
+    change at the instant itself belongs to what follows, as in the sweep).
+
+    The customers first, then their spans by customer in lists of CHUNK: one statement
+    joining the two let PostgreSQL, misjudging how few customers move, scan every span."""
     S, counted = MrrSpan, MrrSpan.mrr_cents > 0
-    customers = union(
+    customers = sorted(set(db.session.scalars(union(
         select(S.customer_id).where(counted, S.starts_at >= cut, S.starts_at < end),
-        select(S.customer_id).where(counted, S.ends_at >= cut, S.ends_at < end)).subquery()
+        select(S.customer_id).where(counted, S.ends_at >= cut, S.ends_at < end)))))
 
     def at(instant):
         return func.coalesce(func.sum(case((
             (S.starts_at < instant) & (S.ends_at.is_(None) | (S.ends_at >= instant)),
             S.mrr_cents), else_=0)), 0)
-    return (select(S.customer_id, at(start), at(cut), at(end),
+    rows = []
+    for n in range(0, len(customers), CHUNK):
+        rows += db.session.execute(
+            select(S.customer_id, at(start), at(cut), at(end),
                    func.max(case((S.starts_at < start, 1), else_=0)))
-            .where(counted, S.customer_id.in_(select(customers.c.customer_id)))
-            .group_by(S.customer_id))
+            .where(counted, S.customer_id.in_(customers[n:n + CHUNK]))
+            .group_by(S.customer_id)).all()
+    return rows
 
 
 def rebuild(now, tz, store, progress=None, days_per_step=31):
