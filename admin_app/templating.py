@@ -1,6 +1,10 @@
 """Jinja filters: money, dates, countries, cycles, as admins read them."""
+from collections import OrderedDict
+
 from flask import current_app, g, url_for
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from jinja2.filters import do_tojson
 from markupsafe import Markup, escape
 
 from admin_app.config import gateways_in_sandbox
@@ -69,6 +73,25 @@ def action_link(action, endpoint, obj, return_url, icon_only=False, allowed=None
         escape(action.icon), label))
 
 
+class JsonOnce(OrderedDict):
+    """A mapping that never changes once built, whose `tojson` is written once and reused
+    (see `tojson` below): Flask-Admin's filter groups, which it builds when the view is set
+    up but serialises on every list page (the customers' Country filter lists every country:
+    6 KB of JSON, 0.3 ms a page; issue 22)."""
+
+    _json = None
+
+
+@pass_eval_context
+def tojson(eval_ctx, value, indent=None):
+    """Jinja's tojson; a JsonOnce's JSON written at its first page and reused."""
+    if isinstance(value, JsonOnce) and indent is None:
+        if value._json is None:
+            value._json = do_tojson(eval_ctx, value)
+        return value._json
+    return do_tojson(eval_ctx, value, indent)
+
+
 def _store():
     config = current_app.config
     return config["STORE_LOCALE"], config["STORE_TIMEZONE"]
@@ -112,7 +135,7 @@ def init_app(app):
     app.jinja_env.filters.update(money=money, date=date, datetime=datetime_,
                                  country=country_name, subscription_status=subscription_status,
                                  sandbox_time=sandbox_time, shows_next_payment=shows_next_payment,
-                                 subscription_total=subscription_total)
+                                 subscription_total=subscription_total, tojson=tojson)
     app.jinja_env.globals.update(profile_url=profile_url, row_url=row_url,
                                  action_link_html=action_link)
 

@@ -11,7 +11,7 @@ from sqlalchemy import desc
 
 from admin_app.input_guard import is_db_id, page_number
 from admin_app.redirects import get_redirect_target
-from admin_app.templating import date, datetime_, money, profile_url
+from admin_app.templating import JsonOnce, date, datetime_, money, profile_url
 from admin_app.views.paging import PagingMixin
 
 
@@ -149,6 +149,16 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
         args = super()._get_list_extra_args()
         page_number(args.page, self.get_safe_page_size(args.page_size) or self.page_size)
         return args
+
+    def _get_filter_groups(self):
+        """Flask-Admin's filter groups (their options taken once, when the view was set up),
+        kept as one JsonOnce so that their JSON is written once, not on every page."""
+        groups = self._filter_groups
+        kept = self.__dict__.get("_md_filter_groups")
+        if kept is None or kept[0] is not groups:  # Flask-Admin refreshed its filters
+            value = super()._get_filter_groups()
+            kept = self.__dict__["_md_filter_groups"] = (groups, value and JsonOnce(value))
+        return kept[1]
 
     def _get_list_url(self, view_args):
         """Flask-Admin's list address; the pager's links (a dozen a page, the same address
