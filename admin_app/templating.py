@@ -8,6 +8,7 @@ from jinja2.filters import do_tojson
 from markupsafe import Markup, escape
 
 from admin_app.config import gateways_in_sandbox
+from admin_app.menu import main_menu
 from models._types import utcnow
 from models.country import country_name
 from models.dates import format_day, format_moment
@@ -137,7 +138,7 @@ def init_app(app):
                                  sandbox_time=sandbox_time, shows_next_payment=shows_next_payment,
                                  subscription_total=subscription_total, tojson=tojson)
     app.jinja_env.globals.update(profile_url=profile_url, row_url=row_url,
-                                 action_link_html=action_link)
+                                 action_link_html=action_link, md_main_menu=main_menu)
 
     @app.context_processor
     def sandbox_banner():
