@@ -87,8 +87,13 @@ def _report(summary, dry_run, money):
 def _report_ltv(summary, money):
     """Each customer's lifetime value here against the gateway's own records."""
     found = summary.ltv_differences
+    if summary.ltv_not_compared:
+        click.echo(f"Lifetime value against the gateway's records: {summary.ltv_not_compared} "
+                   "customer(s) paid before the gateway's records reach (PayPal's transaction "
+                   "search: three years) and were not compared.")
     if not found:
-        click.echo("Lifetime value against the gateway's records: every customer agrees.")
+        click.echo("Lifetime value against the gateway's records: every customer "
+                   f"{'compared ' if summary.ltv_not_compared else ''}agrees.")
         return
     click.echo(f"Lifetime value against the gateway's records: {len(found)} customer(s) "
                "differ:")

@@ -27,6 +27,8 @@ class Summary:
     #: customers whose lifetime value here differs from the gateway's records (full runs)
     ltv_differences: list = field(default_factory=list)
     ltv_compared: bool = False
+    #: customers left out of that comparison: paid before the gateway's records reach
+    ltv_not_compared: int = 0
 
     def as_dict(self):
         return {"counts": dict(self.counts), "errors": self.errors[:100],
@@ -34,7 +36,7 @@ class Summary:
                 "ltv_drift": self.ltv_drift,
                 "ltv_differences": self.ltv_differences[:500],
                 "ltv_differences_total": len(self.ltv_differences),
-                "ltv_compared": self.ltv_compared}
+                "ltv_compared": self.ltv_compared, "ltv_not_compared": self.ltv_not_compared}
 
 
 class RateLimit:
@@ -82,6 +84,7 @@ def run(source, *, dry_run=False, progress=None):
         summary.drift.extend(source.missing_there())
     if getattr(source, "ledger", None) is not None:
         summary.ltv_differences, summary.ltv_compared = source.ledger.differences(), True
+        summary.ltv_not_compared = source.ledger.not_compared
     summary.ltv_drift = len(ltv.find_drift(source.deps.store_currency))
     _finish(source.gateway, summary, dry_run)
     return summary

@@ -21,9 +21,14 @@ from models import Customer, Dispute, Refund, Transaction, db
 
 
 class GatewayLedger:
-    def __init__(self, gateway, store_currency):
-        self.gateway, self.store = gateway, store_currency
+    """covers_from: the earliest instant the gateway's records reach (PayPal's transaction
+    search: three years back); a customer with a payment of ours before it cannot be
+    compared, and is counted in `not_compared` instead."""
+
+    def __init__(self, gateway, store_currency, covers_from=None):
+        self.gateway, self.store, self.covers_from = gateway, store_currency, covers_from
         self.payments, self.refunds, self.disputes = {}, {}, {}
+        self.not_compared = 0
 
     def add(self, record):
         """Remember a record the sync read (the latest one per object wins)."""
@@ -39,9 +44,13 @@ class GatewayLedger:
         ours = {row.gateway_ref: row for row in db.session.execute(
             select(Transaction.id, Transaction.gateway_ref, Transaction.customer_id,
                    Transaction.amount_cents, Transaction.settlement_cents,
-                   Transaction.settlement_currency)
+                   Transaction.settlement_currency, Transaction.created_at)
             .where(Transaction.gateway == self.gateway)
             .execution_options(yield_per=5000))}
+        # paid before the gateway's records reach: the gateway cannot say their value
+        older = {tx.customer_id for tx in ours.values()
+                 if self.covers_from is not None and tx.created_at < self.covers_from}
+        self.not_compared = len(older)
         theirs = defaultdict(int)
         for rec in self.payments.values():
             tx = _ours(ours, rec.refs)
@@ -65,7 +74,7 @@ class GatewayLedger:
         here = dict(db.session.execute(
             select(*_per_customer(self.store, self.gateway))).all())
         found = []
-        for customer_id in sorted(set(here) | set(theirs)):
+        for customer_id in sorted((set(here) | set(theirs)) - older):
             mine, gateway_value = int(here.get(customer_id) or 0), theirs.get(customer_id, 0)
             if mine != gateway_value:
                 found.append({"customer_id": customer_id, "here_cents": mine,

@@ -121,7 +121,8 @@ class PayPalSource:
         # whole seconds, as the transaction search takes them
         self.since = (since or (self.clock() - timedelta(days=3 * 365))).replace(microsecond=0)
         self.seen, self.subscriptions = set(), set()
-        self.ledger = GatewayLedger(self.gateway, self.store) if self.full else None
+        self.ledger = GatewayLedger(self.gateway, self.store, covers_from=self.since) \
+            if self.full else None
 
     def pages(self, resume):
         from datetime import datetime
