@@ -1,6 +1,7 @@
 """CSV export of customers: a query in, CSV text chunks out, streamed from the database;
 export_customers() checks the permission and audits each export when its stream ends."""
 import csv
+import gc
 import io
 import re
 from contextlib import closing
@@ -193,6 +194,11 @@ def iter_csv(query, currency, *, bom=False, session=None, batch_size=BATCH_SIZE,
     statement = export_statement(query).execution_options(yield_per=batch_size)
     # on the session's connection: plain rows (the session would pass them through the ORM)
     result = (session or db.session).connection().execute(statement)
+    # The rows of a batch outlive a few young collections, so every ~200,000 rows a full
+    # collection walks the whole heap, the app's 100 MB of long-lived objects (at 1M rows 5 of
+    # them, 1.25 of 7.2 s CPU): that heap is frozen (left out of the collector's walks) while
+    # the rows stream, and put back when the export ends or stops.
+    gc.freeze()
     try:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -206,6 +212,7 @@ def iter_csv(query, currency, *, bom=False, session=None, batch_size=BATCH_SIZE,
                 progress(len(rows))
             yield chunk
     finally:
+        gc.unfreeze()
         result.close()
 
 
