@@ -77,6 +77,8 @@ class MetricsTouch(db.Model):
     __tablename__ = "metrics_touch"
     id = db.Column(BigId, primary_key=True)
     at = db.Column(UTCDateTime, nullable=False)
+    # a payment's, refund's or dispute's instant (its money moved), not the MRR ledger's
+    money = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
 
 class MetricsLive(db.Model):

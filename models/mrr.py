@@ -155,10 +155,13 @@ def _backfill(conn, sub, now, store):
     return row["starts_at"]
 
 
-def touch(conn, instants):
-    instants = sorted({when for when in instants if when is not None})
-    if instants:
-        conn.execute(insert(MetricsTouch), [{"at": when} for when in instants])
+def touch(conn, instants, money=()):
+    """Mark the instants the MRR ledger changed at, and those a payment, refund or dispute
+    moved money at (`money`: a refresh sums that day's money again)."""
+    rows = [{"at": when, "money": False} for when in sorted(set(instants) - {None})]
+    rows += [{"at": when, "money": True} for when in sorted(set(money) - {None})]
+    if rows:
+        conn.execute(insert(MetricsTouch), rows)
 
 
 def _money_instant(obj):
@@ -174,7 +177,7 @@ def _keep_ledger(session, _context):
     if not changed:
         return
     conn, now, store = session.connection(), utcnow(), STORE["currency"]
-    subs, rated, instants = {}, set(), []
+    subs, rated, instants, money = {}, set(), [], []
     for obj in changed:
         if isinstance(obj, Subscription):
             subs[obj.id] = obj
@@ -182,7 +185,7 @@ def _keep_ledger(session, _context):
             if isinstance(obj, Transaction) and obj.subscription_id and \
                     obj.status == "succeeded" and obj.settlement_currency == store:
                 rated.add(obj.subscription_id)
-            instants.append(_money_instant(obj))
+            money.append(_money_instant(obj))
     for sub_id in rated - set(subs):
         row = conn.execute(select(Subscription.__table__).where(Subscription.id == sub_id)
                            ).first()
@@ -190,4 +193,4 @@ def _keep_ledger(session, _context):
             subs[sub_id] = row
     for sub in subs.values():
         instants.append(settle(conn, sub, now, store))
-    touch(conn, instants)
+    touch(conn, instants, money)

@@ -215,26 +215,62 @@ def refresh(now, tz, store):
         return None
     # the touches this refresh answers for, read before the ledger: a change committed while
     # it runs keeps its touch for the next refresh
-    touches = db.session.execute(select(MetricsTouch.id, MetricsTouch.at)).all()
+    touches = db.session.execute(
+        select(MetricsTouch.id, MetricsTouch.at, MetricsTouch.money)).all()
     today = store_day(now, tz)
-    last = db.session.scalar(select(func.max(MetricsDay.day)))
-    stored = (db.session.get(MetricsDay, first, populate_existing=True)
-              if first == last else None)
-    if stored is not None and stored.computed_until <= now and \
-            all(at >= stored.computed_until for _, at in touches):
-        # nothing before the last refresh changed: carry its day on, then sweep the days
-        # after it (the first Home of a day: since midnight only)
-        carry_on(stored, min(day_end(first, tz), now), tz, store)
-        if first < today:
+    carried = _carry_on_days(touches, now, tz)
+    if carried is not None:
+        # nothing in the ledger moved before the last refresh: carry its day on (summing
+        # again the money of the days a payment dated before it touched), then sweep the
+        # days after it (the first Home of a day: since midnight only)
+        stored, again = carried
+        last = stored.day
+        for row in again:
+            if row.day < last:
+                _set_money(row, Sweep(tz, store)._money(
+                    day_start(row.day, tz), day_end(row.day, tz), [day_end(row.day, tz)]))
+        carry_on(stored, min(day_end(last, tz), now), tz, store,
+                 money_again=any(row.day == last for row in again))
+        if last < today:
             sweep = Sweep(tz, store, stored.mrr_cents, stored.subscribers, complete=False)
-            _write(sweep.run(first + timedelta(days=1), today, now), first + timedelta(days=1))
+            _write(sweep.run(last + timedelta(days=1), today, now), last + timedelta(days=1))
     else:
         _recompute(first, today, now, tz, store)
-    ids = [id_ for id_, _ in touches]
+    ids = [id_ for id_, _, _ in touches]
     for n in range(0, len(ids), CHUNK):
         db.session.execute(delete(MetricsTouch).where(MetricsTouch.id.in_(ids[n:n + CHUNK])))
     db.session.commit()
     return first
+
+
+def _carry_on_days(touches, now, tz):
+    """(the last stored day's row, [rows of the days whose money is summed again]) when the
+    last refresh can be carried on: the ledger's touches are all at or after it, and a
+    payment's, refund's or dispute's before it fall on stored days; else None."""
+    last = db.session.scalar(select(func.max(MetricsDay.day)))
+    stored = None if last is None else db.session.get(MetricsDay, last, populate_existing=True)
+    if stored is None or stored.computed_until > now:
+        return None
+    cut = stored.computed_until
+    if any(at < cut for _, at, money in touches if not money):
+        return None
+    days_ = sorted({store_day(at, tz) for _, at, money in touches if money and at < cut})
+    rows = [stored if day == last else db.session.get(MetricsDay, day, populate_existing=True)
+            for day in days_]
+    if any(row is None for row in rows):
+        return None
+    return stored, rows
+
+
+MONEY = ("payments_cents", "payment_count", "refunds_cents", "refund_count",
+         "disputes_lost_cents", "dispute_lost_count", "dispute_count")
+
+
+def _set_money(row, money):
+    """A day's money figures, replaced by {day index: figures}[0] of Sweep._money."""
+    figures = money.get(0, {})
+    for name in MONEY:
+        setattr(row, name, figures.get(name, 0))
 
 
 def _recompute(first, today, now, tz, store):
@@ -251,12 +287,13 @@ def _recompute(first, today, now, tz, store):
     _write(rows, first)
 
 
-def carry_on(stored, now, tz, store):
+def carry_on(stored, now, tz, store, money_again=False):
     """A day's stored figures, taken at `cut` (stored.computed_until), carried on to `now`
-    (at most the day's end) when nothing before `cut` has changed since (every touch is at
-    `cut` or later): only the customers whose MRR moved in [cut, now) are classified again,
-    and only the money of [cut, now) is added, instead of all of the day's (tens of
-    thousands of span changes and payments at 1M customers).
+    (at most the day's end) when nothing in the ledger has changed before `cut` since (its
+    touches are all at `cut` or later): only the customers whose MRR moved in [cut, now)
+    are classified again, and only the money of [cut, now) is added (`money_again`: a
+    payment dated before `cut` arrived, the day's money is summed again whole), instead of
+    all of the day's (tens of thousands of span changes and payments at 1M customers).
 
     The same figures as a recompute of the day: a customer's movement of the day is
     classify(MRR at the day's start, MRR at its end); for a customer who moved since `cut`
@@ -265,18 +302,25 @@ def carry_on(stored, now, tz, store):
     A change to the ledger writes its spans at the instant it touches (models/mrr.py: a span
     starts or ends then, or an end still to come moves), so nothing before `cut` moved."""
     cut, start = stored.computed_until, day_start(stored.day, tz)
-    if cut < now:
-        money = Sweep(tz, store)._money(cut, now, [now]).get(0, {})  # read all, then write
-        for _customer, old, mid, new, seen in moved(start, cut, now):
-            old, mid, new = int(old), int(mid), int(new)
-            for sign, value in ((-1, mid), (1, new)):
-                kind, cents = classify(old, value, bool(seen))
-                if kind:
-                    _add(stored, f"{kind}_cents", sign * cents)
-                    _add(stored, f"{kind}_count", sign)
-            stored.mrr_cents += new - mid
-            stored.subscribers += (new > 0) - (mid > 0)
-        for name, value in money.items():
+    money = None  # read all, then write (no autoflush in between)
+    if money_again:
+        money = Sweep(tz, store)._money(start, now, [now])
+    elif cut < now:
+        money = Sweep(tz, store)._money(cut, now, [now])
+    changes = moved(start, cut, now) if cut < now else []
+    for _customer, old, mid, new, seen in changes:
+        old, mid, new = int(old), int(mid), int(new)
+        for sign, value in ((-1, mid), (1, new)):
+            kind, cents = classify(old, value, bool(seen))
+            if kind:
+                _add(stored, f"{kind}_cents", sign * cents)
+                _add(stored, f"{kind}_count", sign)
+        stored.mrr_cents += new - mid
+        stored.subscribers += (new > 0) - (mid > 0)
+    if money_again:
+        _set_money(stored, money)
+    elif money is not None:
+        for name, value in money.get(0, {}).items():
             _add(stored, name, value)
     stored.computed_until = now
 
