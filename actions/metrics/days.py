@@ -188,7 +188,8 @@ def stale_from(now, tz):
     today = store_day(now, tz)
     last = db.session.execute(select(MetricsDay.day, MetricsDay.computed_until)
                               .order_by(MetricsDay.day.desc()).limit(1)).first()
-    touched = db.session.scalar(select(func.min(MetricsTouch.at)))
+    # a touch at `now` or later moves nothing before `now`: it waits for a later refresh
+    touched = db.session.scalar(select(func.min(MetricsTouch.at)).where(MetricsTouch.at < now))
     if last is None:
         began = first_instant()
         return None if began is None else min(store_day(began, tz), today)
@@ -214,9 +215,12 @@ def refresh(now, tz, store):
         db.session.rollback()
         return None
     # the touches this refresh answers for, read before the ledger: a change committed while
-    # it runs keeps its touch for the next refresh
+    # it runs keeps its touch for the next refresh, and so does one at `now` or later (a
+    # change made after this refresh began, while it waited for the lock: its spans start
+    # after the instant the figures are taken at, and nothing else would say so)
     touches = db.session.execute(
-        select(MetricsTouch.id, MetricsTouch.at, MetricsTouch.money)).all()
+        select(MetricsTouch.id, MetricsTouch.at, MetricsTouch.money)
+        .where(MetricsTouch.at < now)).all()
     today = store_day(now, tz)
     carried = _carry_on_days(touches, now, tz)
     if carried is not None:

@@ -497,3 +497,29 @@ def test_money_per_store_day_is_the_rows_of_that_day_at_the_edges_of_local_days(
             assert stored[day] == figures_, (step, day)
         assert sum(f["payment_count"] for f in stored.values()) == \
             sum(f["payment_count"] for f in expected.values())
+
+
+def test_a_change_after_the_instant_a_refresh_takes_keeps_its_touch(app, clock):
+    """A refresh taking its figures at `now` (begun, then waiting for the lock) while a change
+    made just after `now` commits: the change's touch is left for the next refresh, which
+    counts it; before, the touch was taken and the change never counted that day."""
+    plan = factories.plan(price_cents=4900)
+    person = factories.customer()
+    factories.subscription(person, plan, start_date=utcnow() - timedelta(days=3),
+                           current_period_end=utcnow() + timedelta(days=20))
+    db.session.commit()
+    days.refresh(utcnow(), TZ, STORE)
+    began = utcnow()  # the instant the next refresh takes its figures at
+    clock(2)
+    factories.subscription(factories.customer(), plan, start_date=utcnow(),
+                           current_period_end=utcnow() + timedelta(days=20))
+    db.session.commit()
+    days.refresh(began, TZ, STORE)
+    assert db.session.get(MetricsDay, store_day_now()).mrr_cents == 4900
+    clock(2)
+    now = utcnow()
+    days.refresh(now, TZ, STORE)
+    assert db.session.get(MetricsDay, store_day_now()).mrr_cents == 9800 == independent_mrr(now)
+    carried = stored_days()
+    days.rebuild(now, TZ, STORE)
+    assert stored_days() == carried
