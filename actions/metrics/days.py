@@ -96,19 +96,21 @@ class Sweep:
         return rows
 
     def _load(self, start, customers):
-        """MRR at `start` of customers not held yet, and which had counted before it."""
+        """MRR at `start` of customers not held yet, and which had counted before it: one
+        aggregate per CHUNK customers over their counted spans begun before `start`."""
         S = MrrSpan
         customers = sorted(customers)
+        at_start = func.sum(case((S.ends_at.is_(None) | (S.ends_at >= start), S.mrr_cents),
+                                 else_=0))
         for n in range(0, len(customers), CHUNK):
             part = customers[n:n + CHUNK]
             for customer, cents in db.session.execute(
-                    select(S.customer_id, S.mrr_cents)
+                    select(S.customer_id, at_start)
                     .where(S.customer_id.in_(part), S.mrr_cents > 0, S.starts_at < start)
-                    .where((S.ends_at.is_(None)) | (S.ends_at >= start))):
-                self.cur[customer] = self.cur.get(customer, 0) + cents
-            self.seen |= set(db.session.scalars(
-                select(S.customer_id).where(S.customer_id.in_(part), S.mrr_cents > 0,
-                                            S.starts_at < start).distinct()))
+                    .group_by(S.customer_id)):
+                self.seen.add(customer)
+                if cents:
+                    self.cur[customer] = self.cur.get(customer, 0) + int(cents)
 
     def _money(self, start, end, cuts):
         """{day index: {payments_cents, ...}} of the money in [start, end): settled payments,
