@@ -76,9 +76,27 @@ def _number(tx):
         pending.append(tx)
 
 
+#: PostgreSQL advisory locks (two-key form: this class, the hash of a payment's reference):
+#: one processor at a time creates a given payment
+PAYMENT_CREATION_LOCK = 7_263_541
+
+
+def _claim_creation(gateway, ref):
+    """Wait until no other transaction is creating the payment `ref` (until it commits), on
+    PostgreSQL. Two lanes' batches may both bring a new payment (a Stripe renewal's
+    charge.succeeded and its invoice.paid): the second then finds the first's payment instead
+    of failing on the unique reference."""
+    if db.engine.dialect.name == "postgresql" and ref:
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:cls, hashtext(:key))"),
+                           {"cls": PAYMENT_CREATION_LOCK, "key": f"{gateway}:{ref}"})
+
+
 def apply_payment(deps, actor, rec, fetch_customer=None):
     """Create or complete a payment; (transaction, "created"|"updated"|"unchanged")."""
     tx = find_payment(rec.gateway, rec.refs)
+    if tx is None:
+        _claim_creation(rec.gateway, rec.refs[0])
+        tx = find_payment(rec.gateway, rec.refs)  # created meanwhile by another lane
     if tx is not None:
         audit.concerns(actor, tx.customer_id)
     if tx is None:

@@ -173,6 +173,7 @@ def _apply(deps, event, max_attempts, delay, savepoint=True, failed=None, reads=
         reader = CachedReader(reader, reads)
     ctx = Context(deps, reader, actor)
     mark = ltv.deferred_mark()
+    event_id = event.id  # a failed flush expires every object: read it while we can
     try:
         if savepoint:
             with db.session.begin_nested():
@@ -183,7 +184,7 @@ def _apply(deps, event, max_attempts, delay, savepoint=True, failed=None, reads=
         raise
     except Exception as exc:  # noqa: BLE001 - any failure: undone, recorded, tried later
         if not savepoint:
-            raise _Failed(event.id, exc) from exc
+            raise _Failed(event_id, exc) from exc
         ltv.restore_deferred(mark)  # its lifetime-value changes are undone with it
         return _failure(event, exc, attempts, max_attempts, delay)
     event.status, event.processed_at, event.last_error = "processed", deps.clock(), None
