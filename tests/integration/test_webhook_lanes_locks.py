@@ -106,3 +106,59 @@ def test_two_lanes_paying_the_same_customer_do_not_wait_for_each_others_batch(
     assert zed.lifetime_value_cents == 500
     assert db.session.scalar(select(func.count(Transaction.id))) == 3
     assert set(db.session.scalars(select(WebhookEvent.attempts))) == {1}
+
+
+def test_a_payment_both_lanes_bring_is_created_once_the_second_lane_waiting_for_the_first(
+        app, database_url, tmp_path, stripe_reads, redis_queue):
+    """A Stripe renewal: its charge.succeeded (the charge's lane) and its invoice.paid (the
+    customer's lane) both bring the new payment. Lane 1's batch creates it and is held at
+    Stripe before its commit; lane 2 waits for that commit (a lock on the payment's
+    reference) and then finds the payment, instead of inserting it too and being refused
+    (which cost the event a retry)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two workers writing at once: PostgreSQL")
+    factories.customer(email="x@example.com", stripe_customer_id="cus_renewing_x")
+    db.session.commit()
+    renewal = se.event("invoice.paid", se.invoice("cus_renewing_x", None, "pi_renewal_1"))
+    lane_2 = lane_of("stripe", renewal)
+    lane_1 = (lane_2 + 1) % 16
+    paid = _charge_in_lane(lane_1, "cus_renewing_x", 4900, "x@example.com")
+    paid["data"]["object"]["payment_intent"] = "pi_renewal_1"
+    newcomer = stripe_reads.add(se.customer(email="z@example.com", name="Zed"))
+    unknown = _charge_in_lane(lane_1, newcomer["id"], 500, None)
+    settings = dict(STRIPE_WEBHOOK_SECRET=se.SECRET, STRIPE_API_KEY=se.API_KEY,
+                    STRIPE_API_BASE=stripe_reads.url, STRIPE_MAX_RETRIES="0",
+                    STRIPE_TIMEOUT="40", WEBHOOK_RETRY_DELAY="1")
+    web = create_app({**_config(database_url, tmp_path), "REDIS_URL": REDIS_URL,
+                      "RQ_QUEUE": redis_queue, **settings}).test_client()
+
+    def post(evt):
+        response = web.post("/webhooks/stripe", data=se.body(evt),
+                            content_type="application/json",
+                            headers={"Stripe-Signature": se.sign(se.body(evt))})
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+    stripe_reads.sb.add_fault("stripe", "hold", reads=True)  # the newcomer's details
+    post(paid)
+    post(unknown)
+    env = worker_env(database_url, redis_queue, **settings)
+    names = [f"{redis_queue}-a", f"{redis_queue}-b"]
+    workers = [start_worker(env, name=name) for name in names]
+    try:
+        _wait_registered(redis_queue, names)
+        assert stripe_reads.sb.holding.wait(60), "lane 1's batch never asked Stripe"
+        post(renewal)  # lane 2, while lane 1 has created the payment but not committed
+        time.sleep(3)  # lane 2 reaches the payment meanwhile
+        stripe_reads.sb.release()
+        assert _wait(lambda: {_status(e["id"]) for e in (paid, unknown, renewal)}
+                     == {"processed"}, 90), "not every event was applied"
+    finally:
+        stripe_reads.sb.release()
+        stop_workers(*workers)
+
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Transaction.id)).where(
+        Transaction.gateway_ref == "pi_renewal_1")) == 1
+    assert set(db.session.scalars(select(WebhookEvent.attempts))) == {1}  # none refused
+    x = db.session.scalar(select(Customer).where(Customer.email == "x@example.com"))
+    assert x.lifetime_value_cents == 4900
