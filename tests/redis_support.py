@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,3 +71,12 @@ def _signal_group(worker, signum):
         os.killpg(worker.pid, signum)
     except ProcessLookupError:
         pass
+
+def longest_idle_in_transaction(watch, app_name):
+    """Seconds the longest transaction of the sessions named `app_name` (a worker's) has
+    been open while idle: PostgreSQL's pg_stat_activity, read on the engine `watch`."""
+    with watch.connect() as conn:
+        return conn.execute(text(
+            "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0) "
+            "FROM pg_stat_activity WHERE application_name = :name "
+            "AND state = 'idle in transaction'"), {"name": app_name}).scalar()

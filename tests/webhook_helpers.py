@@ -53,3 +53,12 @@ def snapshot():
         "subscriptions": rows(Subscription, "gateway_id", "status", "price_cents",
                               "cancel_at_period_end", "canceled_at", "current_period_end"),
     }
+
+
+def event_status(event_id):
+    """A stored webhook event's status, read afresh (another process applies it)."""
+    db.session.expire_all()
+    status = db.session.scalar(select(WebhookEvent.status).where(
+        WebhookEvent.event_id == event_id))
+    db.session.rollback()
+    return status

@@ -7,7 +7,7 @@ pg_stat_activity meanwhile, are never idle in a transaction for anything like th
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from admin_app import create_app, jobs
@@ -15,7 +15,8 @@ from models import Job, db
 from tests.conftest import _config, make_admin
 from tests.integration.test_job_chunks import _subscriptions, _wait_registered, sandbox_server  # noqa: F401,E501
 from tests.job_support import wait_for_job
-from tests.redis_support import REDIS_URL, start_worker, stop_workers, worker_env
+from tests.redis_support import (REDIS_URL, longest_idle_in_transaction, start_worker,
+                                 stop_workers, worker_env)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -26,13 +27,6 @@ RATE = 0.5  # requests/s: a cancel takes 2 tokens, so each row waits ~2-4 s for 
 IDLE_IN_TRANSACTION_LIMIT = 1.0
 
 
-def _longest_idle_in_transaction(watch, app_name):
-    """Seconds the worker's longest current transaction has been open while idle."""
-    with watch.connect() as conn:
-        return conn.execute(text(
-            "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0) "
-            "FROM pg_stat_activity WHERE application_name = :name "
-            "AND state = 'idle in transaction'"), {"name": app_name}).scalar()
 
 
 def _finished(job_id):
@@ -69,7 +63,7 @@ def test_a_runner_waits_for_rate_limit_tokens_outside_any_transaction(
                                      {"when": "period_end"}).id
         started = time.monotonic()
         while not _finished(job_id):
-            longest = max(longest, _longest_idle_in_transaction(watch, app_name))
+            longest = max(longest, longest_idle_in_transaction(watch, app_name))
             assert time.monotonic() - started < 120, "the job did not finish"
             time.sleep(0.05)
         job = wait_for_job(job_id, timeout=5)

@@ -22,6 +22,7 @@ from tests.conftest import _config
 from tests.fakes import stripe_events as se
 from tests.integration.test_job_chunks import _wait_registered
 from tests.redis_support import REDIS_URL, start_worker, stop_workers, worker_env
+from tests.webhook_helpers import event_status
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -41,12 +42,6 @@ def _charge_in_lane(lane, cust_id, amount, email):
     return se.event("charge.succeeded", charge)
 
 
-def _status(event_id):
-    db.session.expire_all()
-    status = db.session.scalar(select(WebhookEvent.status).where(
-        WebhookEvent.event_id == event_id))
-    db.session.rollback()
-    return status
 
 
 def _wait(condition, seconds):
@@ -91,9 +86,9 @@ def test_two_lanes_paying_the_same_customer_do_not_wait_for_each_others_batch(
         _wait_registered(redis_queue, names)
         assert stripe_reads.sb.holding.wait(60), "lane 1's batch never asked Stripe"
         post(other_lane)  # the other worker drains lane 2 while lane 1's batch is held
-        in_time = _wait(lambda: _status(other_lane["id"]) == "processed", WITHIN)
+        in_time = _wait(lambda: event_status(other_lane["id"]) == "processed", WITHIN)
         stripe_reads.sb.release()
-        assert _wait(lambda: {_status(e["id"]) for e in (first, unknown, other_lane)}
+        assert _wait(lambda: {event_status(e["id"]) for e in (first, unknown, other_lane)}
                      == {"processed"}, 90), "not every event was applied"
     finally:
         stripe_reads.sb.release()
@@ -150,7 +145,7 @@ def test_a_payment_both_lanes_bring_is_created_once_the_second_lane_waiting_for_
         post(renewal)  # lane 2, while lane 1 has created the payment but not committed
         time.sleep(3)  # lane 2 reaches the payment meanwhile
         stripe_reads.sb.release()
-        assert _wait(lambda: {_status(e["id"]) for e in (paid, unknown, renewal)}
+        assert _wait(lambda: {event_status(e["id"]) for e in (paid, unknown, renewal)}
                      == {"processed"}, 90), "not every event was applied"
     finally:
         stripe_reads.sb.release()

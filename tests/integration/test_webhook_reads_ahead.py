@@ -8,14 +8,16 @@ transaction for anything like that long, and the refund and its payment are appl
 import time
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
 from admin_app import create_app
-from models import Customer, Refund, Transaction, WebhookEvent, db
+from models import Customer, Refund, Transaction, db
 from tests.conftest import _config
 from tests.fakes import stripe_events as se
-from tests.redis_support import REDIS_URL, start_worker, stop_workers, worker_env
+from tests.redis_support import (REDIS_URL, longest_idle_in_transaction, start_worker,
+                                 stop_workers, worker_env)
+from tests.webhook_helpers import event_status
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -25,20 +27,8 @@ SLOW = 2.0  # seconds the sandbox takes to answer each call
 IDLE_IN_TRANSACTION_LIMIT = 1.0
 
 
-def _longest_idle_in_transaction(watch, app_name):
-    with watch.connect() as conn:
-        return conn.execute(text(
-            "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0) "
-            "FROM pg_stat_activity WHERE application_name = :name "
-            "AND state = 'idle in transaction'"), {"name": app_name}).scalar()
 
 
-def _status(event_id):
-    db.session.expire_all()
-    status = db.session.scalar(select(WebhookEvent.status).where(
-        WebhookEvent.event_id == event_id))
-    db.session.rollback()
-    return status
 
 
 def test_a_refund_before_its_payment_reads_stripe_outside_the_batch_transaction(
@@ -69,10 +59,10 @@ def test_a_refund_before_its_payment_reads_stripe_outside_the_batch_transaction(
     longest, reads = 0.0, 0
     try:
         deadline = time.monotonic() + 90
-        while _status(refund["id"]) != "processed":
+        while event_status(refund["id"]) != "processed":
             assert worker.poll() is None, worker.stdout.read()
-            assert time.monotonic() < deadline, f"not applied: {_status(refund['id'])}"
-            longest = max(longest, _longest_idle_in_transaction(watch, app_name))
+            assert time.monotonic() < deadline, f"not applied: {event_status(refund['id'])}"
+            longest = max(longest, longest_idle_in_transaction(watch, app_name))
             time.sleep(0.05)
         reads = sum(1 for call in stripe_reads.sb.calls if call.method == "GET")
     finally:
