@@ -287,6 +287,13 @@ class MemberdeskWorker(SimpleWorker):
             "WORKER_MAINTENANCE_SECONDS") or 60))
         super().__init__(*args, **kwargs)
 
+    @property
+    def dequeue_timeout(self):
+        """RQ waits for a job up to worker_ttl - 15 s (405 s) and runs its maintenance only
+        between waits: an idle worker would leave a dead worker's lane alone for minutes.
+        Waiting no longer than the maintenance interval keeps the resume on time."""
+        return max(1, min(super().dequeue_timeout, int(self.maintenance_interval)))
+
     def bootstrap(self, *args, **kwargs):
         super().bootstrap(*args, **kwargs)
         _run_start_hooks(worker_app())
