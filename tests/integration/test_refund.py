@@ -199,8 +199,10 @@ def test_paypal_partial_refund_in_euros_takes_its_settled_share_off(app, client,
     assert "Refunded €15.00 through PayPal." in page
     assert refunded_cents(sandbox, "paypal", capture) == 1500
     refund = db.session.scalar(select(Refund))
-    [call] = [c for c in paypal_sb.calls if c.path.endswith("/refund")]
-    assert call.headers["PayPal-Request-Id"] == refund.idempotency_key
+    # one refund at PayPal (counted above); a retry of a slow answer, if any, carries the
+    # same request id
+    calls = [c for c in paypal_sb.calls if c.path.endswith("/refund")]
+    assert calls and {c.headers["PayPal-Request-Id"] for c in calls} == {refund.idempotency_key}
     assert (refund.settlement_cents, refund.settlement_currency) == (1620, "USD")
     assert _state(tx.id, customer.id) == (1500, 0, 1000 + 4320 - 1620)
     assert "this EUR payment" in html and "share of what it settled at" in html
