@@ -6,7 +6,7 @@ The clocks are frozen and the sandbox's ids seeded (tests/simulation/world.py): 
 the same histories every run, and a failure shrinks (for at most SHRINK_SECONDS) to a
 history that replays (`python -m tests.simulation.replay`).
 
-SIMULATION_HISTORIES sets the count (default DEFAULT_HISTORIES, the issue's figure),
+SIMULATION_HISTORIES sets the count (default DEFAULT_HISTORIES, below the issue's 200),
 SIMULATION_SEED the seed, SIMULATION_SHRINK_SECONDS the shrinking's limit. IN_CI: run
 without being asked. A 20-step history costs about 0.43 s of CPU on SQLite and 0.64 s on
 PostgreSQL (its server included; docs/RELIABILITY.md): 200 histories are about 1.5 and 2
@@ -17,9 +17,13 @@ import pytest
 
 from tests.simulation.runner import run
 
-#: histories per database when SIMULATION_HISTORIES does not say (issue 17 asks at least 200)
-DEFAULT_HISTORIES = 200
-#: part of every CI run (the two violations its CI run found on 2026-12-03 are fixed:
+#: histories per database when SIMULATION_HISTORIES does not say. Issue 17 asks 200; at
+#: 0.43 s (SQLite) and 0.64 s (PostgreSQL) of CPU a history, 200 a database took 132 s and
+#: 173 s of the clean-clone CI run (2026-12-03), the whole suite 20 minutes against the house's
+#: "well under 15". 50 a database keep CI near 11 minutes; the count the issue asks is
+#: covered by the long runs (docs/RELIABILITY.md). SIMULATION_HISTORIES=200 runs it.
+DEFAULT_HISTORIES = 50
+#: part of every CI run (the violations its runs found on 2026-12-03 are fixed:
 #: docs/RELIABILITY.md); False: only when SIMULATION_HISTORIES is set
 IN_CI = True
 HISTORIES = int(os.environ.get("SIMULATION_HISTORIES", DEFAULT_HISTORIES))
