@@ -483,3 +483,45 @@ class PayPalHooksView:
 @pytest.fixture
 def paypal_hooks(sandbox):
     return PayPalHooksView(sandbox)
+
+@pytest.fixture
+def delivering(app):
+    """A sandbox of its own and the app on loopback ports, the sandbox sending its signed
+    webhooks to the app over HTTP (as the demo runs them)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from admin_app.queue import backend
+    server = Server().start()
+    panel = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=panel.serve_forever, daemon=True).start()
+    app.config.update(server.config(f"http://127.0.0.1:{panel.server_port}"),
+                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=5, PAYPAL_MAX_RETRIES=0,
+                      PAYPAL_TIMEOUT=5, WEBHOOK_RETRY_DELAY=0)
+    server.sandbox.hang_seconds = 0
+    try:
+        yield server
+    finally:
+        server.sandbox.deliveries.drain(10)
+        panel.shutdown()
+        backend().wait_idle()
+        server.stop()
+
+
+def wait_for_delivery(condition, seconds=20):
+    """Whether `condition()` came true within `seconds`, the app's jobs run and its session
+    read afresh each time (a webhook arrives on another thread)."""
+    import time
+
+    from admin_app.queue import backend
+    from models import db
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        backend().wait_idle()
+        db.session.rollback()
+        db.session.expire_all()
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False

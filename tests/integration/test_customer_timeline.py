@@ -2,20 +2,15 @@
 and one made at Stripe (its webhook delivered by the sandbox over real HTTP) each show with
 their author; notes: support adds one (escaped, audited), a viewer's POST is refused on the
 server, a too-long note gets a message; dates in the store's time zone; pages by cursor."""
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import lxml.html
-import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
-from admin_app.queue import backend
 from models import AuditEvent, CustomerNote, NOTE_MAX_LENGTH, Refund, WebhookEvent, db
-from sandbox import Server
 from tests import factories
+from tests.gateway_sandbox import wait_for_delivery
 from tests.conftest import csrf_token, login
 
 
@@ -34,41 +29,9 @@ def timeline(client, customer_id, before=None):
     return rows, older[0] if older else None
 
 
-@pytest.fixture
-def served(app):
-    """The sandbox (Stripe) and the app on loopback ports, the sandbox sending its signed
-    webhooks to the app over HTTP."""
-    sandbox = Server().start()
-    panel = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=panel.serve_forever, daemon=True)
-    thread.start()
-    app.config.update(sandbox.config(f"http://127.0.0.1:{panel.server_port}"),
-                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=5, WEBHOOK_RETRY_DELAY=0)
-    sandbox.sandbox.hang_seconds = 0
-    try:
-        yield sandbox
-    finally:
-        sandbox.sandbox.deliveries.drain(10)
-        panel.shutdown()
-        backend().wait_idle()
-        sandbox.stop()
-
-
-def _wait_for(condition, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        backend().wait_idle()
-        db.session.rollback()
-        db.session.expire_all()
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_a_panel_refund_and_a_refund_made_at_stripe_each_show_their_author(app, client,
-                                                                            served):
-    sb = served.sandbox
+                                                                            delivering):
+    sb = delivering.sandbox
     with sb.lock:
         cus = sb.stripe.customer(email="ada@example.com", name="Ada Lovelace", country="GB")
         charge = sb.stripe.payment(customer=cus["id"], amount=5000, currency="usd",
@@ -90,12 +53,12 @@ def test_a_panel_refund_and_a_refund_made_at_stripe_each_show_their_author(app, 
                              "csrf_token": csrf_token(client, "/admin/customer/")})
     assert "Refunded $15.00 through Stripe." in page.get_data(as_text=True)
     # 2. a refund made at Stripe (its dashboard): the panel learns of it by webhook only
-    made = requests.post(f"{served.stripe_base}/v1/refunds", timeout=10,
+    made = requests.post(f"{delivering.stripe_base}/v1/refunds", timeout=10,
                          headers={"Authorization": f"Bearer {sb.stripe_key}"},
                          data={"payment_intent": charge["payment_intent"], "amount": "1000"})
     assert made.status_code == 200, made.text
     assert sb.deliveries.drain(20)
-    assert _wait_for(lambda: db.session.scalar(
+    assert wait_for_delivery(lambda: db.session.scalar(
         select(func.count(Refund.id)).where(Refund.status == "succeeded")) == 2)
     delivered = [(v, status) for v, _, t, status in sb.deliveries.log if t == "refund.created"]
     assert delivered == [("stripe", 200), ("stripe", 200)]  # over HTTP, to the panel
