@@ -77,6 +77,9 @@ class StripeReader:
     def customer(self, customer_id):
         return self.get(f"/v1/customers/{customer_id}")
 
+    def subscription(self, subscription_id):
+        return self.get(f"/v1/subscriptions/{subscription_id}")
+
     def refunds_of(self, charge_id):
         """Every refund of a charge (a charge lists them no longer since API 2022-11-15)."""
         return list(self.pages("refunds", charge=charge_id))

@@ -6,9 +6,11 @@ dispute's payment fetched because the child arrived first, a balance transaction
 order naming its buyer) would hold all those locks for as long as the gateway takes to answer
 (seconds; up to its timeout and retries). So the batch's events are looked at first, outside
 any transaction and without a lock, and the reads their handlers will need are made then; the
-handlers get the answers from `CachedReader`. A read nobody foresaw (an event that arrived
-meanwhile, a parent imported by another lane since) is still made where it is needed, as
-before: a cache, not a rule.
+handlers get the answers from `CachedReader`: a child's parent, balance transactions, a
+capture's order, the customer a payment or subscription names without an e-mail, the
+subscription an invoice pays, a PayPal subscription's plan. A read nobody foresaw (an event
+that arrived meanwhile, a parent imported by another lane since) is still made where it is
+needed, as before: a cache, not a rule.
 """
 import copy
 import json
@@ -17,11 +19,11 @@ from functools import partial
 from sqlalchemy import select
 
 from actions.errors import GatewayError
-from models import Subscription, Transaction, db
+from models import Customer, Plan, Subscription, Transaction, db
 
 #: reader methods whose answers are kept (a GET of one object each)
 CACHED = ("balance_transaction", "charge", "refunds_of", "capture", "order", "sale",
-          "subscription")
+          "subscription", "customer", "plan")
 
 
 class Reads:
@@ -32,7 +34,7 @@ class Reads:
 
     def fetch(self, reader, method, ref):
         """The gateway's answer, read now (no transaction is left open meanwhile)."""
-        key = (method, ref)
+        key = (reader.name, method, ref)
         if key not in self.answers:
             db.session.commit()  # only look-ups so far: this ends the read transaction
             try:
@@ -61,8 +63,9 @@ class CachedReader:
             return method
 
         def call(ref):
-            if (name, ref) in self._reads.answers:
-                return self._reads.answered((name, ref))
+            key = (self._reader.name, name, ref)
+            if key in self._reads.answers:
+                return self._reads.answered(key)
             return method(ref)
         return call
 
@@ -101,6 +104,16 @@ def _have_subscription(gateway, ref):
         Subscription.gateway == gateway, Subscription.gateway_id == ref).limit(1)) is not None
 
 
+def _have_customer(ref):
+    return not ref or db.session.scalar(select(Customer.id).where(
+        Customer.stripe_customer_id == ref).limit(1)) is not None
+
+
+def _have_plan(ref):
+    return not ref or db.session.scalar(select(Plan.id).where(
+        Plan.paypal_plan_id == ref).limit(1)) is not None
+
+
 def _ref(value):
     return value.get("id") if isinstance(value, dict) else value
 
@@ -116,10 +129,47 @@ def _stripe(event, event_type, fetch):
         charge_id = _ref(obj.get("charge"))
         if charge_id and not _have_payment("stripe", (_ref(obj.get("payment_intent")),
                                                       charge_id)):
-            _stripe_settlement(fetch("charge", charge_id), fetch)
+            charge = fetch("charge", charge_id)
+            _stripe_settlement(charge, fetch)
+            _stripe_payer(charge, fetch)
     elif event_type == "charge.refunded" and (obj.get("refunds") or {}).get("data") is None:
         for refund in fetch("refunds_of", obj["id"]):
             _stripe_settlement(refund, fetch)
+    if obj.get("object") == "charge":
+        _stripe_payer(obj, fetch)
+    elif event_type in ("invoice.paid", "invoice.payment_succeeded"):
+        _stripe_invoice(obj, fetch)
+    elif event_type.startswith("customer.subscription."):
+        if not _have_subscription("stripe", obj.get("id")):
+            _stripe_customer(_ref(obj.get("customer")), fetch)
+
+
+def _stripe_customer(ref, fetch):
+    """The customer a new payment or subscription names, when we do not have it (its
+    details are asked for only when the event does not carry an e-mail)."""
+    if ref and not _have_customer(ref):
+        fetch("customer", ref)
+
+
+def _stripe_payer(charge, fetch):
+    details = charge.get("billing_details") or {}
+    if not (details.get("email") or charge.get("receipt_email")):
+        _stripe_customer(_ref(charge.get("customer")), fetch)
+
+
+def _stripe_invoice(obj, fetch):
+    """An invoice paid for a subscription we do not know yet: the subscription (and its
+    customer, whom it names without an e-mail)."""
+    from actions.sync import stripe_map
+    record = stripe_map.invoice(obj, None)
+    if record is None:
+        return
+    sub_ref = record.subscription_ref
+    unknown = sub_ref and not _have_subscription("stripe", sub_ref)
+    if unknown:
+        fetch("subscription", sub_ref)
+    if unknown or not record.customer.email:
+        _stripe_customer(record.customer.ref, fetch)
 
 
 def _stripe_settlement(obj, fetch):
@@ -142,6 +192,9 @@ def _paypal(event, event_type, fetch):
                 _paypal_order(fetch("capture", parent), fetch)
             else:
                 _paypal_sale_subscription(fetch("sale", parent), fetch)
+    elif event_type.startswith("BILLING.SUBSCRIPTION."):
+        if resource.get("status") not in ("APPROVAL_PENDING", "APPROVED"):
+            _paypal_plan(resource, fetch)
     elif event_type.startswith("CUSTOMER.DISPUTE."):
         refs = paypal_map.dispute(resource).payment_refs
         parent = next((ref for ref in refs if ref), None)
@@ -166,4 +219,11 @@ def _paypal_sale_subscription(sale, fetch):
     """The subscription a sale names, when it is not here."""
     ref = sale.get("billing_agreement_id")
     if ref and not _have_subscription("paypal", ref):
-        fetch("subscription", ref)
+        _paypal_plan(fetch("subscription", ref), fetch)
+
+
+def _paypal_plan(subscription, fetch):
+    """The plan of a subscription, when we do not have it (its price is the plan's)."""
+    plan_id = subscription.get("plan_id")
+    if plan_id and not _have_plan(plan_id):
+        fetch("plan", plan_id)

@@ -38,7 +38,7 @@ def invoice_paid(event, ctx):
         return
     if record.subscription_ref and ctx.reader is not None and \
             find_subscription("stripe", record.subscription_ref, lock=False) is None:
-        current = ctx.reader.get(f"/v1/subscriptions/{record.subscription_ref}")
+        current = ctx.reader.subscription(record.subscription_ref)
         subscription = m.subscription(current, _fetched_at(ctx), ctx.store)
         apply_subscription(ctx.deps, ctx.actor, subscription, _fetch_customer(ctx))
     apply_payment(ctx.deps, ctx.actor, record, _fetch_customer(ctx))

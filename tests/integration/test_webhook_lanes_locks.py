@@ -7,12 +7,13 @@ customer we have takes no lock on the customer, and the lifetime values are adde
 batch's end, customers in the order of their ids.
 
 Two real RQ workers against Redis: lane 1's batch pays customer X, then waits inside its
-transaction on Stripe for an unknown customer's details (the sandbox holds the answer); lane
-2's batch, paying X too, is applied meanwhile. Both lifetime values come out exact."""
+transaction for a payment's row that the test holds (a batch makes no gateway read inside its
+transaction any more: the stand-in for a slow step); lane 2's batch, paying X too, is applied
+meanwhile. Both lifetime values come out exact."""
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from actions.sync.events import lane_of
 from admin_app import create_app
@@ -44,6 +45,35 @@ def _charge_in_lane(lane, cust_id, amount, email):
 
 
 
+class _RowHold:
+    """A payment of X's and an event of `lane` about it (charge.updated), whose row a
+    connection of the test holds: the lane's batch waits there, inside its transaction,
+    until release()."""
+
+    def __init__(self, cust, lane, amount=700):
+        payment = factories.payment(cust, amount, gateway_ref=f"pi_held_{lane}")
+        db.session.commit()
+        charge = _charge_in_lane(lane, cust.stripe_customer_id, amount, cust.email)
+        charge["data"]["object"]["payment_intent"] = payment.gateway_ref
+        self.event = se.event("charge.updated", charge["data"]["object"])
+        self._conn = db.engine.connect()
+        self._tx = self._conn.begin()
+        self._conn.execute(select(Transaction.id).where(Transaction.id == payment.id)
+                           .with_for_update())
+
+    def waited_on(self, seconds):
+        """Whether some session came to wait for a lock within `seconds`."""
+        return _wait(lambda: db.session.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar() > 0 and
+            db.session.rollback() is None, seconds)
+
+    def release(self):
+        if self._conn is not None:
+            self._tx.rollback()
+            self._conn.close()
+            self._conn = None
+
+
 def _wait(condition, seconds):
     deadline = time.monotonic() + seconds
     while not condition():
@@ -59,10 +89,9 @@ def test_two_lanes_paying_the_same_customer_do_not_wait_for_each_others_batch(
         pytest.skip("row locks between two workers: PostgreSQL")
     x = factories.customer(email="x@example.com", stripe_customer_id="cus_lanes_x")
     db.session.commit()
-    newcomer = stripe_reads.add(se.customer(email="z@example.com", name="Zed"))
     first = _charge_in_lane(1, "cus_lanes_x", 1000, "x@example.com")
-    # no e-mail on the charge: the worker asks Stripe for the customer (held, below)
-    unknown = _charge_in_lane(1, newcomer["id"], 500, None)
+    hold = _RowHold(x, 1)  # lane 1's second event waits for the payment's row (held)
+    unknown = hold.event
     other_lane = _charge_in_lane(2, "cus_lanes_x", 2000, "x@example.com")
     settings = dict(STRIPE_WEBHOOK_SECRET=se.SECRET, STRIPE_API_KEY=se.API_KEY,
                     STRIPE_API_BASE=stripe_reads.url, STRIPE_MAX_RETRIES="0",
@@ -76,7 +105,6 @@ def test_two_lanes_paying_the_same_customer_do_not_wait_for_each_others_batch(
                             headers={"Stripe-Signature": se.sign(se.body(evt))})
         assert response.status_code == 200, response.get_data(as_text=True)
 
-    stripe_reads.sb.add_fault("stripe", "hold", reads=True)  # the newcomer's details
     post(first)  # both of lane 1's events wait for the workers: one batch
     post(unknown)
     env = worker_env(database_url, redis_queue, **settings)
@@ -84,21 +112,19 @@ def test_two_lanes_paying_the_same_customer_do_not_wait_for_each_others_batch(
     workers = [start_worker(env, name=name) for name in names]
     try:
         _wait_registered(redis_queue, names)
-        assert stripe_reads.sb.holding.wait(60), "lane 1's batch never asked Stripe"
+        assert hold.waited_on(60), "lane 1's batch never reached the held row"
         post(other_lane)  # the other worker drains lane 2 while lane 1's batch is held
         in_time = _wait(lambda: event_status(other_lane["id"]) == "processed", WITHIN)
-        stripe_reads.sb.release()
+        hold.release()
         assert _wait(lambda: {event_status(e["id"]) for e in (first, unknown, other_lane)}
                      == {"processed"}, 90), "not every event was applied"
     finally:
-        stripe_reads.sb.release()
+        hold.release()
         stop_workers(*workers)
 
     assert in_time, "lane 2's batch waited for lane 1's (a lock on the customer's row)"
     db.session.expire_all()
-    assert db.session.get(Customer, x.id).lifetime_value_cents == 3000
-    zed = db.session.scalar(select(Customer).where(Customer.email == "z@example.com"))
-    assert zed.lifetime_value_cents == 500
+    assert db.session.get(Customer, x.id).lifetime_value_cents == 3700
     assert db.session.scalar(select(func.count(Transaction.id))) == 3
     assert set(db.session.scalars(select(WebhookEvent.attempts))) == {1}
 
@@ -107,20 +133,20 @@ def test_a_payment_both_lanes_bring_is_created_once_the_second_lane_waiting_for_
         app, database_url, tmp_path, stripe_reads, redis_queue):
     """A Stripe renewal: its charge.succeeded (the charge's lane) and its invoice.paid (the
     customer's lane) both bring the new payment. Lane 1's batch creates it and is held at
-    Stripe before its commit; lane 2 waits for that commit (a lock on the payment's
+    a row the test holds, before its commit; lane 2 waits for that commit (a lock on the payment's
     reference) and then finds the payment, instead of inserting it too and being refused
     (which cost the event a retry)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("two workers writing at once: PostgreSQL")
-    factories.customer(email="x@example.com", stripe_customer_id="cus_renewing_x")
+    x = factories.customer(email="x@example.com", stripe_customer_id="cus_renewing_x")
     db.session.commit()
     renewal = se.event("invoice.paid", se.invoice("cus_renewing_x", None, "pi_renewal_1"))
     lane_2 = lane_of("stripe", renewal)
     lane_1 = (lane_2 + 1) % 16
     paid = _charge_in_lane(lane_1, "cus_renewing_x", 4900, "x@example.com")
     paid["data"]["object"]["payment_intent"] = "pi_renewal_1"
-    newcomer = stripe_reads.add(se.customer(email="z@example.com", name="Zed"))
-    unknown = _charge_in_lane(lane_1, newcomer["id"], 500, None)
+    hold = _RowHold(x, lane_1)
+    unknown = hold.event
     settings = dict(STRIPE_WEBHOOK_SECRET=se.SECRET, STRIPE_API_KEY=se.API_KEY,
                     STRIPE_API_BASE=stripe_reads.url, STRIPE_MAX_RETRIES="0",
                     STRIPE_TIMEOUT="40", WEBHOOK_RETRY_DELAY="1")
@@ -133,7 +159,6 @@ def test_a_payment_both_lanes_bring_is_created_once_the_second_lane_waiting_for_
                             headers={"Stripe-Signature": se.sign(se.body(evt))})
         assert response.status_code == 200, response.get_data(as_text=True)
 
-    stripe_reads.sb.add_fault("stripe", "hold", reads=True)  # the newcomer's details
     post(paid)
     post(unknown)
     env = worker_env(database_url, redis_queue, **settings)
@@ -141,19 +166,18 @@ def test_a_payment_both_lanes_bring_is_created_once_the_second_lane_waiting_for_
     workers = [start_worker(env, name=name) for name in names]
     try:
         _wait_registered(redis_queue, names)
-        assert stripe_reads.sb.holding.wait(60), "lane 1's batch never asked Stripe"
+        assert hold.waited_on(60), "lane 1's batch never reached the held row"
         post(renewal)  # lane 2, while lane 1 has created the payment but not committed
         time.sleep(3)  # lane 2 reaches the payment meanwhile
-        stripe_reads.sb.release()
+        hold.release()
         assert _wait(lambda: {event_status(e["id"]) for e in (paid, unknown, renewal)}
                      == {"processed"}, 90), "not every event was applied"
     finally:
-        stripe_reads.sb.release()
+        hold.release()
         stop_workers(*workers)
 
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Transaction.id)).where(
         Transaction.gateway_ref == "pi_renewal_1")) == 1
     assert set(db.session.scalars(select(WebhookEvent.attempts))) == {1}  # none refused
-    x = db.session.scalar(select(Customer).where(Customer.email == "x@example.com"))
-    assert x.lifetime_value_cents == 4900
+    assert db.session.get(Customer, x.id).lifetime_value_cents == 4900 + 700
