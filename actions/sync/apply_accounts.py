@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from actions import audit
 from models import Customer, Plan, Subscription, db
@@ -54,16 +55,19 @@ def apply_customer(deps, actor, rec, fetch=None):
     if customer is None:
         if not rec.email and fetch and rec.ref:
             rec = fetch(rec.ref)
-        customer = Customer(name=rec.name or _name_from(rec.email, rec.ref),
-                            email=(rec.email or f"{rec.ref}@{rec.gateway}.invalid").lower(),
-                            country=rec.country, lifetime_value_cents=0,
-                            gateway_updated_at=rec.updated_at)
-        setattr(customer, GATEWAY_ID[rec.gateway], rec.ref)
-        db.session.add(customer)
-        db.session.flush()
-        audit.record(actor, "customer.imported", customer, outcome="succeeded",
-                     after={"gateway": rec.gateway, "ref": rec.ref, "email": customer.email})
-        return customer, "created"
+        customer = _create_customer(rec)
+        if customer is not None:
+            audit.record(actor, "customer.imported", customer, outcome="succeeded",
+                         after={"gateway": rec.gateway, "ref": rec.ref,
+                                "email": customer.email})
+            return customer, "created"
+        # another transaction (a webhook lane, the sync) created it meanwhile, and has
+        # committed: it is updated like any customer we have
+        customer = find_customer(rec)
+        if customer is None:
+            raise RuntimeError(f"customer {rec.ref} <{rec.email}> was neither created "
+                               "nor found")
+        audit.concerns(actor, customer.id)
     changes, stamp = _changes(customer, rec)
     if changes or stamp:  # something to write: lock the row and look again under the lock
         db.session.refresh(customer, with_for_update=True)
@@ -78,6 +82,24 @@ def apply_customer(deps, actor, rec, fetch=None):
     audit.record(actor, "customer.synced", customer, outcome="succeeded", before=before,
                  after=changes)
     return customer, "updated"
+
+
+def _create_customer(rec):
+    """Insert the customer unless one with its gateway id or e-mail exists (INSERT ... ON
+    CONFLICT DO NOTHING); the new customer, or None when another transaction had it. A
+    transaction creating the same customer and not yet committed is waited for (PostgreSQL),
+    instead of the insert failing on the unique index once it commits (which cost a webhook
+    event a retry 30 s later)."""
+    values = {"name": rec.name or _name_from(rec.email, rec.ref),
+              "email": (rec.email or f"{rec.ref}@{rec.gateway}.invalid").lower(),
+              "country": rec.country, "lifetime_value_cents": 0,
+              "gateway_updated_at": rec.updated_at, GATEWAY_ID[rec.gateway]: rec.ref}
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        db.session.get_bind().dialect.name]
+    db.session.flush()  # what this transaction has pending goes first, as in the ORM's order
+    new_id = db.session.scalar(insert(Customer).values(**values).on_conflict_do_nothing()
+                               .returning(Customer.id))
+    return None if new_id is None else db.session.get(Customer, new_id)
 
 
 def _changes(customer, rec):

@@ -81,14 +81,20 @@ def _number(tx):
 PAYMENT_CREATION_LOCK = 7_263_541
 
 
+def payment_lock_key(gateway, ref):
+    """The text whose hash names the advisory lock of a payment's reference."""
+    return f"{gateway}:{ref}"
+
+
 def _claim_creation(gateway, ref):
     """Wait until no other transaction is creating the payment `ref` (until it commits), on
     PostgreSQL. Two lanes' batches may both bring a new payment (a Stripe renewal's
     charge.succeeded and its invoice.paid): the second then finds the first's payment instead
-    of failing on the unique reference."""
+    of failing on the unique reference. A webhook batch has claimed the references it
+    foresaw at its start (actions.sync.claims): this one is then held already."""
     if db.engine.dialect.name == "postgresql" and ref:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:cls, hashtext(:key))"),
-                           {"cls": PAYMENT_CREATION_LOCK, "key": f"{gateway}:{ref}"})
+                           {"cls": PAYMENT_CREATION_LOCK, "key": payment_lock_key(gateway, ref)})
 
 
 def apply_payment(deps, actor, rec, fetch_customer=None):

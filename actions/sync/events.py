@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from actions import audit, ltv
 from actions.errors import GatewayNotConfigured, InvalidRequest
 from actions.permissions import require
+from actions.sync.claims import claim_batch
 from actions.sync.apply_money import defer_invoice_numbers, forget_deferred, number_deferred
 from actions.sync.read_ahead import CachedReader, read_ahead
 from actions.sync.records import WEBHOOK
@@ -260,6 +261,7 @@ def _due_query(lane):
 def _apply_batch(deps, lane, limit, max_attempts, delay, savepoint, failed=None, reads=None):
     batch = db.session.scalars(_due_query(lane).order_by(WebhookEvent.id).limit(limit)
                                .with_for_update(skip_locked=True)).all()
+    claim_batch(batch)  # before any row lock: what another lane also creates, in one order
     defer_invoice_numbers()
     ltv.defer_adjustments()
     done = {}

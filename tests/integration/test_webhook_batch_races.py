@@ -1,10 +1,14 @@
-"""Issue 18: a webhook batch whose event meets another lane's uncommitted write of the same
-row (two lanes creating one new customer, on PostgreSQL) loses only that event for now. The
-database refuses the event's insert once the other lane commits (unique e-mail); the batch is
-then redone with a savepoint per event: the event is marked for a retry, the rest applied.
-Before, the failed flush had expired every object, reading the event's id raised
-PendingRollbackError out of the batch, and the lane's drain job died with nothing applied."""
+"""Issue 18: a webhook batch whose event meets another transaction's uncommitted write of the
+same row (on PostgreSQL) loses only that event for now. The database refuses the event's
+insert once the other transaction commits (here a payment with the same reference, written
+by something that took none of the webhook batches' claims); the batch is then redone with a
+savepoint per event: the event is marked for a retry, the rest applied. Before, the failed
+flush had expired every object, reading the event's id raised PendingRollbackError out of
+the batch, and the lane's drain job died with nothing applied. (Two lanes creating one new
+customer no longer fail at all: test_webhook_lane_claims.)"""
+import json
 import threading
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -33,12 +37,19 @@ def test_an_event_refused_for_another_lanes_new_customer_is_retried_and_the_batc
         pytest.skip("two transactions writing at once: PostgreSQL")
     racing = _store(_charge("cus_race_new", "race@example.com", 1000))
     other = _store(_charge("cus_race_other", "other@example.com", 2000))
-    # another lane's batch is creating the same new customer and has not committed yet
+    racing_ref = json.loads(db.session.get(WebhookEvent, racing).payload)["data"]["object"][
+        "payment_intent"]
+    elsewhere = Customer(name="Race", email="race@example.com",
+                         stripe_customer_id="cus_race_elsewhere", lifetime_value_cents=0)
+    db.session.add(elsewhere)
+    db.session.commit()
+    # another transaction is writing the same payment and has not committed yet
     lane = db.engine.connect()
     lane_tx = lane.begin()
-    lane.execute(Customer.__table__.insert().values(
-        name="Race", email="race@example.com", stripe_customer_id="cus_race_elsewhere",
-        lifetime_value_cents=0))
+    lane.execute(Transaction.__table__.insert().values(
+        customer_id=elsewhere.id, gateway="stripe", gateway_ref=racing_ref, amount_cents=1000,
+        currency="USD", status="pending", description="Written elsewhere",
+        created_at=datetime(2026, 1, 2, tzinfo=timezone.utc)))
     outcome = {}
 
     def batch():
@@ -53,7 +64,7 @@ def test_an_event_refused_for_another_lanes_new_customer_is_retried_and_the_batc
 
     worker = threading.Thread(target=batch, daemon=True)
     worker.start()
-    worker.join(3)  # it waits on the other lane's uncommitted customer
+    worker.join(3)  # it waits on the other transaction's uncommitted payment
     lane_tx.commit()
     lane.close()
     worker.join(30)
@@ -66,4 +77,4 @@ def test_an_event_refused_for_another_lanes_new_customer_is_retried_and_the_batc
     assert (rows[racing].status, rows[racing].attempts) == ("retrying", 1)
     assert "UniqueViolation" in rows[racing].last_error or "unique" in rows[racing].last_error
     assert rows[other].status == "processed"
-    assert db.session.scalar(select(Transaction.amount_cents)) == 2000
+    assert sorted(db.session.scalars(select(Transaction.amount_cents))) == [1000, 2000]
