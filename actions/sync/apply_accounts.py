@@ -130,6 +130,16 @@ def find_subscription(gateway, ref, lock=True):
     return db.session.scalar(query.with_for_update() if lock else query)
 
 
+def live_subscriptions(gateway, customer_ref):
+    """The gateway ids of the subscriptions of a gateway customer that are not over."""
+    if not customer_ref:
+        return []
+    return db.session.scalars(select(Subscription.gateway_id).join(Customer).where(
+        getattr(Customer, GATEWAY_ID[gateway]) == customer_ref,
+        Subscription.gateway == gateway, Subscription.status.not_in(FINAL))
+        .order_by(Subscription.id)).all()
+
+
 def _values(rec):
     values = {"status": rec.status, "name": rec.name, "price_cents": rec.price_cents,
               "currency": rec.currency, "interval": rec.interval,

@@ -135,7 +135,11 @@ def _stripe(event, event_type, fetch):
     elif event_type == "charge.refunded" and (obj.get("refunds") or {}).get("data") is None:
         for refund in fetch("refunds_of", obj["id"]):
             _stripe_settlement(refund, fetch)
-    if obj.get("object") == "charge":
+    if event_type == "charge.failed":  # the customer's subscriptions, as Stripe has them now
+        from actions.sync.apply_accounts import live_subscriptions
+        for ref in live_subscriptions("stripe", _ref(obj.get("customer"))):
+            fetch("subscription", ref)
+    elif obj.get("object") == "charge":
         _stripe_payer(obj, fetch)
     elif event_type in ("invoice.paid", "invoice.payment_succeeded"):
         _stripe_invoice(obj, fetch)

@@ -2,8 +2,10 @@
 from datetime import timedelta
 
 from actions.sync import stripe_map as m
-from actions.sync.apply_accounts import apply_customer, apply_subscription, find_subscription
-from actions.sync.apply_money import MissingParent, apply_dispute, apply_payment, apply_refund
+from actions.sync.apply_accounts import (apply_customer, apply_subscription, find_subscription,
+                                         live_subscriptions)
+from actions.sync.apply_money import (MissingParent, apply_dispute, apply_payment, apply_refund,
+                                      find_payment)
 
 
 def _fetch_customer(ctx):
@@ -30,6 +32,23 @@ def _payment(charge, ctx):
 
 def charge_succeeded(event, ctx):
     _payment(_obj(event), ctx)
+
+
+def charge_failed(event, ctx):
+    """A declined payment (a renewal's, a one-off's) brings no money. A payment of ours that
+    was pending is marked failed; one we do not have is not recorded. The customer's
+    subscriptions take the state Stripe gives them now (a declined renewal: past due), read
+    from Stripe (read ahead of the batch): the charge does not say which subscription it was
+    for."""
+    charge = _obj(event)
+    record = m.charge(charge, None, ctx.store)
+    if find_payment("stripe", record.refs) is not None:
+        apply_payment(ctx.deps, ctx.actor, record)
+    if ctx.reader is None:
+        return
+    for ref in live_subscriptions("stripe", m._id(charge.get("customer"))):
+        current = m.subscription(ctx.reader.subscription(ref), _fetched_at(ctx), ctx.store)
+        apply_subscription(ctx.deps, ctx.actor, current)
 
 
 def invoice_paid(event, ctx):
@@ -96,6 +115,7 @@ def subscription_changed(event, ctx):
 HANDLERS = {
     "charge.succeeded": charge_succeeded,
     "charge.updated": charge_succeeded,
+    "charge.failed": charge_failed,
     "invoice.paid": invoice_paid,
     "invoice.payment_succeeded": invoice_paid,
     "charge.refunded": charge_refunded,
