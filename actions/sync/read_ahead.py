@@ -87,8 +87,8 @@ def read_ahead(deps, rows, reader_for):
             plan(event, event_type, partial(reads.fetch, reader))
         except GatewayError:
             continue  # the handler meets the same answer (kept) and fails as it would have
-        except (ValueError, TypeError, KeyError, AttributeError):
-            continue  # a malformed event: its handler says what is wrong with it
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError):
+            continue  # a malformed event (a bad amount too): its handler says what is wrong
     db.session.commit()
     return reads
 

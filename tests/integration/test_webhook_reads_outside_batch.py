@@ -96,3 +96,32 @@ def test_a_paypal_subscription_on_an_unknown_plan_reads_the_plan_outside_the_bat
     imported = db.session.scalar(select(Subscription))
     assert (imported.gateway_id, imported.price_cents, imported.currency) == \
         ("I-UNSEENPLAN1", 1900, "USD")
+
+
+def test_a_paypal_refund_with_an_unreadable_amount_fails_alone_and_the_batch_is_applied(
+        app, paypal_hooks, stripe_reads):
+    """What the batch looks at before applying it (the reads ahead, the payments it claims)
+    meets the event's bad amount first: that must not stop the batch (the lane's drain would
+    fail on it at every try, the lane's other events never applied); the event's own handler
+    says what is wrong with it."""
+    app.config.update(paypal_hooks.config())
+    _stripe(app, stripe_reads)
+    bad = pe.refund("BADREFUND01", "CAPTURE0000BAD", value="4O.00")  # a letter O
+    bad_refund = pe.event("PAYMENT.CAPTURE.REFUNDED", bad)
+    events.store_event("paypal", bad_refund["id"], "PAYMENT.CAPTURE.REFUNDED", None,
+                       pe.body(bad_refund).decode())
+    good = se.event("charge.succeeded", se.charge(
+        "cus_fine", 2500, "usd", bt=se.balance_transaction(2500, "usd", 80),
+        email="fine@example.com"))
+    events.store_event("stripe", good["id"], "charge.succeeded", None, se.body(good))
+
+    done = events.apply_batch(deps_from_app(), None, delay=lambda attempts: 60.0)
+
+    assert done == {"processed": 1, "retrying": 1}
+    db.session.expire_all()
+    statuses = {e.event_id: (e.status, e.last_error or "")
+                for e in db.session.scalars(select(WebhookEvent))}
+    assert statuses[good["id"]] == ("processed", "")
+    assert statuses[bad_refund["id"]][0] == "retrying"
+    assert "InvalidOperation" in statuses[bad_refund["id"]][1]
+    assert db.session.scalar(select(Transaction.amount_cents)) == 2500
