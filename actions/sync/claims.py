@@ -1,8 +1,10 @@
-"""The payments and new customers a webhook batch will write, claimed at its start in one
-order (PostgreSQL transaction-level advisory locks, held to the commit).
+"""The payments, new customers and Stripe customers' subscriptions a webhook batch will
+write, claimed at its start in one order (PostgreSQL transaction-level advisory locks, held
+to the commit).
 
 Two lanes may bring the same payment (a Stripe renewal's charge.succeeded in the charge's
-lane, its invoice.paid in the customer's) or create the same customer. Claimed one by one as
+lane, its invoice.paid in the customer's) or create the same customer, or change a customer's subscriptions (customer.subscription.* in
+the customer's lane, charge.failed in the charge's). Claimed one by one as
 each event reached them, two batches could hold one each and wait for the other's (a
 deadlock, PostgreSQL ending one batch); a customer both inserted made one event fail. A batch
 now claims everything it will create or lock of these before its first row lock, in the order
@@ -19,17 +21,23 @@ from models import Customer, db
 
 #: the advisory lock class of a customer being created (its gateway id, its e-mail)
 CUSTOMER_CREATION_LOCK = 7_263_542
+#: the advisory lock class of a Stripe customer's subscriptions, which two lanes change: the
+#: customer's (customer.subscription.*) and a charge's (charge.failed reads them again)
+SUBSCRIPTIONS_LOCK = 7_263_543
 
 
 def claim_batch(events):
     """Take the advisory locks of `events` (WebhookEvent rows), keys in order."""
     if db.session.get_bind().dialect.name != "postgresql" or not events:
         return
-    payments, customers = set(), set()
+    payments, customers, subscriptions = set(), set(), set()
     for event in events:
         try:
-            found = (_stripe if event.gateway == "stripe" else _paypal)(
-                json.loads(event.payload), event.event_type)
+            payload = json.loads(event.payload)
+            found = (_stripe if event.gateway == "stripe" else _paypal)(payload,
+                                                                        event.event_type)
+            if event.gateway == "stripe":
+                subscriptions.update(_stripe_subscriptions(payload, event.event_type))
         except Exception:  # noqa: BLE001 - a malformed event (a bad amount, a missing
             continue  # field): no claim; its handler says what is wrong with it
         payments.update(payment_lock_key(event.gateway, ref) for ref in found[0] if ref)
@@ -37,6 +45,7 @@ def claim_batch(events):
                          for ref, email in found[1] if ref or email)
     keys = [(PAYMENT_CREATION_LOCK, key) for key in payments]
     keys += [(CUSTOMER_CREATION_LOCK, key) for key in _new_customer_keys(customers)]
+    keys += [(SUBSCRIPTIONS_LOCK, f"stripe:{ref}") for ref in subscriptions]
     if keys:
         db.session.execute(text(
             "SELECT pg_advisory_xact_lock(c, h) FROM (SELECT DISTINCT c, hashtext(k) AS h "
@@ -94,6 +103,16 @@ def _stripe(event, event_type):
     if kind == "customer":
         return (), [(obj["id"], obj.get("email"))]
     return (), []
+
+
+def _stripe_subscriptions(event, event_type):
+    """The Stripe customers whose subscriptions the event changes from a lane that is not
+    theirs alone: a subscription's own events (the customer's lane) and charge.failed (the
+    charge's lane, which reads the customer's subscriptions again)."""
+    obj = event["data"]["object"]
+    if event_type == "charge.failed" or obj.get("object") == "subscription":
+        return [ref for ref in (_id(obj.get("customer")),) if ref]
+    return []
 
 
 def _paypal(event, event_type):

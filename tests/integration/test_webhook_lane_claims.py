@@ -147,3 +147,57 @@ def test_a_new_customer_two_lanes_pay_at_once_is_created_once_and_no_event_fails
         [("cus_both_new", 3500)]
     assert db.session.scalar(select(func.count(Transaction.id)).where(
         Transaction.customer_id == new[0].id)) == 2
+
+
+def test_declined_renewals_and_their_subscription_updates_in_two_lanes_do_not_deadlock(
+        app, database_url, stripe_reads, monkeypatch):
+    """A declined renewal's charge.failed (the charge's lane) reads the customer's
+    subscription again and writes it; its customer.subscription.updated (the customer's lane)
+    writes it too. Lane 1 brings A's and B's charge.failed, lane 2 B's and A's updates: each
+    batch locked one subscription and then waited for the other's (a deadlock). Now both claim
+    the customers' subscriptions at their start."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two transactions writing at once: PostgreSQL")
+    app.config.update(STRIPE_API_KEY=se.API_KEY, STRIPE_API_BASE=stripe_reads.url,
+                      STRIPE_MAX_RETRIES=0, STRIPE_TIMEOUT=10)
+    plan = factories.plan()
+    subs = {}
+    for name in ("a", "b"):
+        cust = factories.customer(email=f"{name}@example.com",
+                                  stripe_customer_id=f"cus_decl_{name}")
+        subs[name] = factories.subscription(cust, plan, gateway_id=f"sub_decl_{name}")
+        stripe_reads.add(se.subscription(f"cus_decl_{name}", sub_id=f"sub_decl_{name}",
+                                         status="past_due"))
+    db.session.commit()
+    for name in ("a", "b"):
+        _store(se.event("charge.failed", se.charge(
+            f"cus_decl_{name}", 4900, "usd", status="failed", email=f"{name}@example.com")), 1)
+    for name in ("b", "a"):
+        _store(se.event("customer.subscription.updated", se.subscription(
+            f"cus_decl_{name}", sub_id=f"sub_decl_{name}", status="past_due")), 2)
+    # each batch applies its first event, then meets the other before its second
+    both_started = threading.Barrier(2, timeout=3)
+    seen = threading.local()
+
+    def second_waits(handler):
+        def run(event, ctx):
+            seen.count = getattr(seen, "count", 0) + 1
+            if seen.count == 2:
+                try:
+                    both_started.wait()
+                except threading.BrokenBarrierError:
+                    pass  # the other batch waits for this one: go on alone
+            handler(event, ctx)
+        return run
+
+    for kind in ("charge.failed", "customer.subscription.updated"):
+        monkeypatch.setitem(stripe_handlers.HANDLERS, kind,
+                            second_waits(stripe_handlers.HANDLERS[kind]))
+    batches = _Batches(app)
+    batches.start(1)
+    batches.start(2)
+    outcome = batches.join()
+
+    assert outcome == {1: {"processed": 2}, 2: {"processed": 2}}, outcome
+    assert _events() == {("processed", 1, None)}
+    assert {db.session.get(type(sub), sub.id).status for sub in subs.values()} == {"past_due"}
