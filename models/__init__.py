@@ -1,4 +1,7 @@
 """SQLAlchemy models. Amounts are integer minor units plus an ISO 4217 currency code."""
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from models.base import db
 from models.admin_user import AdminUser, ROLES
 from models.affiliate import Affiliate
@@ -12,7 +15,10 @@ from models.subscription import Plan, Subscription
 from models.subscription_change import SubscriptionChange
 from models.transaction import Refund, Transaction
 from models.webhook import Dispute, SyncState, WebhookEvent
-from models import mrr  # noqa: F401  the MRR ledger's flush hook (models/mrr.py)
+from models.mrr import keep_ledger
+
+# The MRR ledger follows every flush of every session (models/mrr.py), whoever writes.
+event.listen(Session, "after_flush", keep_ledger)
 
 __all__ = ["db", "AdminUser", "ROLES", "Affiliate", "AuditEvent", "Customer", "CustomerNote",
            "NOTE_MAX_LENGTH", "Installation", "Job", "JobChunk", "JobRow", "MetricsDay",

@@ -8,15 +8,14 @@ another currency at the rate of its last settled payment (settlement / amount), 
 payment yet: listed apart (mrr_cents NULL), never added. One rounding per subscription, half
 up, to whole minor units; everything else is a sum or a difference of those integers.
 
-An `after_flush` hook on every SQLAlchemy session writes the spans, so whatever changes a
-subscription (an admin's action, a webhook, the sync, a test's factory) keeps the ledger in
-the same transaction. Core bulk writes (the seed's COPY) bypass it: `flask metrics rebuild`
+An `after_flush` hook on every SQLAlchemy session (keep_ledger, registered by name in
+models/__init__.py) writes the spans, so whatever changes a subscription (an admin's action,
+a webhook, the sync, a test's factory) keeps the ledger in the same transaction. Core bulk writes (the seed's COPY) bypass it: `flask metrics rebuild`
 fills in the subscriptions the ledger has not seen yet.
 """
 from itertools import chain
 
-from sqlalchemy import event, insert, select, update, delete
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, update, delete
 
 from models._types import utcnow
 from models.access import LIVE_STATUSES, access_ends_at, has_access
@@ -168,9 +167,8 @@ def _money_instant(obj):
     return obj.created_at
 
 
-@event.listens_for(Session, "after_flush")
-def _keep_ledger(session, _context):
-    """After every flush: spans for the subscriptions it wrote (and for those whose rate a
+def keep_ledger(session, _context):
+    """After every flush (registered by models/__init__.py): spans for the subscriptions it wrote (and for those whose rate a
     settled payment set), touches for the payments, refunds and disputes."""
     changed = [obj for obj in chain(session.new, session.dirty)
                if isinstance(obj, (Subscription, Transaction, Refund, Dispute))]

@@ -135,3 +135,40 @@ def test_no_import_cycles():
             edges.setdefault(name, set()).add(target)
     assert lazy_roots == []
     assert cycles(edges) == []
+
+
+def test_no_module_is_imported_only_for_what_importing_it_registers():
+    """Registries are explicit (a name in a tuple, a call by name): a module imported under a
+    `# noqa` (its name unused) so that importing it registers something (a listener, a job,
+    a view) is not. Re-exporting a function or a class under `noqa` is fine."""
+    files = module_files()
+    found = []
+    for name, path in files.items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        for node in ast.walk(ast.parse("\n".join(lines), str(path))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package[:len(package) - node.level + 1]
+                                    + ([base] if base else []))
+                modules = [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            noqa = any("# noqa" in lines[n - 1]
+                       for n in range(node.lineno, (node.end_lineno or node.lineno) + 1))
+            found += [f"{name} (line {node.lineno}) imports {module} for its side effect"
+                      for module in modules if noqa and module in files]
+    assert found == []
+
+
+def test_the_mrr_ledger_follows_every_flush_once_models_is_imported():
+    """The flush hook models/__init__.py registers by name (was a decorator run by importing
+    models.mrr for its side effect)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from models.mrr import keep_ledger
+    assert event.contains(Session, "after_flush", keep_ledger)
