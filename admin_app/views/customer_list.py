@@ -4,6 +4,7 @@ from flask import current_app, g, has_request_context
 from markupsafe import Markup, escape
 
 from actions.ltv import uncounted_totals
+from admin_app.list_filters import AmountFilter
 from admin_app.templating import money
 from admin_app.views.base import money_formatter
 from models import db
@@ -34,7 +35,16 @@ def ltv_formatter(view, context, model, name):
 
 class CustomerListMixin:
     """Search through plan_search (indexed; a walk down the sort index where it can), the
-    count that search can give cheaply, and the uncounted totals of the page's rows."""
+    count that search can give cheaply, the uncounted totals of the page's rows, and what a
+    lifetime value filter says about a value that is no amount."""
+
+    def get_invalid_value_msg(self, value, filter):
+        """A lifetime value that is no amount: what is wrong, and how to type one."""
+        if isinstance(filter, AmountFilter):
+            currency = current_app.config["STORE_CURRENCY"]
+            return (f"Lifetime value {filter.operation()}: {filter.problem(value)} Type an "
+                    f"amount in {currency}, like 1,250.00. The filter was not applied.")
+        return super().get_invalid_value_msg(value, filter)
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Name or email contains every term, answered from the search indexes (migration 0002)."""
