@@ -16,6 +16,7 @@ from actions.deps import Deps
 from actions.errors import EmailFailed, GatewayNotConfigured
 from admin_app import create_app
 from models import AdminUser, ROLES, db
+from tests.actions import support
 from tests.actions.gateway import SubscriptionGateway
 
 #: the tests' "now": inside the first billing period of factories' subscriptions (1–31 Jan)
@@ -38,10 +39,7 @@ def actions_app(tmp_path_factory):
 def empty_tables(actions_app):
     """Every test starts on empty tables and leaves no session behind."""
     yield
-    db.session.rollback()
-    for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
-    db.session.commit()
+    support.empty_tables()
     db.session.remove()
 
 

@@ -16,13 +16,27 @@ FAST = settings(max_examples=15, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+def _cursor():
+    """The SQLite cursor of the session's own connection (same transaction): the helpers
+    below run about 35 plain statements per call, hundreds of times a run, and SQLAlchemy's
+    work per statement cost more than SQLite's."""
+    return db.session.connection().connection.dbapi_connection.cursor()
+
+
+def empty_tables(keep=()):
+    """Delete every row of every table except those of `keep`, and commit."""
+    db.session.rollback()
+    cursor = _cursor()
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name not in keep:
+            cursor.execute(f'DELETE FROM "{table.name}"')
+    cursor.close()
+    db.session.commit()
+
+
 def start_over():
     """Empty every table but the admins': each example of a property starts from nothing."""
-    db.session.rollback()
-    for table in reversed(db.metadata.sorted_tables):
-        if table.name != "admin_user":
-            db.session.execute(table.delete())
-    db.session.commit()
+    empty_tables(keep=("admin_user",))
 
 
 def paid(gateways, amount_cents=10000, *, customer=None, gateway="stripe", currency="USD",
@@ -80,13 +94,14 @@ def audit_entries(action=None):
 def tables():
     """Every row of every table but the audit log, as plain values."""
     db.session.expire_all()
-    connection = db.session.connection()
+    cursor = _cursor()
     state = {}
     for table in db.metadata.sorted_tables:
         if table.name == AuditEvent.__tablename__:
             continue
-        rows = connection.exec_driver_sql(f'SELECT * FROM "{table.name}"').all()
+        rows = cursor.execute(f'SELECT * FROM "{table.name}"').fetchall()
         state[table.name] = sorted((tuple(map(repr, row)) for row in rows))
+    cursor.close()
     return state
 
 
