@@ -2,13 +2,13 @@
 (the job is neither failed nor released), and a heartbeat keeps the lease alive while one row
 outlasts the lease's length."""
 import threading
-import time
 
 import pytest
 from sqlalchemy import update
 
 from admin_app import jobs
 from models import Job, JobRow, db
+from models._types import utcnow
 from tests.conftest import make_admin
 from tests.job_support import make_payments, point_stripe_at, wait_for_job
 
@@ -73,19 +73,25 @@ def test_a_job_taken_over_by_another_worker_is_not_failed_and_the_new_owner_fini
 
 
 def test_the_lease_is_kept_alive_while_one_row_outlasts_it(app, gateway):
-    app.config["JOB_LEASE_SECONDS"] = 1
-    gateway.delay = 2.5  # one refund takes longer than the lease
+    """The refund's answer is held at the gateway (no fixed delay) until the lease it started
+    with has run out and the heartbeat has renewed it: another worker still cannot take the
+    job, and the row is refunded once."""
+    app.config["JOB_LEASE_SECONDS"] = 2
+    gateway.sb.add_fault("stripe", "hold")  # the refund's answer waits for release()
     finance = make_admin("finance")
     ids = make_payments(1)
     job_id = _queued_job(finance, ids)
     runner = threading.Thread(target=_run_in_app, args=(app, job_id))
     runner.start()
     try:
-        wait_for_job(job_id, timeout=10, until=lambda job: job.state == "running")
-        time.sleep(1.8)  # the row is still at the gateway, past the first lease's end
+        assert gateway.sb.holding.wait(30), "the row never reached the gateway"
+        first_end = wait_for_job(job_id, until=lambda job: job.lease_until).lease_until
+        job = wait_for_job(job_id, until=lambda job: utcnow() > first_end)  # past its end
+        assert job.lease_until and job.lease_until > first_end, "the lease was not renewed"
         db.session.rollback()
         assert not jobs.claim(job_id, "intruder:1:1"), "the lease lapsed during a long row"
     finally:
+        gateway.sb.release()
         runner.join(30)
     job = wait_for_job(job_id)
     assert (job.state, job.done_count, job.failed_count) == ("done", 1, 0)
