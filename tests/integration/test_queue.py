@@ -14,6 +14,7 @@ def _rq_app(database_url, tmp_path, queue_name):
                        "RQ_QUEUE": queue_name})
 
 
+@pytest.mark.slow  # an RQ worker process
 def test_rq_job_runs_in_a_flask_worker_process(database_url, tmp_path, redis_queue):
     marker = tmp_path / "marker"
     app = _rq_app(database_url, tmp_path, redis_queue)
@@ -27,6 +28,7 @@ def test_rq_job_runs_in_a_flask_worker_process(database_url, tmp_path, redis_que
     assert int(pid) != __import__("os").getpid()
 
 
+@pytest.mark.slow  # an RQ worker process
 def test_rq_job_runs_in_a_plain_rq_worker(database_url, tmp_path, redis_queue):
     marker = tmp_path / "marker"
     with _rq_app(database_url, tmp_path, redis_queue).app_context():
@@ -59,6 +61,7 @@ def test_worker_command_refuses_without_redis(app):
     assert "Set REDIS_URL" in result.output
 
 
+@pytest.mark.slow  # an RQ worker process
 def test_a_job_lost_from_redis_is_queued_again_by_the_next_worker(database_url, tmp_path,
                                                                   redis_queue):
     """Issue 18: a bulk job whose RQ entry Redis lost (flushed, evicted, failed over) is found

@@ -17,6 +17,8 @@ from tests.conftest import _config
 from tests.fakes import stripe_events as se
 from tests.redis_support import REDIS_URL, start_worker, worker_env
 
+pytestmark = pytest.mark.slow  # two RQ worker processes, one killed, and polls
+
 CUSTOMERS, PAYMENTS_EACH, REFUND_EVERY = 40, 5, 4
 
 
