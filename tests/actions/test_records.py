@@ -17,7 +17,8 @@ from tests.actions.support import FAST, audit_entries, fresh, ltv, nothing_chang
 
 
 # -- invoice -------------------------------------------------------------------------------
-def test_the_invoice_goes_to_the_customer_with_its_pdf(deps, actors, gateways, outbox):
+def test_the_invoice_goes_to_the_customer_with_its_pdf(deps, actors, gateways, outbox,
+                                                       real_pdf):
     tx = paid(gateways, 12000, customer=factories.customer(name="Ada Lovelace",
                                                              email="ada@example.com"))
     result = resend_invoice(deps, actors["support"], tx.id)
