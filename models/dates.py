@@ -4,7 +4,9 @@ Timestamps are stored as aware UTC. Every day shown to an admin, every day typed
 filter or a pause form, is a day on the store's calendar: 2026-12-20T02:00Z is 19 Dec to a
 Los Angeles store. Babel formats (month names in the store locale); zoneinfo converts.
 """
-from datetime import datetime, time, timedelta, timezone
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time
@@ -40,12 +42,39 @@ def store_day(when, tz="UTC"):
     return local(when, tz).date()
 
 
+@lru_cache(maxsize=8192)
+def _day_text(day, locale):
+    """Babel's DAY_FORMAT of a calendar day, once per day and locale: a page shows the same
+    few hundred days over and over, and Babel took ~40 us a day (issue 22)."""
+    return format_date(day, DAY_FORMAT, locale=babel_locale(locale))
+
+
+# Fields of a time pattern whose text depends on the hour and minute alone (hours, minutes,
+# AM/PM, day periods): no seconds, no zone.
+_HOUR_MINUTE_FIELDS = re.compile(r"%\(([hHKkmabB])\1*\)s")
+
+
+@lru_cache(maxsize=64)
+def _short_time_by_minute(locale):
+    """Whether the locale's short time shows nothing but the hour and minute (every CLDR
+    locale so far): then it is formatted once per minute of the day, not once per moment."""
+    pattern = babel_locale(locale).time_formats["short"].format
+    return not re.sub(_HOUR_MINUTE_FIELDS, "", pattern).count("%(")
+
+
+@lru_cache(maxsize=4096)
+def _minute_text(hour, minute, locale):
+    return format_time(time(hour, minute), "short", locale=babel_locale(locale))
+
+
 def format_day(when, locale="en_US", tz="UTC"):
     """20 Dec 2026 on the store's calendar; "—" for no date. A bare date is shown as is."""
     if not when:
         return NONE
     day = when if not isinstance(when, datetime) else store_day(when, tz)
-    return format_date(day, DAY_FORMAT, locale=babel_locale(locale))
+    if type(day) is not date:  # a date subclass: as Babel takes it, no cache
+        return format_date(day, DAY_FORMAT, locale=babel_locale(locale))
+    return _day_text(day, locale)
 
 
 def format_moment(when, locale="en_US", tz="UTC"):
@@ -54,9 +83,12 @@ def format_moment(when, locale="en_US", tz="UTC"):
         return NONE
     if not isinstance(when, datetime):
         return format_day(when, locale, tz)
-    moment, locale = local(when, tz), babel_locale(locale)
-    return f"{format_date(moment.date(), DAY_FORMAT, locale=locale)}, " \
-           f"{format_time(moment.timetz(), 'short', locale=locale)}"
+    moment = local(when, tz)
+    if _short_time_by_minute(locale):
+        clock = _minute_text(moment.hour, moment.minute, locale)
+    else:
+        clock = format_time(moment.timetz(), "short", locale=babel_locale(locale))
+    return f"{_day_text(moment.date(), locale)}, {clock}"
 
 
 def add_cycle(when, interval, count=1):

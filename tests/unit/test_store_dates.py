@@ -50,3 +50,25 @@ def test_the_pause_form_day_is_a_store_day(monkeypatch):
     subscription_pause._perform(SimpleNamespace(id=1), form, None, deps)
     assert seen["resumes_at"] == datetime(2027, 1, 5, 8, tzinfo=timezone.utc)
     assert deps.day(seen["resumes_at"]) == "5 Jan 2027"
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "ko_KR", "zh_Hant_TW", "ar_EG", "fa_IR"])
+def test_moments_formatted_from_memos_are_babels(locale):
+    """format_moment keeps a day's text and a minute's short time (issue 22): the same text as
+    Babel's for each minute of a day and each day of a year, in locales whose short time has
+    day periods (zh_Hant_TW), AM/PM first (ko_KR) or other digits (ar_EG, fa_IR)."""
+    from datetime import timedelta
+
+    from babel.dates import format_date, format_time
+
+    zone = store_zone("America/Los_Angeles")
+    start = datetime(2026, 3, 8, 9, 0, 17, tzinfo=timezone.utc)  # a daylight-saving change
+    for step in [timedelta(minutes=m) for m in range(0, 1440, 7)] + \
+            [timedelta(days=d, minutes=d) for d in range(0, 366, 5)]:
+        when = start + step
+        moment = when.astimezone(zone)
+        babel = (f"{format_date(moment.date(), 'd MMM y', locale=locale)}, "
+                 f"{format_time(moment.timetz(), 'short', locale=locale)}")
+        assert format_moment(when, locale, "America/Los_Angeles") == babel
+        assert format_day(when, locale, "America/Los_Angeles") == \
+            format_date(moment.date(), "d MMM y", locale=locale)
