@@ -20,7 +20,7 @@ from models import Subscription, SubscriptionChange, db
 from models._types import utcnow
 from models.subscription_change import WAITING
 from models.access import LIVE_STATUSES
-from models.sub_state import applies, why_not
+from models.sub_state import applies, shown_at, why_not
 from models.transaction import GATEWAYS
 
 KIND_NAMES = {"price": "price change", "plan": "plan change", "affiliate": "affiliate change",
@@ -139,8 +139,9 @@ def summary(sub, *rows, with_gateway=True):
 def offered(kind):
     """RowAction(available=..., unavailable_message=...) for a subscription action of `kind`:
     shown only in the states it applies to (models/sub_state.py). available(sub, now) takes
-    the clock the action function will use (the view passes none: the wall clock)."""
-    return {"available": lambda sub, now=None: applies(sub, kind, now or utcnow()),
+    the clock the action function will use (the view passes none: the wall clock, or the one
+    instant of the rows shown together, models/sub_state.one_instant)."""
+    return {"available": lambda sub, now=None: applies(sub, kind, now or shown_at()),
             "unavailable_message": lambda sub: why_not(sub, kind, utcnow())}
 
 

@@ -9,7 +9,7 @@ from actions import audit, get_action
 from actions.errors import ActionError
 from admin_app.composition import deps_from_app
 from admin_app.redirects import get_redirect_target
-from admin_app.templating import action_link
+from admin_app.templating import action_links
 from models import db
 
 # Sent by the pop-up's own form submission (templates/admin/memberdesk_base.html): the answer
@@ -50,12 +50,11 @@ class ActionButton(TemplateLinkRowAction):
         """(row id, row) -> this button in a list row, as the row_action_button macro writes
         it; whether the admin's role allows the action is asked once for the page, whether
         the row's state allows it once per row (SecureModelView.list_rows_html, issue 22)."""
-        action, return_url = self.action, context.resolve("return_url")
-        allowed = current_user.can(action.permission)
+        link = action_links(self.action, ".row_action_view", context.resolve("return_url"),
+                            True, current_user.can(self.action.permission))
 
         def render(row_id, row):
-            link = action_link(action, ".row_action_view", row, return_url, True, allowed)
-            return Markup(f"\n  {link}\n")  # link: markup already
+            return Markup(f"\n  {link(row)}\n")  # link: markup already
         return render
 
 

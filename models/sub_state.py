@@ -7,8 +7,12 @@ period-end cancellation on either gateway: cancelled, access until the period en
 Stripe subscription still "active" with cancel_at_period_end and a PayPal one cancelled with
 access left are both "Cancelled — access until …", one value of the Status filter.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from sqlalchemy import and_, false, not_, or_
 
+from models._types import utcnow
 from models.access import LIVE_STATUSES, _ends_sql, access_ends_at, has_access
 from models.dates import format_day
 from models.subscription import Subscription
@@ -42,8 +46,40 @@ def _scheduled(sub):
     return sub.status in LIVE_STATUSES and bool(sub.cancel_at_period_end or sub.cancel_at)
 
 
+# (instant, {id(sub): (sub, state)}) while rows shown together are judged at one instant
+_SHOWN = ContextVar("md_subscription_rows_shown", default=None)
+
+
+@contextmanager
+def one_instant(now=None):
+    """Rows shown together (a list page, a profile) judged at one instant, each row's state
+    computed once: a subscriptions row asked it once per candidate action (9) plus its status
+    and next payment columns (issue 22). Nothing may change a subscription meanwhile."""
+    token = _SHOWN.set((now or utcnow(), {}))
+    try:
+        yield
+    finally:
+        _SHOWN.reset(token)
+
+
+def shown_at():
+    """The instant rows are judged at: one_instant's while it lasts, else now."""
+    shown = _SHOWN.get()
+    return utcnow() if shown is None else shown[0]
+
+
 def state(sub, now):
     """The one state of a subscription at `now` (a key of STATES)."""
+    shown = _SHOWN.get()
+    if shown is None or shown[0] != now:
+        return _state(sub, now)
+    found = shown[1].get(id(sub))
+    if found is None or found[0] is not sub:
+        found = shown[1][id(sub)] = (sub, _state(sub, now))
+    return found[1]
+
+
+def _state(sub, now):
     if sub.status == "canceled":
         return "cancelling" if has_access(sub, now) else "cancelled"
     if _scheduled(sub):

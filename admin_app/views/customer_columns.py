@@ -10,7 +10,7 @@ from admin_app.redirects import get_redirect_target
 from admin_app.templating import date, subscription_status
 from models import Subscription, db
 from models._types import utcnow
-from models.sub_state import showing_next_payment, state
+from models.sub_state import showing_next_payment, shown_at, state
 
 #: column name -> label, in the order they are added after the list's own columns
 OPTIONAL_COLUMNS = {"subscription_status": "Subscription status",
@@ -59,7 +59,7 @@ def status_formatter(view, context, model, name):
 
 def renewal_formatter(view, context, model, name):
     found = _described(model)
-    if found is None or not showing_next_payment(found[0], utcnow()):
+    if found is None or not showing_next_payment(found[0], shown_at()):
         return "—"
     return date(found[0].next_payment_date) or "—"
 

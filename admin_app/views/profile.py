@@ -11,18 +11,22 @@ from sqlalchemy.orm import joinedload, selectinload
 from actions import get_action, ltv
 from actions.ltv import uncounted_totals
 from admin_app.input_guard import page_number
-from admin_app.templating import profile_url
+from admin_app.templating import action_links, profile_url
 from admin_app.views.customer_list import uncounted_text
 from admin_app.views.subscriptions import SubscriptionView
 from admin_app.views.transactions import TransactionView
 from models import Customer, Subscription, Transaction, db
+from models.sub_state import one_instant
 
 PROFILE_PAGE_SIZE = 25
 
 
-def _allowed(names):
+def _links(names, endpoint, return_url, icon_only):
+    """The buttons of the actions the admin's role allows, each as obj -> its markup (the
+    role asked and the markup written once per pop-up, not per payment: issue 22)."""
     user = current_user._get_current_object()
-    return [action for action in map(get_action, names) if user.can(action.permission)]
+    return [action_links(action, endpoint, return_url, icon_only, True)
+            for action in map(get_action, names) if user.can(action.permission)]
 
 
 class ProfileButton(BaseListRowAction):
@@ -72,6 +76,12 @@ class ProfileMixin:
             select(Subscription).options(joinedload(Subscription.affiliate))
             .where(Subscription.customer_id == customer_id)
             .order_by(Subscription.start_date.desc(), Subscription.id.desc())).all()
+        return_url = self.get_url(".index_view", profile=customer_id)
+        with one_instant():  # each subscription's state once, not once per button
+            return self._render_profile(customer, customer_id, rows, page, subscriptions,
+                                        return_url)
+
+    def _render_profile(self, customer, customer_id, rows, page, subscriptions, return_url):
         return self.render(
             "customers/profile.html", customer=customer,
             ltv_foreign=ltv.foreign_share(customer_id,
@@ -80,10 +90,9 @@ class ProfileMixin:
             tx_page=page, subscriptions=subscriptions,
             uncounted=uncounted_text(uncounted_totals(
                 [customer_id], current_app.config["STORE_CURRENCY"]).get(customer_id, ())),
-            # the actions the admin's role allows, asked once here rather than for each
-            # payment and subscription (issue 22); each one's state is asked as it is shown
-            tx_actions=_allowed(TransactionView.row_actions),
-            sub_actions=_allowed(SubscriptionView.row_actions),
-            modal=bool(request.args.get("modal")),
-            return_url=self.get_url(".index_view", profile=customer_id),
-            sub_return_url=self.get_url(".index_view", profile=customer_id, tab="subscriptions"))
+            modal=bool(request.args.get("modal")), return_url=return_url,
+            tx_links=_links(TransactionView.row_actions, "transaction.row_action_view",
+                            return_url, False),
+            sub_links=_links(SubscriptionView.row_actions, "subscription.row_action_view",
+                             self.get_url(".index_view", profile=customer_id,
+                                          tab="subscriptions"), True))

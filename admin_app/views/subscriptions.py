@@ -14,8 +14,7 @@ from admin_app.row_actions import RowActionsMixin
 from admin_app.views.base import (SecureModelView, customer_formatter, date_formatter)
 from admin_app.input_guard import is_db_id
 from models import Plan, Subscription, db
-from models._types import utcnow
-from models.sub_state import showing_next_payment
+from models.sub_state import showing_next_payment, shown_at
 from models.money import parse_amount
 from models.transaction import GATEWAYS
 
@@ -42,7 +41,7 @@ class SubscriptionView(ListScopeMixin, BulkActionsMixin, RowActionsMixin, Secure
     column_formatters = {
         "status": lambda v, c, m, n: subscription_status(m),
         "next_payment_date": lambda v, c, m, n: (date(m.next_payment_date)
-                                                 if showing_next_payment(m, utcnow()) else "—"),
+                                                 if showing_next_payment(m, shown_at()) else "—"),
         "price_cents": lambda v, c, m, n: subscription_total(m),
         "customer": customer_formatter,
         "affiliate": lambda v, c, m, n: m.affiliate.name if m.affiliate else "",
