@@ -1,8 +1,11 @@
 """Base views: login required, role checks, CSRF on every form, stable sort order, cheap counts."""
+import re
+
 from flask import abort, flash, g, redirect, request, url_for
 from markupsafe import Markup
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.tools import rec_getattr
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2 import pass_context
@@ -11,8 +14,10 @@ from sqlalchemy import desc
 
 from admin_app.input_guard import is_db_id, page_number
 from admin_app.redirects import get_redirect_target
-from admin_app.templating import JsonOnce, date, datetime_, money, profile_url
+from admin_app.templating import (JsonOnce, date, datetime_, money, profile_url,
+                                  site_cached)
 from admin_app.views.paging import PagingMixin
+from models.sub_state import one_instant
 
 
 def money_formatter(view, context, model, name):
@@ -40,7 +45,9 @@ def date_formatter(view, context, model, name):
     return date(getattr(model, name))
 
 
-_PAGE_MARK = 987654321987  # a page number no list reaches, replaced in the pager's links
+_UNSEEN = object()
+# a page number, sort column and page size no list has, replaced in the list's links
+_PAGE_MARK, _SORT_MARK, _SIZE_MARK = 987654321987, 987654321989, 987654321991
 _STATIC_URLS = {}  # (site root, endpoint, arguments) -> the static file's address
 
 
@@ -118,24 +125,62 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
                         'class="action-checkbox" value="{}" title="%s" />\n  </td>\n  ' % title)
         show_actions = self.column_display_actions
         renderers = [_row_renderer(context, action) for action in row_actions]
-        get_value, get_pk = self.get_list_value, self.get_pk_value
         cells = [(name, '<td class="col-%s">' % escape(name)) for name, _label in columns]
         out = []
+        with one_instant():  # a subscription's state once per row, not once per button
+            self._rows_html(context, rows, out, checkbox, cells, show_actions, renderers)
+        return Markup("".join(out))
+
+    def _rows_html(self, context, rows, out, checkbox, cells, show_actions, renderers):
+        get_value, get_pk = self._cell_values(context), self.get_pk_value
         for row in rows:
             out.append("\n        <tr>\n            \n  ")
+            pk = get_pk(row)
             if checkbox:
-                out.append(checkbox.format(escape(get_pk(row))))
+                out.append(checkbox.format(escape(pk)))
             out.append("\n  ")
             for name, td in cells:
                 out += (td, escape(get_value(context, row, name)), "</td>\n  ")
             out.append("\n  \n  ")
             if show_actions:
-                pk = get_pk(row)
                 out.append('\n  <td class="list-buttons-column">\n    ')
                 out += [escape(render(pk, row)) for render in renderers]
                 out.append("\n  </td>\n  ")
             out.append("\n\n        </tr>\n        ")
-        return Markup("".join(out))
+
+    def _cell_values(self, context):
+        """(context, row, column) -> the cell's value, as Flask-Admin's get_list_value gives
+        it: the column's formatter or the attribute, its choices, then the first type
+        formatter its type is an instance of, looked up once per type and page rather than
+        tried one by one for every cell (issue 22). A view overriding those keeps its own."""
+        own = type(self)
+        if (own.get_list_value is not ModelView.get_list_value
+                or own._get_list_value is not ModelView._get_list_value
+                or own._get_field_value is not ModelView._get_field_value):
+            return self.get_list_value
+        formatters, choices = self.column_formatters, self._column_choices_map
+        type_formatters = list(self.column_type_formatters.items())
+        by_type = {}
+
+        def value_of(context, row, name):
+            fmt = formatters.get(name)
+            value = fmt(self, context, row, name) if fmt is not None else rec_getattr(row, name)
+            choice = choices.get(name)
+            if choice:
+                return choice.get(value) or value
+            kind = type(value)
+            type_fmt = by_type.get(kind, _UNSEEN)
+            if type_fmt is _UNSEEN:
+                type_fmt = by_type[kind] = next(
+                    (f for typeobj, f in type_formatters if isinstance(value, typeobj)), None)
+            if type_fmt is None:
+                return value
+            try:
+                return type_fmt(self, value, name)
+            except TypeError:  # a two-argument formatter: Flask-Admin's own path warns
+                return self._get_list_value(context, row, name, formatters,
+                                            self.column_type_formatters)
+        return value_of
 
     def get_one(self, id):
         """The record, or None for an id that is not a number fitting the key (no DB error)."""
@@ -161,22 +206,52 @@ class SecureModelView(AccessMixin, PagingMixin, ModelView):
         return kept[1]
 
     def _get_list_url(self, view_args):
-        """Flask-Admin's list address; the pager's links (a dozen a page, the same address
-        but for the page number, which Flask-Admin puts first) come from one address built per
-        request, its page number put in (issue 22)."""
-        if not view_args.page:
+        """Flask-Admin's list address (ModelView._get_list_url), written from one address per
+        request with the page, sort column and page size put in: a list page has a dozen
+        pager links, a sort link per column and a page-size link per size, which differ only
+        there, and url_for cost more than the rest of each link (issue 22). Arguments a
+        marker cannot stand for (not whole numbers, a marker found elsewhere) take
+        Flask-Admin's way."""
+        page, sort = view_args.page or None, view_args.sort
+        size = self.get_safe_page_size(view_args.page_size)
+        if not all(type(v) is int for v in (page or 0, 0 if sort is None else sort, size)):
             return super()._get_list_url(view_args)
         cache = g.setdefault("_md_list_urls", {})
-        key = (self.endpoint, view_args.page_size, view_args.sort, view_args.sort_desc,
+        key = (self.endpoint, page is None, sort is None, bool(view_args.sort_desc),
                view_args.search, repr(view_args.filters), repr(view_args.extra_args))
         template = cache.get(key)
         if template is None:
-            url = super()._get_list_url(view_args.clone(page=_PAGE_MARK))
-            template = cache[key] = url.split(f"?page={_PAGE_MARK}&") if (
-                url.count(str(_PAGE_MARK)) == 1) else ()
-        if len(template) != 2:
+            template = cache[key] = site_cached(
+                ("list", *key),
+                lambda: self._list_url_template(view_args, page, sort))
+        if not template:
             return super()._get_list_url(view_args)
-        return f"{template[0]}?page={int(view_args.page)}&{template[1]}"
+        values = {_PAGE_MARK: page, _SORT_MARK: sort, _SIZE_MARK: size}
+        parts, marks = template
+        out = [parts[0]]
+        for mark, part in zip(marks, parts[1:]):
+            out += (str(values[mark]), part)
+        return "".join(out)
+
+    def _list_url_template(self, view_args, page, sort):
+        """(text between the markers, the markers in order) of the list address with markers
+        for page, sort and page size (ModelView._get_list_url's arguments, in its order);
+        () when a marker is not found exactly once."""
+        kwargs = dict(page=None if page is None else _PAGE_MARK,
+                      sort=None if sort is None else _SORT_MARK,
+                      desc=1 if view_args.sort_desc else None, search=view_args.search)
+        kwargs.update(view_args.extra_args)
+        kwargs["page_size"] = _SIZE_MARK
+        kwargs.update(self._get_filters(view_args.filters))
+        url = self.get_url(".index_view", **kwargs)
+        marks = [m for m in (_PAGE_MARK, _SORT_MARK, _SIZE_MARK) if kwargs.get(
+            {_PAGE_MARK: "page", _SORT_MARK: "sort", _SIZE_MARK: "page_size"}[m]) == m]
+        if len(marks) != (page is not None) + (sort is not None) + 1 or any(
+                url.count(str(m)) != 1 for m in marks):
+            return ()
+        marks.sort(key=lambda m: url.index(str(m)))
+        parts = re.split("|".join(str(m) for m in marks), url)
+        return parts, marks
 
     def get_save_return_url(self, model, is_created=False):
         """After saving: the `url` argument when it is a path on this site, else the list."""

@@ -48,3 +48,29 @@ def test_a_menu_item_with_an_icon_is_left_to_the_macro(app, client):
         item.icon_type = item.icon_value = None
     assert '<i class="fa fa-md-test"></i>' in page
     assert "fa-md-test" not in client.get("/admin/customer/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("endpoint", ["customer", "transaction", "subscription"])
+def test_list_addresses_from_templates_are_flask_admins(app, endpoint):
+    """The list's links (pager, sort, page size) are written from one address per kind with
+    the numbers put in (SecureModelView._get_list_url, issue 22): the same addresses as
+    Flask-Admin's _get_list_url, for every kind of argument and where markers cannot stand."""
+    from flask_admin.model.base import BaseModelView, ViewArgs
+
+    view = _view(app, endpoint)
+    searches = [None, "a&b=c ünï", "987654321987"]
+    filters = [None, [(0, "x", "US & 1")]]
+    with app.test_request_context(f"{view.url}/"):
+        for _ in range(2):  # the templates' first build, then their reuse
+            for page in (None, 0, 1, 7, True):
+                for sort in (None, 0, 2, "1"):
+                    for desc in (None, False, True, 1):
+                        for size in (None, 20, 50, 100, 77):
+                            for search in searches:
+                                for flt in filters:
+                                    for extra in ({}, {"page": "9"}):
+                                        args = ViewArgs(page=page, page_size=size, sort=sort,
+                                                        sort_desc=desc, search=search,
+                                                        filters=flt, extra_args=extra)
+                                        assert view._get_list_url(args) == \
+                                            BaseModelView._get_list_url(view, args)
