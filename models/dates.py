@@ -44,8 +44,9 @@ def store_day(when, tz="UTC"):
 
 @lru_cache(maxsize=8192)
 def _day_text(day, locale):
-    """Babel's DAY_FORMAT of a calendar day, once per day and locale: a page shows the same
-    few hundred days over and over, and Babel took ~40 us a day (issue 22)."""
+    """Babel's DAY_FORMAT of a calendar day, once per day and locale: pages show the same
+    few hundred days over and over (issue 22: Babel took ~22 us of CPU for a moment's day and
+    time, the memos ~1 us, measured at a load of 10)."""
     return format_date(day, DAY_FORMAT, locale=babel_locale(locale))
 
 
