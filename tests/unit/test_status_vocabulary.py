@@ -61,3 +61,28 @@ def test_an_unknown_status_word_gives_no_access():
     assert not has_access(_sub(paypal_map.subscription(pw.subscription("I-1", status="NEW"),
                                                        NOW, (1, "USD", "month", 1, "P"))),
                           NOW)
+
+
+def test_rows_shown_together_are_judged_once_at_one_instant(monkeypatch):
+    """Issue 22: within one_instant (a list page, a profile) a subscription's state is
+    computed once for all its buttons and columns, at the page's instant; outside it, at
+    every call, as before."""
+    from models import sub_state
+
+    computed = []
+    real = sub_state._state
+    monkeypatch.setattr(sub_state, "_state",
+                        lambda sub, now: computed.append(sub) or real(sub, now))
+    sub = SimpleNamespace(status="active", cancel_at_period_end=False, cancel_at=None,
+                          current_period_end=None, access_until=None, paused=False,
+                          approval_url=None, gateway="stripe")
+    other = SimpleNamespace(**{**vars(sub), "status": "canceled"})
+    with sub_state.one_instant():
+        now = sub_state.shown_at()
+        answers = [sub_state.applies(s, kind, sub_state.shown_at())
+                   for s in (sub, other) for kind in sorted(sub_state.KINDS)]
+        assert sub_state.shown_at() == now
+    assert computed == [sub, other]
+    assert answers == [sub_state.applies(s, kind, now)
+                       for s in (sub, other) for kind in sorted(sub_state.KINDS)]
+    assert len(computed) == 2 + 2 * len(sub_state.KINDS)  # outside: once per call
