@@ -77,15 +77,19 @@ def export_filename(now=None):
     return f"customers-{(now or datetime.now(timezone.utc)):%Y-%m-%d}.csv"
 
 
-def neutralise(text):
+def neutralise(text, *, row_start=False):
     """The cell text with a quote before each piece a spreadsheet could read as a formula:
-    the cell's start, and every piece after a ',', ';' or tab; None -> ''."""
+    the cell's start, and every piece after a ',', ';' or tab; None -> ''.
+
+    A plain number is left as it is, except in a row's first cell (`row_start`): a file split
+    with ';' or tab reads the whole line as one cell ("-1,ada@example.com,..."), which is a
+    formula when the line starts with a sign."""
     if text is None:
         return ""
     text = str(text)
     if not RISKY.search(text):
         return text
-    if PLAIN_NUMBER.fullmatch(text.strip(BLANKS + "\n")):
+    if not row_start and PLAIN_NUMBER.fullmatch(text.strip(BLANKS + "\n")):
         return text
     pieces = PIECES.split(text)  # text, separator, text, separator, ...
     for i in range(0, len(pieces), 2):
@@ -114,6 +118,7 @@ _country = lru_cache(maxsize=1024)(country_name)
 def row_cells(row, currency):
     """One row of string columns -> the CSV cells; Lifetime Value stays a plain number."""
     cells = [neutralise(value) for value in row[:-1]]
+    cells[0] = neutralise(row[0], row_start=True)
     cells[COUNTRY] = neutralise(_country(row[COUNTRY]))
     cells.append(plain_amount(row[-1] or 0, currency))
     return cells

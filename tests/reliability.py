@@ -28,6 +28,9 @@ AREAS = {  # area -> what one counted case is
                  "line) read with ',' as the separator; live formula cells: 0",
     "csv_semicolon": "The same files read with ';' as the separator; live formula cells: 0",
     "csv_tab": "The same files read with tab as the separator; live formula cells: 0",
+    "probe_requests": "The second probe's requests (issue 20) as it listed them, by each role "
+                      "and anonymously (tests/hardening/test_second_probe_requests.py); "
+                      "answers with status 500: 0",
     "lockout": "Login lockout: attempts by 10 guessing addresses (refused) and the owner's "
                "logins from a clean address (admitted)",
     "faults": "Refund fault cases: timeout, reset after success, 429, 500, decline × Stripe, "

@@ -7,6 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from actions import audit
 from models import Customer, Plan, Subscription, db
 from models.access import period_moved_unpaid
+from models.text import clean_text
 
 GATEWAY_ID = {"stripe": "stripe_customer_id", "paypal": "paypal_payer_id"}
 PLAN_ID = {"stripe": "stripe_price_id", "paypal": "paypal_plan_id"}
@@ -90,9 +91,10 @@ def _create_customer(rec):
     transaction creating the same customer and not yet committed is waited for (PostgreSQL),
     instead of the insert failing on the unique index once it commits (which cost a webhook
     event a retry 30 s later)."""
-    values = {"name": rec.name or _name_from(rec.email, rec.ref),
-              "email": (rec.email or f"{rec.ref}@{rec.gateway}.invalid").lower(),
-              "country": rec.country, "lifetime_value_cents": 0,
+    # an INSERT statement passes by the model's text rule (models/text.py): cleaned here
+    values = {"name": clean_text(rec.name) or _name_from(rec.email, rec.ref),
+              "email": clean_text(rec.email or f"{rec.ref}@{rec.gateway}.invalid").lower(),
+              "country": clean_text(rec.country) or None, "lifetime_value_cents": 0,
               "gateway_updated_at": rec.updated_at, GATEWAY_ID[rec.gateway]: rec.ref}
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
         db.session.get_bind().dialect.name]
@@ -111,7 +113,7 @@ def _changes(customer, rec):
     stamp = False
     if rec.updated_at is not None and _newer(rec.updated_at, customer.gateway_updated_at):
         for name in ("email", "name", "country"):
-            value = getattr(rec, name)
+            value = clean_text(getattr(rec, name))  # as the model would store it
             if name == "email" and value:
                 value = value.lower()
             if value and getattr(customer, name) != value:

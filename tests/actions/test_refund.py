@@ -65,27 +65,29 @@ def test_successive_refunds_never_exceed_the_payment_and_both_ledgers_agree(
     ours) or refused with nothing changed; never more than the payment."""
     partner = factories.affiliate()
     tx = paid(gateways, 10000, affiliate_id=partner.id, commission_cents=1500)
-    start = ltv(tx.customer_id)
+    # plain values: reading an attribute of `tx` after fresh() expired it would load it again
+    tx_id, customer_id, ref = tx.id, tx.customer_id, tx.gateway_ref
+    start = ltv(customer_id)
     for amount in amounts:
-        left = fresh(Transaction, tx.id).refundable_cents
+        now = fresh(Transaction, tx_id)
+        left, commission, net = now.refundable_cents, now.commission_cents, now.net_cents
         if amount > left:
-            at_gateway = gateways["stripe"].refunded_total(tx.gateway_ref)
+            at_gateway = gateways["stripe"].refunded_total(ref)
             with pytest.raises(InvalidRequest, match="is left"):
-                refund_transaction(deps, finance, tx.id, amount, "other")
-            assert gateways["stripe"].refunded_total(tx.gateway_ref) == at_gateway
-            assert fresh(Transaction, tx.id).refundable_cents == left
+                refund_transaction(deps, finance, tx_id, amount, "other")
+            assert gateways["stripe"].refunded_total(ref) == at_gateway
+            assert fresh(Transaction, tx_id).refundable_cents == left
             continue
-        before, commission = ltv(tx.customer_id), fresh(Transaction, tx.id).commission_cents
-        net = fresh(Transaction, tx.id).net_cents
-        refund_transaction(deps, finance, tx.id, amount, "other")
-        assert ltv(tx.customer_id) == before - amount
-        assert fresh(Transaction, tx.id).commission_cents == commission - commission_reversal(
+        before = ltv(customer_id)
+        refund_transaction(deps, finance, tx_id, amount, "other")
+        assert ltv(customer_id) == before - amount
+        assert fresh(Transaction, tx_id).commission_cents == commission - commission_reversal(
             commission, net, amount)
-    refunded = sum(r.amount_cents for r in refunds_of(tx.id) if r.status == "succeeded")
-    assert gateways["stripe"].refunded_total(tx.gateway_ref) == refunded \
-        == fresh(Transaction, tx.id).refunded_cents <= 10000
-    assert ltv(tx.customer_id) == start - refunded
-    assert 0 <= fresh(Transaction, tx.id).commission_cents <= 1500
+    refunded = sum(r.amount_cents for r in refunds_of(tx_id) if r.status == "succeeded")
+    end = fresh(Transaction, tx_id)
+    assert gateways["stripe"].refunded_total(ref) == refunded == end.refunded_cents <= 10000
+    assert ltv(customer_id) == start - refunded
+    assert 0 <= end.commission_cents <= 1500
 
 
 @pytest.mark.parametrize(("setup", "amount", "reason", "message"), [

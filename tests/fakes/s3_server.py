@@ -62,7 +62,8 @@ def s3_bucket(s3_server, monkeypatch):
 # and regions) and must stop working when they expire or are altered. This front answers
 # presigned GETs itself: it recomputes the AWS Signature Version 4 of the query string with
 # the test credentials (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html),
-# refuses SigV2 links, altered links and expired ones with 403, and passes the rest to moto.
+# refuses SigV2 links, altered links, expired ones and requests neither signed nor presigned
+# (a private bucket) with 403, and passes the rest to moto.
 import hashlib  # noqa: E402
 import hmac  # noqa: E402
 import threading  # noqa: E402
@@ -126,8 +127,11 @@ class SigningFront:
         request = Request(environ)
         raw_path = environ.get("RAW_URI", environ.get("REQUEST_URI", request.path)).split("?")[0]
         raw_query = environ.get("QUERY_STRING", "")
-        if "Signature" in raw_query and "Authorization" not in request.headers:
-            problem = sigv4_problem(request.method, request.host, raw_path, raw_query)
+        if "Authorization" not in request.headers:  # a private bucket: a valid link or 403
+            try:
+                problem = sigv4_problem(request.method, request.host, raw_path, raw_query)
+            except (KeyError, ValueError, IndexError):
+                problem = "malformed presigned link"
             if problem:
                 self.refused.append(problem)
                 return Response(f"<Error><Code>AccessDenied</Code><Message>{problem}</Message>"

@@ -33,6 +33,9 @@ ATTACKS = [  # what the probe found live under ';' and tab, and neighbours of it
     "a\t\uff20SUM(A1)", "x;\u00a0=1", "x;\u3000=1", "x;\n=1", "a;\"=1+1\"", "a\";=1+1",
     'a,b;"c;=1+1', "a;;=1", "a\t\t+1+1", "Smith; +1 555 0100 =1", "a;'=1", "a; '=1",
     "a;=1;=2\t=3,=4", "a\r=1+1", "=HYPERLINK(\"http://evil.example\")", "-", "a;-",
+    # plain numbers: left alone inside a row, but the first cell starts the whole line, which
+    # is one cell when read with ';' or tab ("-1,ada@example.com,...")
+    "-1", "+1 555 0100",
 ]
 TEXT_FIELDS = [name for name, _ in DETAIL_FIELDS if name not in ("email", "country")]
 

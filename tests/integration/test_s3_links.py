@@ -56,6 +56,29 @@ def test_expired_links_are_refused(s3_signed_bucket):
         "Request has expired"
 
 
+def test_a_link_stops_working_when_it_expires(s3_signed_bucket):
+    """The same link, followed within its lifetime and after it, at the checking server."""
+    import time
+    config, _, front = s3_signed_bucket
+    store = _store(config, seconds=2)
+    store.put("a.csv", b"secret")
+    link = store.url("a.csv")
+    assert requests.get(link, timeout=10).status_code == 200
+    time.sleep(3.2)  # X-Amz-Date has whole seconds: past 2 s whatever the second it was signed
+    response = requests.get(link, timeout=10)
+    assert response.status_code == 403 and b"secret" not in response.content
+    assert front.refused == ["Request has expired"]
+
+
+def test_a_request_neither_signed_nor_presigned_is_refused(s3_signed_bucket):
+    config, _, front = s3_signed_bucket
+    store = _store(config)
+    store.put("a.csv", b"secret")
+    bare = store.url("a.csv").split("?")[0]
+    response = requests.get(bare, timeout=10)
+    assert response.status_code == 403 and b"secret" not in response.content
+
+
 def test_a_sigv2_link_is_refused(s3_signed_bucket):
     config, _, front = s3_signed_bucket
     from botocore.config import Config

@@ -69,6 +69,22 @@ def test_a_phone_number_cell_is_exported_as_the_database_has_it():
     assert cells[6] == "+1 217-555-0199" and cells[2] == "'=cmd|x"
 
 
+@pytest.mark.parametrize("name", ["-1", "+1 555 0100", " -2", "-(3)"])
+def test_a_plain_number_first_in_its_row_is_quoted(name):
+    """Issue 20, item 2: read with ';' or tab, a row with no ';' or tab in it is one cell that
+    starts with the first column: "-1,ada@example.com,..." is a live formula there, although
+    "-1" alone is a plain number (and stays one in any other column)."""
+    from actions.export import csv_rows
+    from tests.hardening.test_csv_injection import live_cells
+    for cells in (row_cells(_row(name=name, city=name), "USD"),
+                  next(iter(csv_rows("USD")([_row(name=name, city=name)])))):
+        assert cells[0] == "'" + name and cells[8] == name
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(cells)
+        for separator in (",", ";", "\t"):
+            assert live_cells(buffer.getvalue(), separator)[0] == [], separator
+
+
 def test_none_is_an_empty_cell():
     assert neutralise(None) == ""
 
