@@ -1,6 +1,7 @@
 """PayPal reads for webhooks and the backfill sync: webhook signature verification (PayPal's
 own verify-webhook-signature call), captures, orders, subscriptions, plans and the transaction
 search used to page through an account. Translates only: no DB, no Flask."""
+import hashlib
 from urllib.parse import quote
 
 from actions.errors import GatewayDeclined, GatewayUnavailable
@@ -25,6 +26,14 @@ class PayPalReader:
 
     def __init__(self, gateway):
         self._gateway = gateway
+
+    @property
+    def account(self):
+        """Which PayPal account this reads (a digest of its API base and client id): what the
+        sync remembers about one account's search is not taken for another's."""
+        base = getattr(self._gateway, "api_base", "")
+        client = (getattr(self._gateway, "_credentials", None) or ("",))[0]
+        return hashlib.sha256(f"{base}|{client}".encode()).hexdigest()[:16]
 
     def verify_webhook(self, headers, webhook_id, event):
         """True when PayPal confirms that `headers` sign `event` for our `webhook_id`."""

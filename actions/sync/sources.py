@@ -12,8 +12,9 @@ from actions.sync import stripe_map as sm
 from actions.sync.apply_accounts import apply_customer, apply_subscription
 from actions.sync.apply_money import apply_dispute, apply_payment, apply_refund
 from actions.sync.ledger import GatewayLedger
+from actions.gateways.times import from_iso
 from actions.sync.records import SYNC
-from models import Transaction, db
+from models import SyncState, Transaction, db
 
 STRIPE_KINDS = ("customers", "subscriptions", "charges", "refunds", "disputes")
 
@@ -108,10 +109,24 @@ def _missing_there(gateway, seen, since, limit=200, listed_from=None):
     return found
 
 
+#: PayPal lists a transaction in its search within three hours of it (its documentation), under
+#: the time it was made; a window that ended this long before a search found it empty stays
+#: empty (a day: the documented three hours with a margin)
+LISTED_WITHIN = timedelta(days=1)
+#: the sync_state row (kind) that remembers, per PayPal account, the instant before which its
+#: transaction search was found empty
+QUIET = "quiet"
+
+
 class PayPalSource:
     """PayPal has no list of captures or subscriptions: the transaction search (31-day windows,
     pages of 500) names every payment, refund and reversal, and the subscriptions they belong
-    to, which are fetched."""
+    to, which are fetched.
+
+    A full run covers the search's three years, but does not search again the windows an
+    earlier full run found empty before the account's first transaction (one call per
+    window, some 36 for an account a few weeks old): it starts where that run found the
+    first transaction (sync_state kind "quiet", per account)."""
 
     gateway = "paypal"
 
@@ -123,24 +138,42 @@ class PayPalSource:
         self.seen, self.subscriptions = set(), set()
         self.ledger = GatewayLedger(self.gateway, self.store, covers_from=self.since) \
             if self.full else None
+        self.account = getattr(reader, "account", None)
+        # where the search starts: the covered range (self.since) less what is known empty
+        self.search_from = self.since
+        if self.full and self.account:
+            quiet = quiet_before(self.account)
+            if quiet is not None and quiet > self.since:
+                self.search_from = quiet
 
     def pages(self, resume):
         from datetime import datetime
+        resumed = bool(resume.get("cursor"))
         start = datetime.fromisoformat(resume["cursor"].split("|")[0]) \
-            if resume.get("cursor") else self.since
-        page = int(resume["cursor"].split("|")[1]) if resume.get("cursor") else 1
+            if resumed else self.search_from
+        page = int(resume["cursor"].split("|")[1]) if resumed else 1
         # rounded up: a transaction in the current second belongs to the last window (the
         # search takes whole seconds, and its end is exclusive)
         end_all = self.clock().replace(microsecond=0) + timedelta(seconds=1)
+        first = None  # the earliest transaction the search listed
         while start < end_all:
             end = min(start + timedelta(days=WINDOW_DAYS), end_all)
             rows, pages = self.reader.transactions(start, end, page)
+            for r in rows:
+                made = from_iso(r["transaction_info"].get("transaction_initiation_date"))
+                if made is not None and (first is None or made < first):
+                    first = made
             items = [(f"transaction {r['transaction_info']['transaction_id']}",
                       partial(self._apply, r)) for r in rows]
             more = page < pages
             cursor = f"{(start if more else end).isoformat()}|{page + 1 if more else 1}"
             yield "transactions", cursor, items
             start, page = (start, page + 1) if more else (end, 1)
+        if self.full and self.account and not resumed:
+            # searched from search_from to now: empty before `first`, and before a day ago
+            quiet = min(first or end_all, end_all - LISTED_WITHIN).replace(microsecond=0)
+            if quiet > self.search_from:
+                remember_quiet(self.account, quiet)
 
     def _apply(self, row):
         info = row["transaction_info"]
@@ -210,6 +243,28 @@ class PayPalSource:
     def missing_there(self):
         return _missing_there(self.gateway, self.seen, None if self.full else self.since,
                               listed_from=self.since)
+
+
+def quiet_before(account):
+    """The instant before which PayPal's search for `account` was found empty, or None."""
+    row = db.session.scalar(select(SyncState).where(SyncState.gateway == "paypal",
+                                                    SyncState.kind == QUIET))
+    result = (row.result or {}) if row is not None else {}
+    if result.get("account") != account or not result.get("before"):
+        return None
+    return from_iso(result["before"])
+
+
+def remember_quiet(account, before):
+    """Remember (committed: a dry run's changes are rolled back, not this) that the search
+    for `account` lists nothing before `before`."""
+    row = db.session.scalar(select(SyncState).where(SyncState.gateway == "paypal",
+                                                    SyncState.kind == QUIET))
+    if row is None:
+        row = SyncState(gateway="paypal", kind=QUIET)
+        db.session.add(row)
+    row.result = {"account": account, "before": before.isoformat()}
+    db.session.commit()
 
 
 def _positive(amount):
