@@ -10,6 +10,7 @@ from urllib3.util.retry import Retry
 
 from actions.errors import GatewayDeclined, GatewayNotConfigured, GatewayUnavailable
 from actions.gateways.base import VERBS, GatewayResult
+from actions.gateways.http import gateway_session
 from actions.gateways.paypal_subscriptions import PayPalSubscriptions
 from actions.gateways.paypal_wire import json_object, paypal_amount
 
@@ -171,7 +172,7 @@ class PayPalGateway(PayPalSubscriptions):
         name = "session" if retry else "session_unrepeated"
         session = getattr(self._local, name, None)
         if session is None:
-            session = requests.Session()
+            session = gateway_session(self.api_base)
             policy = self._retry if retry else self._retry_unrepeated
             session.mount("https://", HTTPAdapter(max_retries=policy))
             session.mount("http://", HTTPAdapter(max_retries=policy))

@@ -6,6 +6,7 @@ from actions.errors import (GatewayDeclined, GatewayNotConfigured, GatewayUnavai
                             InvalidRequest)
 from actions.gateways.base import METADATA_KEY, VERBS, GatewayResult
 from actions.gateways.currencies import to_stripe
+from actions.gateways.http import gateway_session
 from actions.gateways.stripe_subscriptions import StripeSubscriptions
 
 #: our refund reasons Stripe knows; "other" is not sent (Stripe has no such reason)
@@ -13,6 +14,20 @@ STRIPE_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
 _STATUS = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
            "failed": "failed", "canceled": "failed"}
+
+
+class _Client(stripe.RequestsClient):
+    """stripe-python's requests client, with this thread's session made by gateway_session
+    (the environment's proxy settings read once, not on every call)."""
+
+    def __init__(self, api_base, **kwargs):
+        super().__init__(**kwargs)
+        self._api_base = api_base
+
+    def _request_internal(self, *args, **kwargs):
+        if getattr(self._thread_local, "session", None) is None:
+            self._thread_local.session = gateway_session(self._api_base)
+        return super()._request_internal(*args, **kwargs)
 
 
 class StripeGateway(StripeSubscriptions):
@@ -27,7 +42,7 @@ class StripeGateway(StripeSubscriptions):
             api_key,
             base_addresses={"api": api_base} if api_base else None,
             max_network_retries=max_retries,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=_Client(api_base or stripe.DEFAULT_API_BASE, timeout=timeout),
         )
 
     def refund(self, payment_ref, amount_cents, currency, *, reason, note,
