@@ -436,7 +436,14 @@ class Stripe:
                 return missing("object", params["starting_after"], "starting_after")
             rows = rows[ids_.index(params["starting_after"]) + 1:]
         limit = max(1, min(100, int(params.get("limit", 10))))
-        return 200, {"object": "list", "url": f"/v1/{kind}", "data": rows[:limit],
+        page = rows[:limit]
+        expand = params.get("expand") or []
+        expand = expand if isinstance(expand, list) else [expand]
+        if "data.balance_transaction" in expand:  # Stripe's expand[] on a list (one level)
+            page = [{**r, "balance_transaction": self.balance_transactions.get(
+                r["balance_transaction"], r["balance_transaction"])}
+                if isinstance(r.get("balance_transaction"), str) else r for r in page]
+        return 200, {"object": "list", "url": f"/v1/{kind}", "data": page,
                      "has_more": len(rows) > limit}
 
     def idempotent(self, request, params, act):

@@ -17,6 +17,10 @@ from actions.sync.records import SYNC
 from models import SyncState, Transaction, db
 
 STRIPE_KINDS = ("customers", "subscriptions", "charges", "refunds", "disputes")
+#: charges and refunds are listed with their balance transactions (what they settled at):
+#: one call a page instead of one more a succeeded object (a server that does not expand
+#: sends the id, fetched as before)
+EXPANDED = ["data.balance_transaction"]
 
 
 def _outcome(result):
@@ -39,7 +43,8 @@ class StripeSource:
             kinds = kinds[kinds.index(resume["kind"]):]
         for i, kind in enumerate(kinds):
             cursor = resume.get("cursor") if kind == resume.get("kind") else None
-            params = {"status": "all"} if kind == "subscriptions" else {}
+            params = {"status": "all"} if kind == "subscriptions" else \
+                {"expand": EXPANDED} if kind in ("charges", "refunds") else {}
             while True:
                 objects, more = self._page(kind, cursor, params)
                 if not objects:
