@@ -263,13 +263,17 @@ def quiet_before(account):
 def remember_quiet(account, before):
     """Remember (committed: a dry run's changes are rolled back, not this) that the search
     for `account` lists nothing before `before`."""
+    from sqlalchemy.exc import IntegrityError
     row = db.session.scalar(select(SyncState).where(SyncState.gateway == "paypal",
                                                     SyncState.kind == QUIET))
     if row is None:
         row = SyncState(gateway="paypal", kind=QUIET)
         db.session.add(row)
     row.result = {"account": account, "before": before.isoformat()}
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another run wrote it first: the next run searches a bit more
+        db.session.rollback()
 
 
 def _positive(amount):
