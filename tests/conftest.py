@@ -11,14 +11,10 @@ from sqlalchemy.engine import make_url
 
 from admin_app import create_app
 from models import AdminUser, db
-from tests.gateway_sandbox import lost_answers
 
 pytest_plugins = ["tests.gateway_sandbox", "tests.fakes.s3_server",
                   "tests.fakes.localstripe_server", "tests.fakes.smtp_server",
                   "tests.redis_support", "tests.reliability"]
-
-
-lost_answers()  # the sandbox's lost answer is a timeout at once: no test waits for a hang
 
 
 def _on_server(url, statement):
@@ -30,8 +26,13 @@ def _on_server(url, statement):
 
 
 def pytest_configure(config):
-    """Under pytest-xdist (`-n 2`) each worker gets a PostgreSQL database of its own, for the
-    fixtures and for every process a test starts (they read TEST_DATABASE_URL too)."""
+    """The sandbox's lost answer is a timeout at once: no test waits for a hang. Under
+    pytest-xdist (`-n 2`) each worker gets a PostgreSQL database of its own, for the fixtures
+    and for every process a test starts (they read TEST_DATABASE_URL too)."""
+    # imported here, not at the top: pytest imports the plugins named in pytest_plugins after
+    # this module, and rewrites their asserts only if nothing imported them before
+    from tests.gateway_sandbox import lost_answers
+    lost_answers()
     worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL")
     if not (worker and url):
         return
