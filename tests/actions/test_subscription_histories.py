@@ -108,10 +108,16 @@ def histories(gateway_name, deps_template, admin):
                 subscription_id=self.sub_id).all()
 
         @invariant()
-        def the_gateway_never_acts_twice_and_only_for_our_rows(self):
+        def after_each_step(self):
+            """Both checks on one reading of our change rows (the step has ended: nothing
+            changes them between the two)."""
+            changes = self._changes()
+            self.the_gateway_never_acts_twice_and_only_for_our_rows(changes)
+            self.with_nothing_pending_our_record_is_the_gateways(changes)
+
+        def the_gateway_never_acts_twice_and_only_for_our_rows(self, changes):
             keys = [key for _verb, _ref, key in self.gateway.effects]
             assert len(keys) == len(set(keys)), self.gateway.effects
-            changes = self._changes()
             ours = {c.idempotency_key for c in changes}
             assert set(keys) <= ours
             done = {c.idempotency_key for c in changes if c.status == "succeeded"}
@@ -119,9 +125,8 @@ def histories(gateway_name, deps_template, admin):
             failed = {c.idempotency_key for c in changes if c.status == "failed"}
             assert not failed & set(keys)  # and none we record as failed
 
-        @invariant()
-        def with_nothing_pending_our_record_is_the_gateways(self):
-            if any(c.status == "pending" for c in self._changes()):
+        def with_nothing_pending_our_record_is_the_gateways(self, changes):
+            if any(c.status == "pending" for c in changes):
                 return
             sub = db.session.get(Subscription, self.sub_id)
             held = self.gateway.subscriptions[self.ref]
