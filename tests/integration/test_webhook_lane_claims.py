@@ -63,6 +63,16 @@ class _Batches:
         return self.outcome
 
 
+def _both_lanes_apply_all(app):
+    """Lanes 1 and 2 applied at once: each processes its two events, nothing is retried."""
+    batches = _Batches(app)
+    batches.start(1)
+    batches.start(2)
+    outcome = batches.join()
+    assert outcome == {1: {"processed": 2}, 2: {"processed": 2}}, outcome
+    assert _events() == {("processed", 1, None)}
+
+
 def _waiting(count, seconds=20):
     """Wait until `count` sessions wait for a lock."""
     deadline = time.monotonic() + seconds
@@ -101,13 +111,7 @@ def test_two_lanes_bringing_each_others_renewals_take_turns_instead_of_deadlocki
         paid(event, ctx)
 
     monkeypatch.setitem(stripe_handlers.HANDLERS, "invoice.paid", invoice_paid)
-    batches = _Batches(app)
-    batches.start(1)
-    batches.start(2)
-    outcome = batches.join()
-
-    assert outcome == {1: {"processed": 2}, 2: {"processed": 2}}, outcome
-    assert _events() == {("processed", 1, None)}
+    _both_lanes_apply_all(app)
     assert sorted(db.session.scalars(select(Transaction.gateway_ref))) == \
         ["pi_turn_a", "pi_turn_b"]
     assert db.session.get(Customer, x.id).lifetime_value_cents == 9800
@@ -193,11 +197,5 @@ def test_declined_renewals_and_their_subscription_updates_in_two_lanes_do_not_de
     for kind in ("charge.failed", "customer.subscription.updated"):
         monkeypatch.setitem(stripe_handlers.HANDLERS, kind,
                             second_waits(stripe_handlers.HANDLERS[kind]))
-    batches = _Batches(app)
-    batches.start(1)
-    batches.start(2)
-    outcome = batches.join()
-
-    assert outcome == {1: {"processed": 2}, 2: {"processed": 2}}, outcome
-    assert _events() == {("processed", 1, None)}
+    _both_lanes_apply_all(app)
     assert {db.session.get(type(sub), sub.id).status for sub in subs.values()} == {"past_due"}
