@@ -17,6 +17,7 @@ import json
 from sqlalchemy import func, or_, select, text
 
 from actions.sync.apply_money import PAYMENT_CREATION_LOCK, payment_lock_key
+from actions.sync.stripe_map import object_id
 from models import Customer, db
 
 #: the advisory lock class of a customer being created (its gateway id, its e-mail)
@@ -78,10 +79,6 @@ def _new_customer_keys(customers):
     return keys
 
 
-def _id(value):
-    return value.get("id") if isinstance(value, dict) else value
-
-
 def _stripe(event, event_type):
     """(payment refs, [(customer ref, e-mail)]) a Stripe event may create or lock."""
     from actions.sync import stripe_map
@@ -89,17 +86,18 @@ def _stripe(event, event_type):
     kind = obj.get("object")
     if kind == "charge":
         details = obj.get("billing_details") or {}
-        return ((_id(obj.get("payment_intent")), obj["id"]),
-                [(_id(obj.get("customer")), details.get("email") or obj.get("receipt_email"))])
+        return ((object_id(obj.get("payment_intent")), obj["id"]),
+                [(object_id(obj.get("customer")),
+                  details.get("email") or obj.get("receipt_email"))])
     if kind == "invoice":
         record = stripe_map.invoice(obj, None)
         if record is None:
             return (), []
         return record.refs, [(record.customer.ref, record.customer.email)]
     if kind in ("refund", "dispute"):
-        return (_id(obj.get("payment_intent")), _id(obj.get("charge"))), []
+        return (object_id(obj.get("payment_intent")), object_id(obj.get("charge"))), []
     if kind == "subscription":
-        return (), [(_id(obj.get("customer")), None)]
+        return (), [(object_id(obj.get("customer")), None)]
     if kind == "customer":
         return (), [(obj["id"], obj.get("email"))]
     return (), []
@@ -111,7 +109,7 @@ def _stripe_subscriptions(event, event_type):
     charge's lane, which reads the customer's subscriptions again)."""
     obj = event["data"]["object"]
     if event_type == "charge.failed" or obj.get("object") == "subscription":
-        return [ref for ref in (_id(obj.get("customer")),) if ref]
+        return [ref for ref in (object_id(obj.get("customer")),) if ref]
     return []
 
 

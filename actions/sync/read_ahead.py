@@ -19,6 +19,7 @@ from functools import partial
 from sqlalchemy import select
 
 from actions.errors import GatewayError
+from actions.sync.stripe_map import object_id
 from models import Customer, Plan, Subscription, Transaction, db
 
 #: reader methods whose answers are kept (a GET of one object each)
@@ -114,10 +115,6 @@ def _have_plan(ref):
         Plan.paypal_plan_id == ref).limit(1)) is not None
 
 
-def _ref(value):
-    return value.get("id") if isinstance(value, dict) else value
-
-
 STRIPE_CHILDREN = ("refund.created", "refund.updated", "charge.refund.updated",
                    "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
 
@@ -126,8 +123,8 @@ def _stripe(event, event_type, fetch):
     obj = event["data"]["object"]
     _stripe_settlement(obj, fetch)
     if event_type in STRIPE_CHILDREN:  # its payment, when it is not here (yet)
-        charge_id = _ref(obj.get("charge"))
-        if charge_id and not _have_payment("stripe", (_ref(obj.get("payment_intent")),
+        charge_id = object_id(obj.get("charge"))
+        if charge_id and not _have_payment("stripe", (object_id(obj.get("payment_intent")),
                                                       charge_id)):
             charge = fetch("charge", charge_id)
             _stripe_settlement(charge, fetch)
@@ -137,7 +134,7 @@ def _stripe(event, event_type, fetch):
             _stripe_settlement(refund, fetch)
     if event_type == "charge.failed":  # the customer's subscriptions, as Stripe has them now
         from actions.sync.apply_accounts import live_subscriptions
-        for ref in live_subscriptions("stripe", _ref(obj.get("customer"))):
+        for ref in live_subscriptions("stripe", object_id(obj.get("customer"))):
             fetch("subscription", ref)
     elif obj.get("object") == "charge":
         _stripe_payer(obj, fetch)
@@ -145,7 +142,7 @@ def _stripe(event, event_type, fetch):
         _stripe_invoice(obj, fetch)
     elif event_type.startswith("customer.subscription."):
         if not _have_subscription("stripe", obj.get("id")):
-            _stripe_customer(_ref(obj.get("customer")), fetch)
+            _stripe_customer(object_id(obj.get("customer")), fetch)
 
 
 def _stripe_customer(ref, fetch):
@@ -158,7 +155,7 @@ def _stripe_customer(ref, fetch):
 def _stripe_payer(charge, fetch):
     details = charge.get("billing_details") or {}
     if not (details.get("email") or charge.get("receipt_email")):
-        _stripe_customer(_ref(charge.get("customer")), fetch)
+        _stripe_customer(object_id(charge.get("customer")), fetch)
 
 
 def _stripe_invoice(obj, fetch):

@@ -46,7 +46,7 @@ def charge_failed(event, ctx):
         apply_payment(ctx.deps, ctx.actor, record)
     if ctx.reader is None:
         return
-    for ref in live_subscriptions("stripe", m._id(charge.get("customer"))):
+    for ref in live_subscriptions("stripe", m.object_id(charge.get("customer"))):
         current = m.subscription(ctx.reader.subscription(ref), _fetched_at(ctx), ctx.store)
         apply_subscription(ctx.deps, ctx.actor, current)
 
@@ -89,13 +89,13 @@ def _with_parent(apply, record, charge_id, ctx):
 
 def refund_updated(event, ctx):
     obj = _obj(event)
-    _with_parent(apply_refund, m.refund(obj, ctx.reader, ctx.store), m._id(obj.get("charge")),
+    _with_parent(apply_refund, m.refund(obj, ctx.reader, ctx.store), m.object_id(obj.get("charge")),
                  ctx)
 
 
 def dispute_changed(event, ctx):
     obj = _obj(event)
-    _with_parent(apply_dispute, m.dispute(obj, ctx.store), m._id(obj.get("charge")), ctx)
+    _with_parent(apply_dispute, m.dispute(obj, ctx.store), m.object_id(obj.get("charge")), ctx)
 
 
 def customer_changed(event, ctx):

@@ -14,7 +14,7 @@ _REFUND = {"succeeded": "succeeded", "pending": "pending", "requires_action": "p
 _REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
 
-def _id(value):
+def object_id(value):
     """An expandable field: the id, whether Stripe sent the id or the object."""
     return value.get("id") if isinstance(value, dict) else value
 
@@ -42,9 +42,9 @@ def customer(obj, updated_at):
 def charge(obj, reader, store):
     details = obj.get("billing_details") or {}
     currency = obj["currency"].upper()
-    pi = _id(obj.get("payment_intent"))
+    pi = object_id(obj.get("payment_intent"))
     refs = (pi, obj["id"]) if pi else (obj["id"],)
-    cust = CustomerRecord(G, _id(obj.get("customer")),
+    cust = CustomerRecord(G, object_id(obj.get("customer")),
                           details.get("email") or obj.get("receipt_email"), details.get("name"))
     status = _PAYMENT.get(obj.get("status"), "pending")
     amount = from_stripe(obj["amount"], currency)
@@ -58,20 +58,20 @@ def charge(obj, reader, store):
 def invoice(obj, store):
     """A paid invoice: the payment of a subscription period (None when nothing was paid)."""
     payments = ((obj.get("payments") or {}).get("data") or [])
-    pi = next((_id(p["payment"].get("payment_intent")) for p in payments
-               if p.get("payment")), None) or _id(obj.get("payment_intent"))
-    refs = tuple(r for r in (pi, _id(obj.get("charge"))) if r)
+    pi = next((object_id(p["payment"].get("payment_intent")) for p in payments
+               if p.get("payment")), None) or object_id(obj.get("payment_intent"))
+    refs = tuple(r for r in (pi, object_id(obj.get("charge"))) if r)
     if not refs or not obj.get("amount_paid"):
         return None
     parent = (obj.get("parent") or {}).get("subscription_details") or {}
-    sub = _id(parent.get("subscription")) or _id(obj.get("subscription"))
+    sub = object_id(parent.get("subscription")) or object_id(obj.get("subscription"))
     currency = obj["currency"].upper()
     amount = from_stripe(obj["amount_paid"], currency)
     paid_at = (obj.get("status_transitions") or {}).get("paid_at") or obj["created"]
     lines = ((obj.get("lines") or {}).get("data") or [{}])
     tax = from_stripe(sum(int(t.get("amount") or 0) for t in obj.get("total_taxes") or [])
                       or int(obj.get("tax") or 0), currency)
-    cust = CustomerRecord(G, _id(obj.get("customer")), obj.get("customer_email"),
+    cust = CustomerRecord(G, object_id(obj.get("customer")), obj.get("customer_email"),
                           obj.get("customer_name"))
     return PaymentRecord(G, refs, cust, amount, currency, "succeeded", ts(paid_at),
                          lines[0].get("description") or "Subscription payment",
@@ -87,7 +87,7 @@ def refund(obj, reader, store):
     if status == "succeeded" and obj.get("balance_transaction"):
         settled = settlement(obj["balance_transaction"], reader, amount, currency, store, -1)
     return RefundRecord(
-        G, obj["id"], (_id(obj.get("payment_intent")), _id(obj.get("charge"))), amount,
+        G, obj["id"], (object_id(obj.get("payment_intent")), object_id(obj.get("charge"))), amount,
         currency, status, ts(obj.get("created")),
         settled if settled and settled.exact else None,
         obj.get("reason") if obj.get("reason") in _REASONS else "other",
@@ -106,7 +106,7 @@ def dispute(obj, store):
         settled = Settlement(-from_stripe(bt["amount"], paid_in), paid_in,
                              from_stripe(bt.get("fee") or 0, paid_in))
     currency = obj["currency"].upper()
-    return DisputeRecord(G, obj["id"], (_id(obj.get("payment_intent")), _id(obj.get("charge"))),
+    return DisputeRecord(G, obj["id"], (object_id(obj.get("payment_intent")), object_id(obj.get("charge"))),
                          from_stripe(obj["amount"], currency), currency, status,
                          ts(obj.get("created")), obj.get("reason"), settled)
 
@@ -126,11 +126,11 @@ def subscription(obj, updated_at, store):
     if state.status == "canceled":
         ended = ts(obj.get("ended_at")) or canceled_at or updated_at
     return SubscriptionRecord(
-        G, obj["id"], CustomerRecord(G, _id(obj.get("customer"))), state.status,
+        G, obj["id"], CustomerRecord(G, object_id(obj.get("customer"))), state.status,
         price.get("nickname") or price.get("name") or "Stripe subscription",
         int(amount) * int(item.get("quantity") or 1),
         currency, recurring.get("interval") or "month",
         int(recurring.get("interval_count") or 1),
-        ts(obj.get("start_date") or obj.get("created")), updated_at, _id(price.get("id")),
+        ts(obj.get("start_date") or obj.get("created")), updated_at, object_id(price.get("id")),
         state.period_end, state.cancel_at_period_end, canceled_at, state.paused,
         state.pause_resumes_at, state.cancel_at, ended)
