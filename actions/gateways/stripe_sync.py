@@ -1,5 +1,6 @@
 """Stripe reads for webhooks and the backfill sync: webhook verification, paged lists, the
 balance transactions that say what a payment settled at. Translates only: no DB, no Flask."""
+import json
 import time
 
 import stripe
@@ -62,7 +63,10 @@ class StripeReader:
             self.throttle()
         try:
             response = self._client.raw_request("get", path, **params)
-            return self._client.deserialize(response, api_mode="V1").to_dict()
+            # the answer's JSON as plain dicts: the same as deserialize(...).to_dict(), without
+            # building StripeObjects to take apart again (about 6 % of the syncs' time in the
+            # randomized histories' profile, issue 17)
+            return json.loads(response.body)
         except stripe.StripeError as e:
             raise _error(e, path) from e
 

@@ -159,6 +159,10 @@ def _fill(deps, tx, rec):
     if rec.subscription_ref and tx.subscription_id is None:
         _link_subscription(tx, rec)
     new_value = ltv.payment_value(tx)
+    if new_value[1] == old_value[1]:  # one change, none when the value stays (no UPDATE)
+        ltv.adjust(tx.customer_id, new_value[0] - old_value[0], new_value[1],
+                   deps.store_currency)
+        return
     ltv.adjust(tx.customer_id, -old_value[0], old_value[1], deps.store_currency)
     ltv.adjust(tx.customer_id, new_value[0], new_value[1], deps.store_currency)
 

@@ -97,7 +97,8 @@ def _apply_page(items, summary, dry_run, progress):
     failed = {}
     while True:
         outcomes, drift = [], Summary()
-        watermark = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+        # where this page's audit entries start (only a dry run reads them back)
+        watermark = (db.session.scalar(select(func.max(AuditEvent.id))) or 0) if dry_run else 0
         try:
             for index, (label, apply) in enumerate(items):
                 if index in failed:

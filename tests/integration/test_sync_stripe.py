@@ -66,6 +66,31 @@ def test_sync_imports_the_account_then_changes_nothing(ls_app, localstripe):
     assert "Created 0, updated 0," in second.output and "errors 0" in second.output
 
 
+
+def test_a_sync_that_changes_nothing_writes_no_lifetime_value_and_reads_no_audit_mark(
+        ls_app, localstripe):
+    """Profiling the randomized histories (issue 17): a payment applied again unchanged took
+    its value off and added it back (two UPDATEs of the customer), and every page of a
+    real run read the audit log's highest id, which only a dry run uses."""
+    from sqlalchemy import event
+    _account(localstripe)
+    assert _sync(ls_app).exit_code == 0
+    statements = []
+    with ls_app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        second = _sync(ls_app)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert "Created 0, updated 0," in second.output and "errors 0" in second.output
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE CUSTOMER")]
+    assert not [s for s in statements if "max(audit_event.id)" in s]
+    db.session.expire_all()
+    bob = db.session.scalar(select(Customer).where(Customer.email == "bob@example.com"))
+    assert bob.lifetime_value_cents == 10000
+
 def test_an_interrupted_sync_resumes_from_its_cursor(ls_app, localstripe):
     _account(localstripe)
     deps = deps_from_app(ls_app)

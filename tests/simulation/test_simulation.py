@@ -8,9 +8,9 @@ history that replays (`python -m tests.simulation.replay`).
 
 SIMULATION_HISTORIES sets the count (default DEFAULT_HISTORIES, below the issue's 200),
 SIMULATION_SEED the seed, SIMULATION_SHRINK_SECONDS the shrinking's limit. IN_CI: run
-without being asked. A 20-step history costs about 0.43 s of CPU on SQLite and 0.64 s on
-PostgreSQL (its server included; docs/RELIABILITY.md): 200 histories are about 1.5 and 2
-minutes."""
+without being asked. A 20-step history costs about 0.33 s of CPU on SQLite and 0.5 s on
+PostgreSQL (its server included; docs/RELIABILITY.md, 2026-12-04): 200 histories are about
+1.1 and 1.7 minutes."""
 import os
 
 import pytest
@@ -21,7 +21,8 @@ from tests.simulation.runner import run
 #: 0.43 s (SQLite) and 0.64 s (PostgreSQL) of CPU a history, 200 a database took 132 s and
 #: 173 s of the clean-clone CI run (2026-12-03), the whole suite 20 minutes against the house's
 #: "well under 15". 50 a database keep CI near 11 minutes; the count the issue asks is
-#: covered by the long runs (docs/RELIABILITY.md). SIMULATION_HISTORIES=200 runs it.
+#: covered by the long runs (docs/RELIABILITY.md). SIMULATION_HISTORIES=200 runs it. At
+#: 0.33 s and 0.5 s (2026-12-04) 200 would still cost about 3-4 times what 50 cost before.
 DEFAULT_HISTORIES = 50
 #: part of every CI run (the violations its runs found on 2026-12-03 are fixed:
 #: docs/RELIABILITY.md); False: only when SIMULATION_HISTORIES is set
