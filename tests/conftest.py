@@ -83,14 +83,28 @@ def database_url(request, tmp_path_factory):
     return url
 
 
+_SEQUENCES = {}  # database URL -> the public schema's sequences
+
+
 def _empty_tables():
+    """Every table emptied, children first, and on PostgreSQL every id sequence restarted
+    (ids start at 1 in every test, as after TRUNCATE … RESTART IDENTITY). DELETE, not
+    TRUNCATE: on a few rows TRUNCATE costs ~0.5 s a test on PostgreSQL (a new file per table
+    and its indexes), DELETE a few ms."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    statements = [f'DELETE FROM "{table}"' for table in tables]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        key = str(db.engine.url)
+        if key not in _SEQUENCES:
+            _SEQUENCES[key] = db.session.scalars(text(
+                "SELECT sequence_name FROM information_schema.sequences "
+                "WHERE sequence_schema = 'public'")).all()
+        statements += [f'ALTER SEQUENCE "{seq}" RESTART' for seq in _SEQUENCES[key]]
+        # one round trip: psycopg sends a parameterless multi-statement string as it is
+        db.session.execute(text("; ".join(statements)))
     else:
-        for table in tables:
-            db.session.execute(text(f'DELETE FROM "{table}"'))
+        for statement in statements:
+            db.session.execute(text(statement))
     db.session.commit()
 
 
