@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from admin_app import create_app
 from models import AdminUser, db
+from tests.db_reset import empty_tables
 
 pytest_plugins = ["tests.gateway_sandbox", "tests.fakes.s3_server",
                   "tests.fakes.localstripe_server", "tests.fakes.smtp_server",
@@ -83,31 +84,6 @@ def database_url(request, tmp_path_factory):
     return url
 
 
-_SEQUENCES = {}  # database URL -> the public schema's sequences
-
-
-def _empty_tables():
-    """Every table emptied, children first, and on PostgreSQL every id sequence restarted
-    (ids start at 1 in every test, as after TRUNCATE … RESTART IDENTITY). DELETE, not
-    TRUNCATE: on a few rows TRUNCATE costs ~0.5 s a test on PostgreSQL (a new file per table
-    and its indexes), DELETE a few ms."""
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    statements = [f'DELETE FROM "{table}"' for table in tables]
-    if db.engine.dialect.name == "postgresql":
-        key = str(db.engine.url)
-        if key not in _SEQUENCES:
-            _SEQUENCES[key] = db.session.scalars(text(
-                "SELECT sequence_name FROM information_schema.sequences "
-                "WHERE sequence_schema = 'public'")).all()
-        statements += [f'ALTER SEQUENCE "{seq}" RESTART' for seq in _SEQUENCES[key]]
-        # one round trip: psycopg sends a parameterless multi-statement string as it is
-        db.session.execute(text("; ".join(statements)))
-    else:
-        for statement in statements:
-            db.session.execute(text(statement))
-    db.session.commit()
-
-
 class FreshContextClient(FlaskClient):
     """Each request gets its own app context (own `g`, own DB session), as in production,
     although the test itself holds an app context open to look at the database."""
@@ -123,7 +99,7 @@ def app(database_url, tmp_path):
     app = create_app(_config(database_url, tmp_path))
     app.test_client_class = FreshContextClient
     with app.app_context():
-        _empty_tables()
+        empty_tables()
         yield app
         db.session.remove()
         db.engine.dispose()

@@ -13,7 +13,8 @@ from models import MetricsDay, Refund, Transaction, db
 from models._types import UTCDateTime, clock_offset, set_clock_offset, utcnow
 from models.metrics import DAY_FIGURES
 from tests import factories
-from tests.conftest import PASSWORD, _empty_tables, csrf_token, login, make_admin
+from tests.conftest import PASSWORD, csrf_token, login, make_admin
+from tests.db_reset import empty_tables as _empty_tables
 
 TZ, STORE = "UTC", "USD"
 MOVES = ("new", "expansion", "reactivation", "contraction", "churn")

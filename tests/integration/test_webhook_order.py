@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from admin_app.composition import deps_from_app
 from actions.sync.events import pending_events, process_event, store_event
 from models import db
-from tests.conftest import _empty_tables
+from tests.db_reset import empty_tables as _empty_tables
 from tests.fakes import stripe_events as se
 from tests.webhook_helpers import snapshot
 

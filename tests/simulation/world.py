@@ -26,6 +26,7 @@ from sandbox import Server, ids
 from sandbox.paypal_api import PayPal
 from sandbox.server import App
 from sandbox.stripe_api import Stripe
+from tests.db_reset import empty_tables
 from tests.gateway_sandbox import lost_answers
 
 STORE = "USD"
@@ -221,18 +222,7 @@ class World:
     def reset(self):
         """Empty tables, a sandbox with nothing in it, the clock back at EPOCH."""
         with self.app.app_context():
-            tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-            if db.engine.dialect.name == "postgresql":
-                # DELETE, not TRUNCATE: a few dozen rows go at once, where TRUNCATE makes
-                # new files for every table (about 0.3 s a history); one round trip
-                db.session.connection().exec_driver_sql("; ".join(
-                    [f'DELETE FROM "{t}"' for t in tables] +
-                    [f"SELECT setval(pg_get_serial_sequence('\"{t}\"', 'id'), 1, false)"
-                     for t in tables if "id" in db.metadata.tables[t].c]))
-            else:
-                for table in tables:
-                    db.session.execute(text(f'DELETE FROM "{table}"'))
-            db.session.commit()
+            empty_tables()
             db.session.remove()
         sb = self.sb
         with sb.lock:
