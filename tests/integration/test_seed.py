@@ -14,7 +14,8 @@ from admin_app import create_app
 from admin_app.seed import seed
 from admin_app.seed.countries import EU
 from models import Affiliate, Customer, Plan, Refund, Subscription, Transaction, db
-from tests.conftest import _config, _empty_tables
+from tests.conftest import _config
+from tests.db_reset import empty_tables as _empty_tables
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=timezone.utc)
 
