@@ -29,7 +29,8 @@ KIND_NAMES = {"price": "price change", "plan": "plan change", "affiliate": "affi
 #: the fields an audit entry shows before and after a change
 AUDITED = ("status", "price_cents", "plan_id", "name", "cancel_at_period_end", "access_until",
            "canceled_at", "current_period_end", "paused", "pause_resumes_at", "affiliate_id",
-           "approval_url", "next_payment_date", "price_before_cents", "price_from")
+           "approval_url", "next_payment_date", "price_before_cents", "price_from",
+           "unpaid_from")
 
 
 @dataclass(frozen=True)

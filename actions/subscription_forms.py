@@ -44,6 +44,8 @@ def price_per_cycle(sub, deps):
 
 
 def paid_until(sub, deps):
-    """The last day of the period paid for, as the admin reads it."""
-    return deps.day(sub.current_period_end or sub.next_payment_date)
+    """The last day of the period paid for, as the admin reads it (paused in a period nobody
+    paid for: the end of the last one paid, Subscription.unpaid_from)."""
+    unpaid_from = sub.unpaid_from if sub.paused else None
+    return deps.day(unpaid_from or sub.current_period_end or sub.next_payment_date)
 

@@ -10,6 +10,7 @@ from actions.form_checks import PlainDateField
 from actions.subscription_changes import (Change, act, gateway_label, offered, require_live,
                                           summary)
 from actions.subscription_forms import KeyedForm, new_form, paid_until
+from models.access import unpaid_from_after
 
 MAX_PAUSE = timedelta(days=730)  # a resume date further ahead is a typo, not a plan
 
@@ -62,6 +63,11 @@ def resume_subscription(deps, actor, sub_id, *, request_key=None):
         return gateway.resume(sub.gateway_id, idempotency_key=change.idempotency_key)
 
     def apply(sub, change, result, now):
+        period_end = result.state.period_end if result.state else None
+        # a period Stripe moved on to while payments were paused is unpaid (models/access.py)
+        sub.unpaid_from = unpaid_from_after(sub, period_end, False)
+        if period_end and (sub.current_period_end is None or period_end > sub.current_period_end):
+            sub.current_period_end = sub.next_payment_date = period_end
         sub.paused, sub.pause_resumes_at = False, None
         return "Payments are collected again from the next renewal."
 
@@ -90,9 +96,12 @@ def _perform(sub, form, actor, deps):
 
 
 def _context(sub, deps):
-    end = paid_until(sub, deps)
-    lines = [f"No payment is taken while paused; the member keeps access until {end}, the "
-             "end of the period already paid for.",
+    end = deps.day(sub.unpaid_from) if sub.unpaid_from else paid_until(sub, deps)
+    kept = (f"the member keeps access until {end}, the end of the period already paid for"
+            if not sub.unpaid_from or sub.unpaid_from > deps.clock() else
+            f"the member's access ends now: the current period, from {deps.day(sub.unpaid_from)}, "
+            "was not paid (Stripe voided its invoice while payments were paused before)")
+    lines = [f"No payment is taken while paused; {kept}.",
              "Stripe voids the invoices of the paused periods; with a date, Stripe resumes "
              "by itself on that day." if sub.gateway == "stripe" else
              "PayPal suspends the subscription until you resume it (PayPal takes no date)."]

@@ -4,11 +4,11 @@
 from actions.base import RowAction
 from actions.subscription_changes import offered, summary
 from actions.subscription_pause import resume_subscription
-from actions.subscription_forms import KeyedForm, keyed, new_form, paid_until
+from actions.subscription_forms import KeyedForm, keyed, new_form
 
 
 def _context(sub, deps):
-    renewal = paid_until(sub, deps)
+    renewal = deps.day(sub.current_period_end or sub.next_payment_date)
     return {"summary": summary(sub),
             "consequences": [f"The customer is charged "
                              f"{deps.money(sub.price_cents, sub.currency)} again at the "

@@ -71,6 +71,11 @@ class Subscription(db.Model):
     # Payment collection paused (Stripe pause_collection / PayPal SUSPENDED), until a date if set.
     paused = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     pause_resumes_at = db.Column(UTCDateTime)
+    # Where Stripe moved a paused subscription on to a period nobody paid for (the invoice
+    # voided) and payments were collected again in that period: the end of the last period
+    # paid for. Paused again before the next renewal, access ends then (models/access.py).
+    # Cleared when a renewal moves the period on.
+    unpaid_from = db.Column(UTCDateTime)
     # A price change "from the next renewal": price_cents is already the new price (the one
     # the gateway holds, as Stripe and PayPal report it at once); until price_from the customer
     # is still charged price_before_cents. Both are cleared once the renewal on price_from is

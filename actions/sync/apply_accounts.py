@@ -6,7 +6,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from actions import audit
 from models import Customer, Plan, Subscription, db
-from models.access import period_moved_unpaid
+from models.access import period_moved_unpaid, unpaid_from_after
 from models.text import clean_text
 
 GATEWAY_ID = {"stripe": "stripe_customer_id", "paypal": "paypal_payer_id"}
@@ -209,6 +209,8 @@ def apply_subscription(deps, actor, rec, fetch_customer=None):
         return sub, "unchanged"
     if ending:
         values["access_until"] = _access_until(sub, rec)
+    if rec.status != "canceled":
+        values["unpaid_from"] = unpaid_from_after(sub, rec.current_period_end, rec.paused)
     if _unpaid_period(sub, rec):
         del values["current_period_end"]  # access still ends with the period paid for
     if plan is not None:

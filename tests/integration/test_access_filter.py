@@ -19,14 +19,15 @@ def _at(days):
 
 def _cases():
     """Live subscriptions: period end x cancel at period end x paused (resuming before or
-    after the period end, or not on a date) x a scheduled cancel_at; and cancelled ones."""
-    for status, end, at_end, pause, cancel_at in product(
+    after the period end, or not on a date) x a scheduled cancel_at x the end of the period
+    paid for where the current one is unpaid (unpaid_from); and cancelled ones."""
+    for status, end, at_end, pause, cancel_at, unpaid_from in product(
             ("active", "past_due", "unpaid"), DAYS, (False, True), (None, "open", 5, 20),
-            (None, 8, 30)):
+            (None, 8, 30), (None, -3, 6)):
         yield dict(status=status, current_period_end=_at(end), cancel_at_period_end=at_end,
                    paused=pause is not None,
                    pause_resumes_at=_at(pause) if isinstance(pause, int) else None,
-                   cancel_at=_at(cancel_at))
+                   cancel_at=_at(cancel_at), unpaid_from=_at(unpaid_from))
     for until in (None, -1, 3, 20):
         yield dict(status="canceled", access_until=_at(until), canceled_at=NOW,
                    current_period_end=_at(10))

@@ -25,17 +25,20 @@ def every_kind_of_subscription(now):
     customer = factories.customer(name="Many Subs")
     made = []
     day = timedelta(days=1)
-    for status, paused, at_end, cancel_at, ends, gateway in product(
+    for status, paused, at_end, cancel_at, ends, gateway, unpaid_from in product(
             ("active", "trialing", "past_due", "incomplete", "unpaid", "canceled"),
             (False, True), (False, True), (None, 5 * day, -5 * day), (9 * day, -2 * day),
-            ("stripe", "paypal")):
-        if status == "canceled" and (paused or at_end or cancel_at):
+            ("stripe", "paypal"), (None, -3 * day)):
+        if status == "canceled" and (paused or at_end or cancel_at or unpaid_from):
+            continue
+        if unpaid_from and gateway != "stripe":
             continue
         made.append(factories.subscription(
             customer, plan, status=status, gateway=gateway, paused=paused,
             cancel_at_period_end=at_end, cancel_at=now + cancel_at if cancel_at else None,
             current_period_end=now + ends, next_payment_date=now + ends,
-            access_until=now + ends if status == "canceled" else None))
+            access_until=now + ends if status == "canceled" else None,
+            unpaid_from=now + unpaid_from if unpaid_from else None))
     db.session.commit()
     return made
 

@@ -31,3 +31,22 @@ state.teardown()
 
 def test_a_paused_stripe_subscription_gives_no_access_after_the_period_paid_for(world):
     assert replay(PAUSED_PAST_THE_PAID_PERIOD, world) == []
+
+
+#: Stripe moved a paused subscription on to a period nobody paid for; payments resumed in
+#: that period and were paused again: the panel took the unpaid period's end as paid and kept
+#: granting access until it (found by the long run of seed 67 at 504c110, 1,090 histories;
+#: shrunk from 84 steps). Subscription.unpaid_from, models/access.py
+PAUSED_AGAIN_IN_AN_UNPAID_PERIOD = """
+state = Run()
+state.history_length(length=120)
+state.pause(pick=76, days=None)
+state.clock_moves(days=36)
+state.resume(pick=3660)
+state.pause(pick=16, days=None)
+state.teardown()
+"""
+
+
+def test_paused_again_in_a_period_nobody_paid_for_access_ends_with_the_last_paid_one(world):
+    assert replay(PAUSED_AGAIN_IN_AN_UNPAID_PERIOD, world) == []

@@ -31,7 +31,7 @@ def _sub(record):
         PERIOD_END if record.status == "canceled" and record.gateway == "paypal" else None),
         current_period_end=PERIOD_END, cancel_at_period_end=record.cancel_at_period_end,
         cancel_at=record.cancel_at, paused=record.paused,
-        pause_resumes_at=record.pause_resumes_at)
+        pause_resumes_at=record.pause_resumes_at, unpaid_from=None)
 
 
 @pytest.mark.parametrize("word", sorted(STRIPE))
@@ -75,7 +75,7 @@ def test_rows_shown_together_are_judged_once_at_one_instant(monkeypatch):
                         lambda sub, now: computed.append(sub) or real(sub, now))
     sub = SimpleNamespace(status="active", cancel_at_period_end=False, cancel_at=None,
                           current_period_end=None, access_until=None, paused=False,
-                          approval_url=None, gateway="stripe")
+                          approval_url=None, gateway="stripe", unpaid_from=None)
     other = SimpleNamespace(**{**vars(sub), "status": "canceled"})
     with sub_state.one_instant():
         now = sub_state.shown_at()
