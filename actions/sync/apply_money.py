@@ -174,6 +174,8 @@ def _link_subscription(tx, rec):
         raise MissingParent(f"no subscription {rec.subscription_ref} for payment {rec.refs[0]}")
     tx.subscription_id = sub.id
     tx.description = rec.description[:300]
+    if sub.unpaid_from and tx.status == "succeeded" and tx.created_at >= sub.unpaid_from:
+        sub.unpaid_from = None  # paid since the paid period ended (models/access.py)
     if sub.affiliate_id and tx.affiliate_id is None:
         tx.affiliate_id = sub.affiliate_id
         tx.commission_cents = sub.affiliate.commission_for(sale_base(tx))

@@ -8,7 +8,11 @@ from sqlalchemy import select
 
 from actions.subscription_pause import _context as pause_context
 from actions.subscription_pause import pause_subscription, resume_subscription
-from models import AuditEvent, db
+from actions.sync import backfill
+from actions.sync.events import reader_for
+from actions.sync.sources import StripeSource
+from admin_app.composition import deps_from_app
+from models import AuditEvent, Transaction, db
 from models.access import has_access, unpaid_from_after
 from sandbox.control import advance
 from tests import factories
@@ -76,3 +80,27 @@ def test_a_renewal_clears_it_and_a_payment_since_the_period_end_means_it_was_pai
                                       unpaid_from=end)
     assert unpaid_from_after(renewing, moved, paused=False) == end  # no renewal yet
     assert unpaid_from_after(renewing, moved + timedelta(days=31), paused=False) is None
+
+
+def test_the_next_renewal_paid_access_lasts_its_whole_period_again(app, sandbox, finance):
+    configure(app, sandbox)
+    setup = make("stripe", sandbox)
+    pause_subscription(deps_at(app), finance, setup.sub_id)
+    advance(sandbox.sandbox, seconds=int((CHRISTMAS - TENTH).total_seconds()), wait=0)
+    resume_subscription(deps_at(app, CHRISTMAS), finance, setup.sub_id)
+    assert setup.sub().unpaid_from == RENEWAL
+    # the renewal of 20 Jan is charged at Stripe; the sync brings it and the new period in
+    advance(sandbox.sandbox, days=30, wait=0)
+    now = sandbox.sandbox.now_dt()
+    deps = deps_from_app(app, clock=lambda: now)
+    summary = backfill.run(StripeSource(deps, reader_for("stripe", deps)))
+    assert not summary.errors
+    sub = setup.sub()
+    renewal = db.session.scalar(select(Transaction).where(Transaction.status == "succeeded"))
+    assert renewal is not None and renewal.created_at == RENEWAL + timedelta(days=31)
+    assert sub.unpaid_from is None and sub.current_period_end == datetime(
+        2027, 2, 20, 10, tzinfo=timezone.utc)
+    pause_subscription(deps_at(app, now), finance, setup.sub_id)
+    sub = setup.sub()
+    assert has_access(sub, datetime(2027, 2, 19, tzinfo=timezone.utc))  # paid until the 20th
+    assert not has_access(sub, datetime(2027, 2, 21, tzinfo=timezone.utc))
