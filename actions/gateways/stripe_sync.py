@@ -11,7 +11,8 @@ from actions.errors import GatewayDeclined, GatewayUnavailable
 PAGE_SIZE = 100
 #: what the sync lists, in the order it imports them (parents before children)
 LISTS = {"customers": "/v1/customers", "charges": "/v1/charges", "refunds": "/v1/refunds",
-         "disputes": "/v1/disputes", "subscriptions": "/v1/subscriptions"}
+         "disputes": "/v1/disputes", "subscriptions": "/v1/subscriptions",
+         "invoices": "/v1/invoices"}
 
 
 class StripeSignatureError(Exception):

@@ -16,7 +16,10 @@ from actions.gateways.times import from_iso
 from actions.sync.records import SYNC
 from models import SyncState, Transaction, db
 
-STRIPE_KINDS = ("customers", "subscriptions", "charges", "refunds", "disputes")
+#: invoices after charges: a charge does not name its invoice (today's API), so a renewal is
+#: linked to its subscription (and its affiliate's commission, its tax) by its paid invoice,
+#: as the invoice.paid webhook does
+STRIPE_KINDS = ("customers", "subscriptions", "charges", "invoices", "refunds", "disputes")
 #: charges and refunds are listed with their balance transactions (what they settled at):
 #: one call a page instead of one more a succeeded object (a server that does not expand
 #: sends the id, fetched as before)
@@ -80,6 +83,10 @@ class StripeSource:
             record = sm.charge(obj, self.reader, self.store)
             self.seen.update(record.refs)
             return _outcome(apply_payment(self.deps, SYNC, self._read(record)))
+        if kind == "invoices":  # the charge is the payment (and the ledger's): this links it
+            record = sm.invoice(obj, self.store)
+            return "unchanged" if record is None else \
+                _outcome(apply_payment(self.deps, SYNC, record))
         if kind == "refunds":
             record = sm.refund(obj, self.reader, self.store)
             return _outcome(apply_refund(self.deps, SYNC, self._read(record)))

@@ -52,8 +52,9 @@ def test_sync_imports_the_account_then_changes_nothing(ls_app, localstripe):
     _account(localstripe)
     first = _sync(ls_app)
     assert first.exit_code == 0, first.output
-    # 3 customers, 1 subscription, 3 payments, 1 refund
-    assert "Created 8, updated 0, unchanged 0, errors 0." in first.output
+    # 3 customers, 1 subscription, 3 payments, 1 refund; the subscription's payment (its
+    # charge) then linked to it by its paid invoice
+    assert "Created 8, updated 1, unchanged 0, errors 0." in first.output
     assert "every customer's lifetime value adds up" in first.output
     db.session.expire_all()
     assert (_count(Customer), _count(Transaction), _count(Refund), _count(Subscription)) == \
@@ -62,6 +63,9 @@ def test_sync_imports_the_account_then_changes_nothing(ls_app, localstripe):
     assert bob.lifetime_value_cents == 10000  # $120 - $20 refunded
     sub = db.session.scalar(select(Subscription))
     assert (sub.status, sub.price_cents, sub.name) == ("active", 1900, "Pro")
+    linked = db.session.scalars(select(Transaction.amount_cents).where(
+        Transaction.subscription_id == sub.id)).all()
+    assert linked == [1900]
     second = _sync(ls_app)
     assert "Created 0, updated 0," in second.output and "errors 0" in second.output
 
@@ -109,7 +113,7 @@ def test_an_interrupted_sync_resumes_from_its_cursor(ls_app, localstripe):
     cursor = db.session.scalar(select(SyncState.result).where(SyncState.kind == "run"))
     assert cursor["kind"] == "customers" and cursor["cursor"].startswith("cus_")
     resumed = _sync(ls_app)
-    assert "Created 6, updated 0, unchanged 0, errors 0." in resumed.output, resumed.output
+    assert "Created 6, updated 1, unchanged 0, errors 0." in resumed.output, resumed.output
     db.session.expire_all()
     assert (_count(Customer), _count(Transaction), _count(Subscription)) == (3, 3, 1)
     assert "Created 0, updated 0," in _sync(ls_app).output

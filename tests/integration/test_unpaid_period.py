@@ -97,7 +97,8 @@ def test_the_next_renewal_paid_access_lasts_its_whole_period_again(app, sandbox,
     assert not summary.errors
     sub = setup.sub()
     renewal = db.session.scalar(select(Transaction).where(Transaction.status == "succeeded"))
-    assert renewal is not None and renewal.created_at == RENEWAL + timedelta(days=31)
+    assert renewal.created_at == RENEWAL + timedelta(days=31)
+    assert renewal.subscription_id == sub.id  # the sync links it by its paid invoice
     assert sub.unpaid_from is None and sub.current_period_end == datetime(
         2027, 2, 20, 10, tzinfo=timezone.utc)
     pause_subscription(deps_at(app, now), finance, setup.sub_id)
