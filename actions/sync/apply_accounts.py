@@ -132,6 +132,19 @@ def find_subscription(gateway, ref, lock=True):
     return db.session.scalar(query.with_for_update() if lock else query)
 
 
+def same_second(gateway, ref, when):
+    """Whether a subscription's state stamped `when` carries the very time of the state we
+    hold. The gateways stamp whole seconds and do not promise their events' order, so which
+    of two states of one second is the later cannot be read off them (a payment that failed
+    and then succeeded, a period that rolled over): the handlers ask the gateway for its
+    current state instead (read_ahead reads it first)."""
+    if when is None or not ref:
+        return False
+    stored = db.session.scalar(select(Subscription.gateway_updated_at).where(
+        Subscription.gateway == gateway, Subscription.gateway_id == ref))
+    return stored is not None and stored == when
+
+
 def live_subscriptions(gateway, customer_ref):
     """The gateway ids of the subscriptions of a gateway customer that are not over."""
     if not customer_ref:

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from actions.errors import GatewayError
 from actions.sync import paypal_map as m
-from actions.sync.apply_accounts import apply_subscription, find_subscription
+from actions.sync.apply_accounts import apply_subscription, find_subscription, same_second
 from actions.sync.apply_money import MissingParent, apply_dispute, apply_payment, apply_refund
 from actions.sync.records import CustomerRecord
 from models import Plan, db
@@ -118,8 +118,14 @@ def subscription_changed(event, ctx):
     sub = _resource(event)
     if sub.get("status") in ("APPROVAL_PENDING", "APPROVED"):
         return  # not yet a subscription: ACTIVATED follows
-    status = "past_due" if event["event_type"].endswith("PAYMENT.FAILED") else None
-    record = m.subscription(sub, _event_time(event), subscription_price(sub, ctx), status)
+    failed = event["event_type"].endswith("PAYMENT.FAILED")
+    when = _event_time(event)
+    if ctx.reader is not None and same_second("paypal", sub.get("id"), when):
+        sub = ctx.reader.subscription(sub["id"])  # which state of the second is the later
+        failed = sub.get("status") == "ACTIVE" and bool(
+            (sub.get("billing_info") or {}).get("failed_payments_count"))
+    record = m.subscription(sub, when, subscription_price(sub, ctx),
+                            "past_due" if failed else None)
     apply_subscription(ctx.deps, ctx.actor, record)
 
 

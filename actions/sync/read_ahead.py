@@ -8,7 +8,8 @@ order naming its buyer) would hold all those locks for as long as the gateway ta
 any transaction and without a lock, and the reads their handlers will need are made then; the
 handlers get the answers from `CachedReader`: a child's parent, balance transactions, a
 capture's order, the customer a payment or subscription names without an e-mail, the
-subscription an invoice pays, a PayPal subscription's plan. A read nobody foresaw (an event
+subscription an invoice pays, a PayPal subscription's plan, a subscription's current state
+when two of its states carry the same second (apply_accounts.same_second). A read nobody foresaw (an event
 that arrived meanwhile, a parent imported by another lane since) is still made where it is
 needed, as before: a cache, not a rule.
 """
@@ -75,7 +76,7 @@ def read_ahead(deps, rows, reader_for):
     """Make the reads the events `rows` ((gateway, event_type, payload) each) will need;
     returns the Reads. Ends with no transaction open."""
     reads = Reads()
-    readers = {}
+    readers, stamped = {}, set()
     for gateway, event_type, payload in rows:
         if gateway not in readers:
             readers[gateway] = reader_for(gateway, deps)
@@ -86,12 +87,30 @@ def read_ahead(deps, rows, reader_for):
             event = json.loads(payload)
             plan = _stripe if gateway == "stripe" else _paypal
             plan(event, event_type, partial(reads.fetch, reader))
+            _same_second(gateway, event, event_type, stamped, partial(reads.fetch, reader))
         except GatewayError:
             continue  # the handler meets the same answer (kept) and fails as it would have
         except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError):
             continue  # a malformed event (a bad amount too): its handler says what is wrong
     db.session.commit()
     return reads
+
+
+def _same_second(gateway, event, event_type, stamped, fetch):
+    """A subscription's current state, when this event's state shares its second with the
+    one we hold or with another of the batch's (the handler asks for it then)."""
+    from actions.sync import paypal_map, stripe_map
+    from actions.sync.apply_accounts import same_second
+    if gateway == "stripe" and event_type.startswith("customer.subscription."):
+        ref, when = event["data"]["object"].get("id"), stripe_map.ts(event["created"])
+    elif gateway == "paypal" and event_type.startswith("BILLING.SUBSCRIPTION.") and \
+            event["resource"].get("status") not in ("APPROVAL_PENDING", "APPROVED"):
+        ref, when = event["resource"].get("id"), paypal_map.when(event.get("create_time"))
+    else:
+        return
+    if (gateway, ref, when) in stamped or same_second(gateway, ref, when):
+        fetch("subscription", ref)
+    stamped.add((gateway, ref, when))
 
 
 def _have_payment(gateway, refs):

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from actions.sync import stripe_map as m
 from actions.sync.apply_accounts import (apply_customer, apply_subscription, find_subscription,
-                                         live_subscriptions)
+                                         live_subscriptions, same_second)
 from actions.sync.apply_money import (MissingParent, apply_dispute, apply_payment, apply_refund,
                                       find_payment)
 
@@ -103,7 +103,10 @@ def customer_changed(event, ctx):
 
 
 def subscription_changed(event, ctx):
-    record = m.subscription(_obj(event), m.ts(event["created"]), ctx.store)
+    obj, when = _obj(event), m.ts(event["created"])
+    if ctx.reader is not None and same_second("stripe", obj.get("id"), when):
+        obj = ctx.reader.subscription(obj["id"])  # which state of the second is the later
+    record = m.subscription(obj, when, ctx.store)
     if event["type"] == "customer.subscription.deleted":
         ended = record.canceled_at or record.updated_at
         record = record.__class__(**{**record.__dict__, "status": "canceled",

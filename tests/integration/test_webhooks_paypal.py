@@ -135,12 +135,15 @@ def test_a_member_who_cancels_at_paypal_keeps_access_until_the_paid_period_ends(
 
 def test_a_new_subscription_fetches_its_plan_and_disputes_resolve(pp_app, client, paypal_hooks):
     paypal_hooks.objects["/v1/billing/plans/P-NEW"] = pw.plan("P-NEW", "29.00")
-    post(client, pw.event("BILLING.SUBSCRIPTION.ACTIVATED",
-                          pw.subscription("I-NEW", plan_id="P-NEW", email="new@example.com",
-                                          payer_id="PAYERNEW")))
-    post(client, pw.event("BILLING.SUBSCRIPTION.PAYMENT.FAILED",
-                          pw.subscription("I-NEW", plan_id="P-NEW", email="new@example.com",
-                                          payer_id="PAYERNEW")))
+    new = pw.subscription("I-NEW", plan_id="P-NEW", email="new@example.com",
+                          payer_id="PAYERNEW")
+    # PayPal now: the payment failed (the second event shares the first's second: the panel
+    # asks PayPal which state is the later)
+    failed = dict(new, billing_info=dict(new["billing_info"], failed_payments_count=1))
+    paypal_hooks.objects["/v1/billing/subscriptions/I-NEW"] = failed
+    second = pw.now_text()
+    post(client, pw.event("BILLING.SUBSCRIPTION.ACTIVATED", new, create_time=second))
+    post(client, pw.event("BILLING.SUBSCRIPTION.PAYMENT.FAILED", new, create_time=second))
     settle()
     sub = db.session.scalar(select(Subscription))
     assert (sub.price_cents, sub.currency, sub.name, sub.status) == (2900, "USD",

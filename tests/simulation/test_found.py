@@ -50,3 +50,29 @@ state.teardown()
 
 def test_paused_again_in_a_period_nobody_paid_for_access_ends_with_the_last_paid_one(world):
     assert replay(PAUSED_AGAIN_IN_AN_UNPAID_PERIOD, world) == []
+
+
+#: A resumed PayPal subscription's retried payment failed, then succeeded, all in one second;
+#: its events arrived out of order and the older state (payment failed, period ending on the
+#: 6th) was applied over the newer (paid until the next month) because both carried the same
+#: second; the member then cancelled and lost access a month early (found by the long run of
+#: seed 89 at ffabd68, after about 4,780 histories; shrunk from 199 steps). The gateway's
+#: current state is asked for when two states share a second (apply_accounts.same_second).
+SAME_SECOND_STATES_REORDERED = """
+state = Run()
+state.history_length(length=195)
+state.pause(pick=6127, days=None)
+state.renewal_declined(pick=2119)
+state.clock_moves(days=22)
+state.refund_in_gateway_dashboard(pick=5010, percent=15)
+state.refund(pick=533, full=False, percent=29, twice=False)
+state.resume(pick=327)
+state.bulk_job(kind='refund_remaining', picks=[9169, 527, 1522, 40], kill_after=None, price=12900)
+state.webhooks_reordered(pick=149, reverse=False)
+state.member_cancels_at_gateway(pick=6455, at_period_end=True)
+state.teardown()
+"""
+
+
+def test_a_paypal_state_of_the_same_second_arriving_late_does_not_end_access_early(world):
+    assert replay(SAME_SECOND_STATES_REORDERED, world) == []
