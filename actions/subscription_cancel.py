@@ -14,7 +14,7 @@ from actions.errors import InvalidRequest
 from actions.subscription_changes import (Change, act, gateway_label, offered, require_live,
                                           summary)
 from actions.subscription_forms import KeyedForm, keyed, new_form, paid_until
-from models.access import period_moved_unpaid
+from models.access import access_ends_at, period_moved_unpaid
 from models.sub_state import cancel_choices, state
 from models.subscription import status_label as status_name
 
@@ -121,6 +121,10 @@ def undo_cancel(deps, actor, sub_id, *, request_key=None):
     def apply(sub, change, result, now):
         sub.cancel_at_period_end = False
         sub.cancel_at = result.state.cancel_at if result.state else None  # Stripe clears it
+        ends = access_ends_at(sub)
+        if ends is not None:  # paused past the period paid for: no renewal to promise
+            return (f"The cancellation is withdrawn. Payments stay paused, so access ends on "
+                    f"{deps.day(ends)} unless they are resumed.")
         renews = paid_until(sub, deps)
         return f"The cancellation is withdrawn: the subscription renews on {renews}."
 

@@ -228,6 +228,19 @@ def test_undo_cancel_keeps_the_subscription_renewing(deps, finance, gateways, cl
     assert not gateways["stripe"].subscriptions[sub.gateway_id].cancel_at_period_end
 
 
+def test_undo_cancel_of_a_paused_subscription_promises_no_renewal(deps, finance, gateways,
+                                                                  clock):
+    sub = subscribed(gateways, paused=True)
+    cancel_subscription(deps, finance, sub.id)
+    result = undo_cancel(deps, finance, sub.id)
+    assert result.message == ("The cancellation is withdrawn. Payments stay paused, so access "
+                              "ends on 31 Jan 2026 unless they are resumed.")
+    sub = fresh(Subscription, sub.id)
+    assert not sub.cancel_at_period_end and sub.paused
+    assert has_access(sub, sub.current_period_end - timedelta(days=1))
+    assert not has_access(sub, sub.current_period_end + timedelta(days=1))
+
+
 @pytest.mark.parametrize(("gateway", "cancelling", "days_later", "message"), [
     ("stripe", False, 0, "no cancellation to undo"),
     ("paypal", True, 0, "PayPal cannot undo"),
