@@ -83,6 +83,8 @@ class History(RuleBasedStateMachine):
         with self.w.sb.lock:
             invariants.remember_paid_until(self.w.sb)
         self.w.sb.advance(STEP_SECONDS)  # the clock stands still only within a step
+        with self.w.sb.lock:  # a renewal that fell due meanwhile is paid for (the step may
+            invariants.remember_paid_until(self.w.sb)  # cancel it next)
         self.steps += 1
         type(self).counts["steps"] += 1
 
