@@ -9,9 +9,9 @@ any transaction and without a lock, and the reads their handlers will need are m
 handlers get the answers from `CachedReader`: a child's parent, balance transactions, a
 capture's order, the customer a payment or subscription names without an e-mail, the
 subscription an invoice pays, a PayPal subscription's plan, a subscription's current state
-when two of its states carry the same second (apply_accounts.same_second). A read nobody foresaw (an event
-that arrived meanwhile, a parent imported by another lane since) is still made where it is
-needed, as before: a cache, not a rule.
+when two of its states carry the same second (apply_accounts.same_second). A read nobody
+foresaw (an event that arrived meanwhile, a parent imported by another lane since) is still
+made where it is needed, as before: a cache, not a rule.
 """
 import copy
 import json
