@@ -178,11 +178,16 @@ def _plan(rec):
 
 def _access_until(sub, rec):
     """When a cancellation seen at the gateway ends access: the gateway's word (Stripe), else
-    the end of the period paid for, as we knew it before (PayPal)."""
+    the end of the period paid for (PayPal): the end we knew, unless the cancelled
+    subscription's last payment was made at or after it, for a period we never saw (a renewal
+    whose events have not arrived: webhooks come in any order, and after a cancellation,
+    which is final, they change nothing); access then lasts a cycle from that payment."""
     if rec.access_until is not None:
         return rec.access_until
     known = sub.current_period_end if sub is not None else None
-    return known or rec.current_period_end
+    if known is None or (rec.last_paid_at is not None and rec.last_paid_at >= known):
+        return rec.current_period_end or known
+    return known
 
 
 def _unpaid_period(sub, rec):

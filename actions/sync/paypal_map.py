@@ -153,11 +153,12 @@ def subscription(obj, updated_at, price, status=None):
 
     The status is the adapter's reading (status_of). A cancelled subscription no longer has a
     next billing time: its period end is then the last payment plus one cycle, and its access
-    lasts to the end of the period paid for (access_until None: kept from before).
+    lasts to the end of the period paid for (access_until None: apply_accounts._access_until
+    decides between this end and the one known before).
     """
     info = obj.get("billing_info") or {}
     our_status = status or status_of(obj)
-    period_end = when(info.get("next_billing_time"))
+    period_end, paid = when(info.get("next_billing_time")), None
     if period_end is None and our_status == "canceled":
         paid = when((info.get("last_payment") or {}).get("time"))
         period_end = add_cycle(paid, price[2], price[3]) if paid else None
@@ -168,7 +169,7 @@ def subscription(obj, updated_at, price, status=None):
         (when(obj.get("status_update_time")) or updated_at)
         if our_status == "canceled" else None,
         obj.get("status") == "SUSPENDED", price_from_plan=True,
-        plan_overridden=bool(obj.get("plan_overridden")))
+        plan_overridden=bool(obj.get("plan_overridden")), last_paid_at=paid)
 
 
 def add_cycle(start, interval, count):

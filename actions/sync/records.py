@@ -106,8 +106,11 @@ class SubscriptionRecord:
     pause_resumes_at: datetime | None = None
     cancel_at: datetime | None = None  # an end scheduled on a date (Stripe cancel_at)
     # canceled: when access ended by the gateway's word (Stripe ended_at); None (PayPal):
-    # access lasts to the end of the period paid for, as we knew it before the cancellation
+    # access lasts to the end of the period paid for (apply_accounts._access_until)
     access_until: datetime | None = None
+    # PayPal canceled: when its last payment was made (current_period_end is then that plus
+    # a cycle); a payment at or after the period end we knew paid for a period we never saw
+    last_paid_at: datetime | None = None
     # PayPal: the price is the plan's list price (the subscription does not say its own):
     # it never replaces a price set on the subscription (plan_overridden) or on the same plan
     price_from_plan: bool = False

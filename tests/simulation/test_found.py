@@ -97,3 +97,24 @@ state.teardown()
 
 def test_a_paypal_cycle_paid_just_before_the_cancellation_gives_access_to_its_end(world):
     assert replay(PAYPAL_CHARGED_THEN_CANCELLED_IN_ONE_STEP, world) == []
+
+
+#: A PayPal subscription resumed after its billing date was charged for the overdue cycle and
+#: cancelled by the member in the same second. The renewal's state and the cancellation tied,
+#: so the panel asked PayPal for its current state, already cancelled, and never saw the
+#: renewed period; the cancellation then ended access where the period known before ended, a
+#: month early (found by the long run of seed 105 at 7337d75; shrunk from 151 steps). Access
+#: now ends at the later of that and the cancelled subscription's last payment plus a cycle.
+PAYPAL_RENEWAL_UNSEEN_BEFORE_THE_CANCELLATION = """
+state = Run()
+state.history_length(length=151)
+state.pause(pick=526, days=None)
+state.clock_moves(days=30)
+state.resume(pick=466)
+state.member_cancels_at_gateway(pick=34, at_period_end=True)
+state.teardown()
+"""
+
+
+def test_a_paypal_cancellation_counts_the_renewal_it_has_not_seen(world):
+    assert replay(PAYPAL_RENEWAL_UNSEEN_BEFORE_THE_CANCELLATION, world) == []
