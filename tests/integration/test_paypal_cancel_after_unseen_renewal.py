@@ -2,7 +2,7 @@
 (webhooks come in any order, and a cancellation is final: the renewal's state arriving after
 it changes nothing). The cancelled subscription's last payment still shows the renewal, so
 access lasts a cycle from that payment, not to the end of the period before."""
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
