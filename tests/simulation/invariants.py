@@ -67,10 +67,15 @@ def gateway_access(sb, sub, now):
 
 
 def _stripe_paid_until(sb, s):
+    """The end of the last period paid for: the subscription's paid invoices, except a
+    price change's that charged nothing (lowering the price mid-period credits the unused
+    time and pays for no period, also when that period's own invoice was voided by a
+    pause)."""
     ends = [inv["period_end"] for inv in sb.stripe.invoices.values()
             if inv["status"] == "paid" and
             ((inv.get("parent") or {}).get("subscription_details") or {})
-            .get("subscription") == s["id"]]
+            .get("subscription") == s["id"] and
+            (inv.get("billing_reason") != "subscription_update" or inv["amount_paid"] > 0)]
     return max(ends, default=s["items"]["data"][0]["current_period_start"])
 
 
